@@ -1,0 +1,173 @@
+"""The machine-readable shapes of SPEC.md ("Machine-readable contracts"): `--json` and export."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from core.model import Blocker, BlockerState, Dependency, DepState, Event, Kind, Person, Priority, Status, Team, ref
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def pid(number: int | None) -> str | None:
+    return ref(Kind.PRIORITY, number) if number is not None else None
+
+
+def person_json(p: Person) -> dict[str, Any]:
+    return {"handle": p.handle, "name": p.name, "tz": p.tz, "admin": p.admin}
+
+
+def team_json(t: Team) -> dict[str, Any]:
+    return {
+        "handle": t.handle,
+        "name": t.name,
+        "parent": t.parent,
+        "leads": list(t.leads),
+        "members": list(t.members),
+        "channel": t.channel,
+    }
+
+
+def priority_json(p: Priority) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "outcome": p.outcome,
+        "team": p.team,
+        "owner": p.owner,
+        "parent": pid(p.parent),
+        "status": p.status.value,
+        "confidence": p.confidence,
+        "progress": p.progress,
+        "due": iso(p.due),
+        "rank": p.rank,
+        "closed_reason": p.closed_reason,
+        "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
+    }
+
+
+def dependency_json(d: Dependency) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "from_team": d.from_team,
+        "to_team": d.to_team,
+        "what": d.what,
+        "needed_by": iso(d.needed_by),
+        "committed": iso(d.committed),
+        "for": pid(d.for_priority),
+        "state": d.state.value,
+        "blocked_reason": d.blocked_reason,
+        "requester_owner": d.requester_owner,
+        "provider_owner": d.provider_owner,
+        "blocked_from": d.blocked_from.value if d.blocked_from else None,
+        "declined_reason": d.declined_reason,
+        "created_at": iso(d.created_at),
+        "updated_at": iso(d.updated_at),
+        "answered_at": iso(d.answered_at),
+        "delivered_at": iso(d.delivered_at),
+    }
+
+
+def blocker_json(b: Blocker) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "text": b.text,
+        "team": b.team,
+        "on": b.on,
+        "state": b.state.value,
+        "raised_by": b.raised_by,
+        "raised_at": iso(b.raised_at),
+        "resolved_by": b.resolved_by,
+        "resolved_at": iso(b.resolved_at),
+    }
+
+
+def event_json(e: Event) -> dict[str, Any]:
+    return {"at": iso(e.at), "actor": e.actor, "kind": e.kind, "subject": e.subject, "data": e.data}
+
+
+# --- reading the same shapes back (import) ---------------------------------------------------
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _datetime(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _required_datetime(value: Any) -> datetime:
+    parsed = _datetime(value)
+    if parsed is None:
+        raise ValueError("a required timestamp is missing")
+    return parsed
+
+
+def number_of(value: Any, kind: Kind) -> int | None:
+    """`"P-12"` -> 12 (None stays None); anything else is a ValueError."""
+    if value is None:
+        return None
+    prefix, _, digits = str(value).partition("-")
+    if prefix.upper() != kind.value or not digits.isdigit():
+        raise ValueError(f"{value!r} is not a {kind.value}-n id")
+    return int(digits)
+
+
+def _number(value: Any, kind: Kind) -> int:
+    n = number_of(value, kind)
+    if n is None:
+        raise ValueError(f"missing {kind.value}-n id")
+    return n
+
+
+def person_from_json(d: dict[str, Any]) -> Person:
+    return Person(handle=d["handle"], name=d["name"], tz=d.get("tz") or "UTC", admin=bool(d.get("admin")))
+
+
+def team_from_json(d: dict[str, Any]) -> Team:
+    return Team(handle=d["handle"], name=d["name"], parent=d.get("parent"), leads=list(d.get("leads") or []),
+                members=list(d.get("members") or []), channel=d.get("channel"))  # fmt: skip
+
+
+def priority_from_json(d: dict[str, Any]) -> Priority:
+    return Priority(
+        number=_number(d["id"], Kind.PRIORITY), title=d["title"], team=d.get("team"),
+        created_at=_required_datetime(d["created_at"]), updated_at=_required_datetime(d["updated_at"]),
+        outcome=d.get("outcome"), owner=d.get("owner"), parent=number_of(d.get("parent"), Kind.PRIORITY),
+        rank=int(d.get("rank") or 1), due=_date(d.get("due")), status=Status(d["status"]),
+        confidence=d.get("confidence"), progress=int(d.get("progress") or 0), closed_reason=d.get("closed_reason"),
+    )  # fmt: skip
+
+
+def dependency_from_json(d: dict[str, Any]) -> Dependency:
+    needed_by = _date(d["needed_by"])
+    if needed_by is None:
+        raise ValueError("needed_by is missing")
+    return Dependency(
+        number=_number(d["id"], Kind.DEPENDENCY), from_team=d["from_team"], to_team=d["to_team"], what=d["what"],
+        needed_by=needed_by, created_at=_required_datetime(d["created_at"]),
+        updated_at=_required_datetime(d["updated_at"]), for_priority=number_of(d.get("for"), Kind.PRIORITY),
+        state=DepState(d["state"]), committed=_date(d.get("committed")), blocked_reason=d.get("blocked_reason"),
+        blocked_from=DepState(d["blocked_from"]) if d.get("blocked_from") else None,
+        declined_reason=d.get("declined_reason"), requester_owner=d.get("requester_owner"),
+        provider_owner=d.get("provider_owner"), answered_at=_datetime(d.get("answered_at")),
+        delivered_at=_datetime(d.get("delivered_at")),
+    )  # fmt: skip
+
+
+def blocker_from_json(d: dict[str, Any]) -> Blocker:
+    return Blocker(
+        number=_number(d["id"], Kind.BLOCKER), text=d["text"], raised_by=d["raised_by"],
+        raised_at=_required_datetime(d["raised_at"]), team=d.get("team"), on=d.get("on"),
+        state=BlockerState(d["state"]), resolved_by=d.get("resolved_by"), resolved_at=_datetime(d.get("resolved_at")),
+    )  # fmt: skip
+
+
+def event_from_json(d: dict[str, Any]) -> Event:
+    return Event(at=_required_datetime(d["at"]), actor=d["actor"], kind=d["kind"], subject=d["subject"],
+                 data=dict(d.get("data") or {}))  # fmt: skip

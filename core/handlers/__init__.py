@@ -1,0 +1,44 @@
+"""COMMAND_HANDLERS: every command type mapped to the function that carries it out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from core import commands as c
+from core.handlers import blockers, dependencies, history, people, priorities, teams
+from core.reply import Reply
+from core.service import Call
+
+Handler = Callable[[Call, Any], Reply]
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.Me: people.me,
+    c.AdminAdd: people.admin_add,
+    c.AdminRemove: people.admin_remove,
+    c.TeamCreate: teams.create,
+    c.TeamAdd: teams.add,
+    c.TeamRemove: teams.remove,
+    c.TeamShow: teams.show,
+    c.TeamList: teams.list_,
+    c.PriorityAdd: priorities.add,
+    c.PriorityUpdate: priorities.update,
+    c.PriorityAlign: priorities.align,
+    c.PriorityDone: priorities.done,
+    c.PriorityDrop: priorities.drop,
+    c.PriorityList: priorities.list_,
+    c.PriorityShow: priorities.show,
+    c.DepRequest: dependencies.request,
+    c.DepAccept: dependencies.accept,
+    c.DepDecline: dependencies.decline,
+    c.DepBlock: dependencies.block,
+    c.DepUnblock: dependencies.unblock,
+    c.DepDone: dependencies.done,
+    c.DepCancel: dependencies.cancel,
+    c.DepList: dependencies.list_,
+    c.DepShow: dependencies.show,
+    c.BlockerAdd: blockers.add,
+    c.BlockerResolve: blockers.resolve,
+    c.BlockerList: blockers.list_,
+    c.History: history.history,
+}

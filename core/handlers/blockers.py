@@ -1,0 +1,63 @@
+"""`blocker add|resolve|list`: anyone can raise one; it may point at a team, a dependency or a priority."""
+
+from __future__ import annotations
+
+import re
+
+from core import access, commands
+from core.contracts import blocker_json
+from core.errors import Conflict
+from core.handlers.checks import text
+from core.model import Blocker, BlockerState, Kind
+from core.reply import Line, Quote, Reply, line, reply
+from core.service import Call
+from core.views import blocker_line
+
+_ID = re.compile(r"^([PD])-(\d+)$")
+
+
+def _target(call: Call, on: str) -> str:
+    m = _ID.match(on)
+    if m is None:
+        return access.team(call, on).handle
+    number = int(m.group(2))
+    return (access.priority if m.group(1) == "P" else access.dependency)(call, number).id
+
+
+def add(call: Call, cmd: commands.BlockerAdd) -> Reply:
+    body = text(cmd.text, "blocker text")
+    team = access.optional_team_or_mine(call, cmd.team)
+    on = _target(call, cmd.on) if cmd.on else None
+    b = Blocker(number=call.uow.ids.next(Kind.BLOCKER), text=body, raised_by=call.actor, raised_at=call.now,
+                team=team.handle if team else None, on=on)  # fmt: skip
+    call.uow.blockers.save(b)
+    call.record("blocker.raised", b.id, text=body, team=b.team, on=on)
+    where = f" for {b.team}" if b.team else ""
+    target = f" on {on}" if on else ""
+    return reply(line(f"{b.id} raised{where}{target}: ", Quote(body)), data=blocker_json(b), public=True)
+
+
+def resolve(call: Call, cmd: commands.BlockerResolve) -> Reply:
+    b = access.blocker(call, cmd.number)
+    if b.state is BlockerState.RESOLVED:
+        raise Conflict(f"{b.id} is already resolved.")
+    b.state, b.resolved_by, b.resolved_at = BlockerState.RESOLVED, call.actor, call.now
+    call.uow.blockers.save(b)
+    age = (call.now - b.raised_at).days
+    call.record("blocker.resolved", b.id, age_days=age)
+    return reply(line(f"{b.id} resolved after {age} day{'s' if age != 1 else ''}: ", Quote(b.text)),
+                 data=blocker_json(b), public=True)  # fmt: skip
+
+
+def list_(call: Call, cmd: commands.BlockerList) -> Reply:
+    team = access.optional_team_or_mine(call, cmd.team)
+    found = [b for b in call.uow.blockers.list() if b.state is BlockerState.OPEN]
+    if team is not None:
+        h = team.handle
+        deps = {d.id for d in call.uow.dependencies.list() if h in (d.from_team, d.to_team)}
+        prios = {p.id for p in call.uow.priorities.list() if p.team == h}
+        found = [b for b in found if b.team == h or b.on == h or b.on in deps | prios]
+    scope = team.handle if team else "the whole organisation"
+    lines: list[Line] = [line(f"{len(found)} open blocker{'s' if len(found) != 1 else ''} in {scope}:")]
+    lines += [line("  ", *blocker_line(b), f" · {(call.now - b.raised_at).days}d old") for b in found]
+    return reply(*lines, data=[blocker_json(b) for b in found])

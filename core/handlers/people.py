@@ -1,0 +1,64 @@
+"""`me` and `admin add|remove`."""
+
+from __future__ import annotations
+
+from core import access, commands
+from core.contracts import blocker_json, dependency_json, priority_json
+from core.errors import Conflict
+from core.model import BlockerState
+from core.reply import Line, Mention, Reply, line, reply
+from core.service import Call
+from core.views import blocker_line, dependency_line, priority_line
+
+
+def me(call: Call, _: commands.Me) -> Reply:
+    mine = {t.handle for t in access.my_teams(call)}
+    prios = [p for p in call.uow.priorities.list() if p.owner == call.actor and p.is_open]
+    deps = [
+        d
+        for d in call.uow.dependencies.list()
+        if d.is_open
+        and (call.actor in (d.requester_owner, d.provider_owner) or d.from_team in mine or d.to_team in mine)
+    ]
+    blockers = [b for b in call.uow.blockers.list() if b.raised_by == call.actor and b.state is BlockerState.OPEN]
+    lines: list[Line] = [line("Your teams: ", ", ".join(sorted(mine)) or "none")]
+    lines.append(line(f"Your priorities ({len(prios)}):"))
+    lines += [line("  ", *priority_line(p)) for p in prios]
+    lines.append(line(f"Your dependencies ({len(deps)}):"))
+    lines += [line("  ", *dependency_line(d)) for d in deps]
+    lines.append(line(f"Your open blockers ({len(blockers)}):"))
+    lines += [line("  ", *blocker_line(b)) for b in blockers]
+    lines.append(line("Pending check-ins: none"))
+    data = {
+        "handle": call.actor,
+        "teams": sorted(mine),
+        "priorities": [priority_json(p) for p in prios],
+        "dependencies": [dependency_json(d) for d in deps],
+        "blockers": [blocker_json(b) for b in blockers],
+        "checkins": [],
+    }
+    return reply(*lines, data=data)
+
+
+def admin_add(call: Call, cmd: commands.AdminAdd) -> Reply:
+    access.require_admin(call, "make someone an admin")
+    p = access.person(call, cmd.person)
+    if p.admin:
+        raise Conflict(f"{p.name} is already an admin.")
+    p.admin = True
+    call.uow.people.save(p)
+    call.record("admin.added", p.handle)
+    return reply(line(Mention(p.handle), " is now an admin."), public=True)
+
+
+def admin_remove(call: Call, cmd: commands.AdminRemove) -> Reply:
+    access.require_admin(call, "remove an admin")
+    p = access.person(call, cmd.person)
+    if not p.admin:
+        raise Conflict(f"{p.name} is not an admin.")
+    if sum(1 for x in call.uow.people.list() if x.admin) == 1:
+        raise Conflict(f"{p.name} is the last admin; make someone else admin first.")
+    p.admin = False
+    call.uow.people.save(p)
+    call.record("admin.removed", p.handle)
+    return reply(line(Mention(p.handle), " is no longer an admin."), public=True)

@@ -1,0 +1,58 @@
+"""Platform-neutral replies. Adapters render them (console text, Slack mrkdwn, Teams cards).
+
+A line is a tuple of segments: plain system text (str), a person (Mention), or text a user
+typed (Quote), which every renderer must show with chat mentions neutralised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Mention:
+    handle: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    channel: str
+
+
+Segment = str | Mention | Quote | ChannelRef
+Line = tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message the command causes to someone else: a team channel or a person (DM)."""
+
+    lines: tuple[Line, ...]
+    channel: str | None = None
+    person: str | None = None
+    key: str = ""
+    """Idempotency key: the same notice is never delivered twice."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    lines: tuple[Line, ...]
+    data: Any = None
+    """JSON-ready data for `--json` (reads) and for adapters that build cards."""
+    public: bool = False
+    """True for changes others in the channel should see; False for personal reads."""
+    notices: tuple[Notice, ...] = field(default_factory=tuple)
+
+
+def line(*segments: Segment) -> Line:
+    return tuple(segments)
+
+
+def reply(*lines: Line, data: Any = None, public: bool = False, notices: tuple[Notice, ...] = ()) -> Reply:
+    return Reply(lines=tuple(lines), data=data, public=public, notices=notices)

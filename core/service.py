@@ -1,0 +1,79 @@
+"""The entry point adapters call: one command, one unit of work, one reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from core.commands import Command
+from core.model import Event, Person
+from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.reply import Reply
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    """What an adapter knows of a chat user: handle (console name or platform id), name, tz."""
+
+    handle: str
+    name: str
+    tz: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Context:
+    actor: PersonInfo
+    now: datetime
+    channel: str | None = None
+    """The chat channel the command came from (bound as home by `team create`)."""
+    people: tuple[PersonInfo, ...] = field(default_factory=tuple)
+    """People the command mentions, as the adapter's directory knows them."""
+
+
+@dataclass
+class Call:
+    """What a handler gets: the open unit of work, the context, and the workspace's today."""
+
+    uow: UnitOfWork
+    ctx: Context
+    today: date
+
+    @property
+    def actor(self) -> str:
+        return self.ctx.actor.handle
+
+    @property
+    def now(self) -> datetime:
+        return self.ctx.now
+
+    def record(self, kind: str, subject: str, **data: object) -> None:
+        self.uow.events.append(Event(at=self.now, actor=self.actor, kind=kind, subject=subject, data=data))
+
+
+def workspace_today(uow: UnitOfWork, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(uow.workspace.get().tz)).date()
+
+
+def ensure_people(uow: UnitOfWork, ctx: Context) -> None:
+    """Create the speaker and mentioned people on first sight; the first person in a workspace is admin."""
+    first = not uow.people.list()
+    for info in (ctx.actor, *ctx.people):
+        person = Person(handle=info.handle, name=info.name, tz=info.tz, admin=first and info is ctx.actor)
+        if uow.people.add_if_absent(person) and person.admin:
+            uow.events.append(
+                Event(at=ctx.now, actor=info.handle, kind="admin.added", subject=info.handle,
+                      data={"reason": "first person in the workspace"})
+            )  # fmt: skip
+
+
+def execute(uow_factory: UnitOfWorkFactory, workspace: str, ctx: Context, command: Command) -> Reply:
+    """Run one command in one transaction. A Refused exception rolls everything back."""
+    from core.handlers import HANDLERS
+
+    handler = HANDLERS[type(command)]
+    with uow_factory(workspace) as uow:
+        ensure_people(uow, ctx)
+        result = handler(Call(uow=uow, ctx=ctx, today=workspace_today(uow, ctx.now)), command)
+        uow.commit()
+    return result

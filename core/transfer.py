@@ -1,0 +1,73 @@
+"""Export and import of one workspace, in the shapes of core.contracts: a lossless round trip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import contracts as c
+from core.errors import Conflict, InvalidInput
+from core.model import Kind
+from core.ports import UnitOfWork
+
+FORMAT = "flotilla-export/1"
+
+
+def export_workspace(uow: UnitOfWork) -> dict[str, Any]:
+    ws = uow.workspace.get()
+    return {
+        "format": FORMAT,
+        "workspace": {"name": ws.name, "tz": ws.tz},
+        "people": [c.person_json(p) for p in sorted(uow.people.list(), key=lambda p: p.handle)],
+        "teams": [c.team_json(t) for t in uow.teams.list()],
+        "priorities": [c.priority_json(p) for p in uow.priorities.list()],
+        "dependencies": [c.dependency_json(d) for d in uow.dependencies.list()],
+        "blockers": [c.blocker_json(b) for b in uow.blockers.list()],
+        "rhythms": [],
+        "checkins": [],
+        "events": [c.event_json(e) for e in uow.events.list()],
+        "sequences": dict(sorted(uow.ids.current().items())),
+    }
+
+
+def import_workspace(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, int]:
+    """Load an export into an empty workspace (the caller commits). Any bad record refuses the whole file."""
+    if data.get("format") != FORMAT:
+        raise InvalidInput(f"This is not a Flotilla export (expected format {FORMAT!r}).")
+    if uow.people.list() or uow.teams.list() or uow.priorities.list() or uow.events.list():
+        raise Conflict("This workspace already has data: import into a new workspace (--workspace NAME).")
+    try:
+        ws = uow.workspace.get()
+        ws.tz = (data.get("workspace") or {}).get("tz") or ws.tz
+        uow.workspace.save(ws)
+        people = [c.person_from_json(x) for x in data.get("people", [])]
+        teams = [c.team_from_json(x) for x in data.get("teams", [])]
+        priorities = [c.priority_from_json(x) for x in data.get("priorities", [])]
+        dependencies = [c.dependency_from_json(x) for x in data.get("dependencies", [])]
+        blockers = [c.blocker_from_json(x) for x in data.get("blockers", [])]
+        events = [c.event_from_json(x) for x in data.get("events", [])]
+        sequences = {Kind(k): int(v) for k, v in (data.get("sequences") or {}).items()}
+    except (KeyError, TypeError, ValueError) as err:
+        raise InvalidInput(f"The export file is malformed: {err}.") from None
+    for p in people:
+        uow.people.save(p)
+    for t in teams:
+        uow.teams.save(t)
+    for pr in priorities:
+        uow.priorities.save(pr)
+    for d in dependencies:
+        uow.dependencies.save(d)
+    for b in blockers:
+        uow.blockers.save(b)
+    for ev in events:
+        uow.events.append(ev)
+    highest = {
+        Kind.PRIORITY: max((p.number for p in priorities), default=0),
+        Kind.DEPENDENCY: max((d.number for d in dependencies), default=0),
+        Kind.BLOCKER: max((b.number for b in blockers), default=0),
+    }
+    for kind, top in highest.items():
+        uow.ids.ensure_at_least(kind, max(top, sequences.get(kind, 0)))
+    return {
+        "people": len(people), "teams": len(teams), "priorities": len(priorities),
+        "dependencies": len(dependencies), "blockers": len(blockers), "events": len(events),
+    }  # fmt: skip

@@ -1,0 +1,57 @@
+"""How records read in chat, as neutral lines (adapters render mentions and user text)."""
+
+from __future__ import annotations
+
+from core.model import Blocker, BlockerState, Dependency, DepState, Priority, Team
+from core.reply import Line, Mention, Quote, Segment
+
+
+def who(handle: str | None) -> Segment:
+    return Mention(handle) if handle else "nobody"
+
+
+def priority_line(p: Priority) -> Line:
+    parts: list[Segment] = [f"{p.id} ", Quote(p.title), f" [{p.team or 'org'}] ", p.status.value]
+    if p.confidence is not None:
+        parts.append(f", confidence {p.confidence}")
+    parts.append(f", {p.progress}% done")
+    if p.due:
+        parts.append(f", due {p.due.isoformat()}")
+    parts += [", owner ", who(p.owner)]
+    if p.parent:
+        parts.append(f", aligned to P-{p.parent}")
+    return tuple(parts)
+
+
+def dependency_line(d: Dependency) -> Line:
+    parts: list[Segment] = [f"{d.id} {d.from_team} → {d.to_team}: ", Quote(d.what), f" by {d.needed_by}"]
+    if d.committed and d.committed != d.needed_by:
+        parts.append(f" (committed {d.committed})")
+    parts.append(f" — {d.state.value}")
+    if d.state is DepState.BLOCKED and d.blocked_reason:
+        parts += [": ", Quote(d.blocked_reason)]
+    if d.for_priority:
+        parts.append(f", for P-{d.for_priority}")
+    return tuple(parts)
+
+
+def blocker_line(b: Blocker) -> Line:
+    parts: list[Segment] = [f"{b.id} ", Quote(b.text)]
+    if b.team:
+        parts.append(f" [{b.team}]")
+    if b.on:
+        parts.append(f" on {b.on}")
+    parts += [" raised by ", Mention(b.raised_by), f" {b.raised_at.date().isoformat()}"]
+    if b.state is BlockerState.RESOLVED:
+        parts.append(" — resolved")
+    return tuple(parts)
+
+
+def team_line(t: Team, depth: int = 0) -> Line:
+    parts: list[Segment] = ["  " * depth + f"{t.handle} — ", Quote(t.name)]
+    if t.leads:
+        parts.append(" · leads ")
+        for i, h in enumerate(t.leads):
+            parts += ([", "] if i else []) + [Mention(h)]
+    parts.append(f" · {len(t.members)} member{'s' if len(t.members) != 1 else ''}")
+    return tuple(parts)
