@@ -71,7 +71,7 @@ def my_teams(call: Call, handle: str | None = None) -> list[Team]:
     return [t for t in call.uow.teams.list() if t.has_member(who)]
 
 
-def team_or_mine(call: Call, handle: str | None, *, what: str) -> Team:
+def team_or_mine(call: Call, handle: str | None, *, what: str, how: str = "--team") -> Team:
     """`--team` when given, else the caller's only team; refuse when that is ambiguous."""
     if handle is not None:
         return team(call, handle)
@@ -79,9 +79,9 @@ def team_or_mine(call: Call, handle: str | None, *, what: str) -> Team:
     if len(mine) == 1:
         return mine[0]
     if not mine:
-        raise NotFound(f"You are in no team, so say which one {what} with --team.")
+        raise NotFound(f"You are in no team, so say which one {what} with {how}.")
     names = ", ".join(t.handle for t in mine)
-    raise NotFound(f"You are in several teams ({names}): say which one {what} with --team.")
+    raise NotFound(f"You are in several teams ({names}): say which one {what} with {how}.")
 
 
 def optional_team_or_mine(call: Call, handle: str | None) -> Team | None:

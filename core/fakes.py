@@ -10,6 +10,16 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from core.model import Blocker, Dependency, Event, Kind, Person, Priority, Team, Workspace
+from core.ports import (
+    BlockerRepo,
+    DependencyRepo,
+    EventRepo,
+    IdSequences,
+    PeopleRepo,
+    PriorityRepo,
+    TeamRepo,
+    WorkspaceRepo,
+)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -105,6 +115,17 @@ class _Ids:
 
 
 class FakeUnitOfWork:
+    # Declared as the port types so that FakeStore is a UnitOfWorkFactory for mypy too
+    # (protocol attributes are invariant: `_Keyed[int, Blocker]` alone is not a `BlockerRepo`).
+    workspace: WorkspaceRepo
+    people: PeopleRepo
+    teams: TeamRepo
+    priorities: PriorityRepo
+    dependencies: DependencyRepo
+    blockers: BlockerRepo
+    events: EventRepo
+    ids: IdSequences
+
     def __init__(self, store: FakeStore, workspace: str) -> None:
         self._store, self._name = store, workspace
         self.committed = False

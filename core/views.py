@@ -55,3 +55,28 @@ def team_line(t: Team, depth: int = 0) -> Line:
             parts += ([", "] if i else []) + [Mention(h)]
     parts.append(f" · {len(t.members)} member{'s' if len(t.members) != 1 else ''}")
     return tuple(parts)
+
+
+def value_segment(key: str, value: object) -> Segment:
+    """A field's value in a change line: people as mentions, nothing as 'none'."""
+    if value is None or value == "":
+        return "none"
+    if key == "owner" and isinstance(value, str):
+        return Mention(value)
+    return str(value)
+
+
+def change_segments(before: dict[str, object], after: dict[str, object]) -> list[Segment]:
+    """`status on-track → at-risk, owner @carol → @bob`."""
+    parts: list[Segment] = []
+    for i, key in enumerate(after):
+        parts += [", " if i else "", f"{key} ", value_segment(key, before.get(key)), " → ",
+                  value_segment(key, after[key])]  # fmt: skip
+    return [p for p in parts if p != ""]
+
+
+def counted(n: int, singular: str, plural: str, scope: str) -> Line:
+    """The header of a list: `3 open blockers in ledger:`, or `No open blockers in ledger.`"""
+    if n == 0:
+        return (f"No {plural} in {scope}.",)
+    return (f"{n} {singular if n == 1 else plural} in {scope}:",)

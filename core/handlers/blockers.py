@@ -11,7 +11,7 @@ from core.handlers.checks import text
 from core.model import Blocker, BlockerState, Kind
 from core.reply import Line, Quote, Reply, line, reply
 from core.service import Call
-from core.views import blocker_line
+from core.views import blocker_line, counted
 
 _ID = re.compile(r"^([PD])-(\d+)$")
 
@@ -58,6 +58,6 @@ def list_(call: Call, cmd: commands.BlockerList) -> Reply:
         prios = {p.id for p in call.uow.priorities.list() if p.team == h}
         found = [b for b in found if b.team == h or b.on == h or b.on in deps | prios]
     scope = team.handle if team else "the whole organisation"
-    lines: list[Line] = [line(f"{len(found)} open blocker{'s' if len(found) != 1 else ''} in {scope}:")]
+    lines: list[Line] = [counted(len(found), "open blocker", "open blockers", scope)]
     lines += [line("  ", *blocker_line(b), f" · {(call.now - b.raised_at).days}d old") for b in found]
     return reply(*lines, data=[blocker_json(b) for b in found])

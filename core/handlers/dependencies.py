@@ -13,7 +13,7 @@ from core.handlers.checks import future_date, text
 from core.model import Dependency, DepState, Kind, Team
 from core.reply import Line, Mention, Notice, Quote, Reply, line, reply
 from core.service import Call
-from core.views import dependency_line
+from core.views import counted, dependency_line
 
 
 def _notify_team(t: Team, lines: tuple[Line, ...], key: str, *, leads: bool) -> tuple[Notice, ...]:
@@ -33,6 +33,8 @@ def _side(call: Call, d: Dependency) -> tuple[bool, bool]:
 def _move(
     call: Call, d: Dependency, to: DepState, allowed: set[DepState], verb: str, kind: str | None = None, **data: object
 ) -> None:
+    if d.state is to:
+        raise Conflict(f"{d.id} is already {to.value}.")
     if d.state not in allowed:
         raise Conflict(f"{d.id} is {d.state.value}, so it can't be {verb}.")
     before = d.state
@@ -81,6 +83,8 @@ def accept(call: Call, cmd: commands.DepAccept) -> Reply:
     if cmd.owner is not None:
         access.person(call, cmd.owner)
     committed = future_date(call, cmd.commit, "committed date") if cmd.commit else d.needed_by
+    if d.state is DepState.ACCEPTED:
+        raise Conflict(f"{d.id} is already accepted.")
     if d.state is not DepState.REQUESTED:
         raise Conflict(f"{d.id} is {d.state.value}, so it can't be accepted.")
     d.provider_owner, d.committed, d.answered_at = owner, committed, call.now
@@ -175,7 +179,7 @@ def list_(call: Call, cmd: commands.DepList) -> Reply:
         raise InvalidInput(f"--{cmd.direction} needs a team: give --team.")
     deps = [d for d in deps if d.is_open] + [d for d in deps if not d.is_open]
     scope = f"{team.handle} ({cmd.direction or 'both ways'})" if team else "the whole organisation"
-    lines: list[Line] = [line(f"{len(deps)} dependenc{'y' if len(deps) == 1 else 'ies'} for {scope}:")]
+    lines: list[Line] = [counted(len(deps), "dependency", "dependencies", scope)]
     lines += [line("  ", *dependency_line(d)) for d in deps]
     return reply(*lines, data=[dependency_json(d) for d in deps])
 

@@ -10,39 +10,41 @@ from core.contracts import event_json
 from core.model import Event
 from core.reply import Line, Mention, Quote, Reply, Segment, line, reply
 from core.service import Call
+from core.views import change_segments, counted
 
 _VERBS = {
-    "team.created": "created team", "team.member_added": "added to team", "team.member_removed": "removed from team",
-    "priority.created": "added", "priority.updated": "updated", "priority.aligned": "aligned",
+    "team.created": "created team", "priority.created": "added", "priority.aligned": "aligned",
     "dependency.requested": "requested", "dependency.accepted": "accepted", "dependency.declined": "declined",
     "dependency.blocked": "blocked", "dependency.unblocked": "unblocked", "dependency.delivered": "delivered",
     "dependency.cancelled": "cancelled", "blocker.raised": "raised", "blocker.resolved": "resolved",
-    "admin.added": "made admin", "admin.removed": "no longer admin",
 }  # fmt: skip
 
 
-def _describe(e: Event) -> Line:
-    parts: list[Segment] = [
-        f"{e.at.isoformat(timespec='minutes')} ",
-        Mention(e.actor),
-        f" {_VERBS.get(e.kind, e.kind)} ",
-    ]
-    parts.append(e.subject)
+def _what(e: Event) -> list[Segment]:
+    d = e.data
+    if e.kind == "admin.added":
+        if d.get("reason"):
+            return [" became admin (", str(d["reason"]), ")"]
+        return [" made ", Mention(e.subject), " an admin"]
+    if e.kind == "admin.removed":
+        return [" removed ", Mention(e.subject), " as admin"]
+    if e.kind == "team.member_added":
+        return [" added ", Mention(str(d.get("person"))), f" to {e.subject}", " as lead" if d.get("lead") else ""]
+    if e.kind == "team.member_removed":
+        return [" removed ", Mention(str(d.get("person"))), f" from {e.subject}"]
     if e.kind == "priority.updated":
-        after = e.data.get("after") or {}
-        before = e.data.get("before") or {}
-        parts.append(": " + ", ".join(f"{k} {before.get(k)} → {v}" for k, v in after.items()))
-        if e.data.get("note"):
-            parts += [" — ", Quote(str(e.data["note"]))]
-    elif e.kind in ("team.member_added", "team.member_removed"):
-        parts += [": ", Mention(str(e.data.get("person")))]
-    elif e.kind in ("dependency.blocked", "dependency.declined") and e.data.get("reason"):
-        parts += [": ", Quote(str(e.data["reason"]))]
-    elif e.kind in ("priority.created", "blocker.raised", "dependency.requested"):
-        title = e.data.get("title") or e.data.get("text") or e.data.get("what")
-        if title:
-            parts += [" ", Quote(str(title))]
-    return tuple(parts)
+        after = d.get("after") or {}
+        parts: list[Segment] = [f" updated {e.subject}: ", *change_segments(d.get("before") or {}, after)]
+        return parts + ([" — ", Quote(str(d["note"]))] if d.get("note") else [])
+    if e.kind == "priority.aligned":
+        return [f" aligned {e.subject} to {d.get('after')}"]
+    parts = [f" {_VERBS.get(e.kind, e.kind)} {e.subject}"]
+    said = d.get("title") or d.get("text") or d.get("what") or d.get("reason")
+    return parts + ([": ", Quote(str(said))] if said else [])
+
+
+def _describe(e: Event) -> Line:
+    return (f"{e.at.isoformat(timespec='minutes')} ", Mention(e.actor), *[p for p in _what(e) if p != ""])
 
 
 def _touches(call: Call, e: Event, team: str) -> bool:
@@ -50,7 +52,12 @@ def _touches(call: Call, e: Event, team: str) -> bool:
         return True
     if e.data.get("from_team") == team or e.data.get("to_team") == team:
         return True
-    kind, _, number = e.subject.partition("-")
+    return _about(call, e.subject, team)
+
+
+def _about(call: Call, subject: str, team: str) -> bool:
+    """Whether the record `subject` (P-n, D-n, B-n) belongs to or points at `team`."""
+    kind, _, number = subject.partition("-")
     if not number.isdigit():
         return False
     if kind == "P":
@@ -61,7 +68,9 @@ def _touches(call: Call, e: Event, team: str) -> bool:
         return d is not None and team in (d.from_team, d.to_team)
     if kind == "B":
         b = call.uow.blockers.get(int(number))
-        return b is not None and (b.team == team or b.on == team)
+        if b is None:
+            return False
+        return b.team == team or b.on == team or (b.on is not None and _about(call, b.on, team))
     return False
 
 
@@ -70,13 +79,13 @@ def history(call: Call, cmd: commands.History) -> Reply:
     tz = ZoneInfo(call.uow.workspace.get().tz)
     since = None
     if cmd.since is not None:
-        since = datetime.combine(cmd.since.resolve(call.today), time(0), tz)
+        since = datetime.combine(cmd.since.resolve_past(call.today), time(0), tz)
     events = list(call.uow.events.list(since=since))
     if team is not None:
         events = [e for e in events if _touches(call, e, team.handle)]
     scope = team.handle if team else "the whole organisation"
     frm = f" since {since.date().isoformat()}" if since else ""
-    lines: list[Line] = [line(f"{len(events)} change{'s' if len(events) != 1 else ''} in {scope}{frm}:")]
+    lines: list[Line] = [counted(len(events), "change", "changes", f"{scope}{frm}")]
     lines += [_describe(e) for e in events[-50:]]
     if len(events) > 50:
         lines.insert(1, line(f"(the last 50 of {len(events)}; use --since or --json for more)"))

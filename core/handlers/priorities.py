@@ -11,7 +11,7 @@ from core.handlers.checks import MAX_TITLE, future_date, text
 from core.model import Kind, Priority, Status
 from core.reply import Line, Mention, Quote, Reply, Segment, line, reply
 from core.service import Call
-from core.views import priority_line
+from core.views import change_segments, counted, priority_line
 
 
 def _check_alignment(call: Call, child: Priority, parent: Priority) -> None:
@@ -49,10 +49,10 @@ def add(call: Call, cmd: commands.PriorityAdd) -> Reply:
         outcome=text(cmd.outcome, "outcome") if cmd.outcome is not None else None,
         owner=cmd.owner, rank=rank, due=due,
     )  # fmt: skip
+    p.number = call.uow.ids.next(Kind.PRIORITY)  # a refusal below rolls the number back
     if cmd.parent is not None:
         _check_alignment(call, p, access.priority(call, cmd.parent))
         p.parent = cmd.parent
-    p.number = call.uow.ids.next(Kind.PRIORITY)
     call.uow.priorities.save(p)
     call.record("priority.created", p.id, **{k: v for k, v in priority_json(p).items() if k != "id"})
     where = f"for {p.team}" if p.team else "at org level"
@@ -104,8 +104,8 @@ def update(call: Call, cmd: commands.PriorityUpdate) -> Reply:
     call.uow.priorities.save(p)
     after = {k: priority_json(p)[k] for k in changes}
     call.record("priority.updated", p.id, before=before, after=after, note=note)
-    said = ", ".join(f"{k} {before[k]} → {after[k]}" for k in changes) or "note added"
-    lines: list[Line] = [line(f"{p.id} ", Quote(p.title), f" updated: {said}.")]
+    said = change_segments(before, after) if changes else ["note added"]
+    lines: list[Line] = [line(f"{p.id} ", Quote(p.title), " updated: ", *said, ".")]
     if note:
         lines.append(line("Note: ", Quote(note)))
     return reply(*lines, data=priority_json(p), public=True)
@@ -152,14 +152,15 @@ def drop(call: Call, cmd: commands.PriorityDrop) -> Reply:
 
 
 def list_(call: Call, cmd: commands.PriorityList) -> Reply:
-    team = access.optional_team_or_mine(call, cmd.team)
+    org = cmd.team == "org"
+    team = None if org else access.optional_team_or_mine(call, cmd.team)
     prios = [p for p in call.uow.priorities.list() if cmd.all or p.is_open]
-    if team is not None:
-        prios = [p for p in prios if p.team == team.handle]
+    if team is not None or org:
+        prios = [p for p in prios if p.team == (team.handle if team else None)]
     prios.sort(key=lambda p: (p.team is not None, p.team or "", p.rank, p.number))
-    scope = team.handle if team else "the whole organisation"
-    closed = "" if cmd.all else " open"
-    lines: list[Line] = [line(f"{len(prios)}{closed} priorit{'y' if len(prios) == 1 else 'ies'} in {scope}:")]
+    scope = team.handle if team else ("the organisation (org-level)" if org else "the whole organisation")
+    closed = "" if cmd.all else "open "
+    lines: list[Line] = [counted(len(prios), f"{closed}priority", f"{closed}priorities", scope)]
     lines += [line("  ", *priority_line(p)) for p in prios]
     return reply(*lines, data=[priority_json(p) for p in prios])
 
@@ -181,10 +182,11 @@ def show(call: Call, cmd: commands.PriorityShow) -> Reply:
     lines.append(line(f"History ({len(history)}):"))
     for e in history[-10:]:
         note = e.data.get("note")
-        detail = ", ".join(f"{k} {v}" for k, v in (e.data.get("after") or {}).items())
-        said: list[Segment] = [": ", Quote(str(note))] if note else []
+        after = e.data.get("after") if isinstance(e.data.get("after"), dict) else {}
+        detail = [": ", *change_segments(e.data.get("before") or {}, after)] if after else []
+        said: list[Segment] = [" — ", Quote(str(note))] if note else []
         lines.append(line(f"  {e.at.date().isoformat()} {e.kind.split('.')[-1]} by ", Mention(e.actor),
-                          f" {detail}".rstrip(), *said))  # fmt: skip
+                          *detail, *said))  # fmt: skip
     if not p.owner:
         lines.append(line(f"No owner: name one with `priority update {p.id} --owner @name`."))
     data = priority_json(p) | {

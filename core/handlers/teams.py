@@ -77,7 +77,7 @@ def _people(handles: list[str]) -> list[Segment]:
 
 
 def show(call: Call, cmd: commands.TeamShow) -> Reply:
-    t = access.team_or_mine(call, cmd.team, what="to show")
+    t = access.team_or_mine(call, cmd.team, what="to show", how="`team show <team>`")
     children = [x for x in call.uow.teams.list() if x.parent == t.handle]
     path = " › ".join([a.handle for a in reversed(access.ancestors(call, t))] + [t.handle])
     lines: list[Line] = [

@@ -1,0 +1,232 @@
+"""`flotilla`: demo, console, run, db upgrade, export, import."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.bootstrap import build
+from bot.clock import SystemClock, parse_instant
+from bot.console import Console, valid_handle
+from core.errors import Refused
+from core.fakes import FixedClock
+from core.ports import Clock
+from core.transfer import export_workspace, import_workspace
+
+log = logging.getLogger("flotilla")
+
+EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
+
+
+def _db_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL or sqlite:///flotilla.db)")
+    p.add_argument("--workspace", default="console", help="workspace name (default: console)")
+
+
+def _speaker_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as", dest="speaker", metavar="NAME", help="who speaks (default: your login name)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="flotilla", description="Team-of-teams coordination in chat.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    demo = sub.add_parser("demo", help="build a demo organisation in SQLite and tour it (no credentials)")
+    demo.add_argument("--db", metavar="URL", default="sqlite:///flotilla-demo.db", help="where the demo lives")
+    demo.add_argument("--seed", type=int, default=7, help="seed for the generated people")
+
+    con = sub.add_parser("console", help="chat with the bot in the terminal (reads a script from stdin)")
+    _db_options(con)
+    _speaker_options(con)
+    con.add_argument("--clock", choices=["real", "fake"], default="real")
+    con.add_argument("--now", metavar="ISO", help="start time of a fake clock")
+
+    run = sub.add_parser("run", help="run one command; exit 0 ok, 2 refused, 1 error")
+    run.add_argument("text", help='the command, e.g. "dep list --json"')
+    _db_options(run)
+    _speaker_options(run)
+    run.add_argument("--now", metavar="ISO", help="act at this time")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_cmd", required=True)
+    up = db_sub.add_parser("upgrade", help="apply migrations")
+    up.add_argument("--db", metavar="URL")
+
+    exp = sub.add_parser("export", help="everything of one workspace (json to stdout, or csv files)")
+    _db_options(exp)
+    exp.add_argument("--format", choices=["json", "csv"], default="json")
+    exp.add_argument("--out", metavar="PATH", help="json: a file (default stdout); csv: a folder")
+
+    imp = sub.add_parser("import", help="load a json export into a new workspace")
+    imp.add_argument("file", help="the export file ('-' for stdin)")
+    _db_options(imp)
+    return ap
+
+
+def _speaker(args: argparse.Namespace) -> str:
+    try:
+        return valid_handle(args.speaker or getpass.getuser())
+    except (ValueError, KeyError, OSError):
+        return "me"
+
+
+def _clock(args: argparse.Namespace, fake: bool) -> Clock:
+    if args.now:
+        return FixedClock(parse_instant(args.now))
+    if fake:
+        raise SystemExit("--clock fake needs --now ISO (the time the console starts at).")
+    return SystemClock()
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    app = build(database_url=args.db)
+    try:
+        tty = sys.stdin.isatty()
+        console = Console(app.uow_factory, _clock(args, args.clock == "fake"), _speaker(args), args.workspace,
+                          out=sys.stdout, echo=not tty)  # fmt: skip
+        if tty:
+            console.say(f"Flotilla console, workspace {args.workspace!r}, speaking as @{console.speaker}. "
+                        "Type `help`, or Ctrl-D to leave.")  # fmt: skip
+        while True:
+            if tty:
+                try:
+                    raw = input(f"@{console.speaker}> ")
+                except EOFError:
+                    print()
+                    break
+            else:
+                raw = sys.stdin.readline()
+                if not raw:
+                    break
+            console.feed(raw)
+        return EXIT_OK
+    finally:
+        app.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    app = build(database_url=args.db)
+    try:
+        console = Console(app.uow_factory, _clock(args, False), _speaker(args), args.workspace, out=sys.stdout)
+        outcome = console.command(args.text)
+        return EXIT_REFUSED if outcome.refused else EXIT_OK
+    finally:
+        app.close()
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    app = build(database_url=args.db)
+    try:
+        upgrade(app.engine)
+        print("Database is up to date.")
+        return EXIT_OK
+    finally:
+        app.close()
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def write_csv(data: dict[str, Any], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, rows in data.items():
+        if not isinstance(rows, list):
+            continue
+        path = folder / f"{name}.csv"
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(columns)
+            for row in rows:
+                w.writerow([_csv_cell(row.get(c)) for c in columns])
+        written.append(path)
+    return written
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    app = build(database_url=args.db)
+    try:
+        with app.uow_factory(args.workspace) as uow:
+            data = export_workspace(uow)
+        if args.format == "csv":
+            folder = Path(args.out or f"flotilla-export-{args.workspace}")
+            for path in write_csv(data, folder):
+                print(path)
+            return EXIT_OK
+        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
+        if args.out:
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
+        else:
+            print(text)
+        return EXIT_OK
+    finally:
+        app.close()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    try:
+        raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        data = json.loads(raw)
+    except (OSError, json.JSONDecodeError) as e:
+        print(f"Can't read {args.file}: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    if not isinstance(data, dict):
+        print("The file is not a Flotilla export.", file=sys.stderr)
+        return EXIT_REFUSED
+    app = build(database_url=args.db)
+    try:
+        with app.uow_factory(args.workspace) as uow:
+            counts = import_workspace(uow, data)
+            uow.commit()
+        print(f"Imported into workspace {args.workspace!r}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        return EXIT_OK
+    except Refused as e:
+        print(e.message, file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        app.close()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(args.db, seed=args.seed, out=sys.stdout)
+
+
+COMMANDS = {"console": cmd_console, "run": cmd_run, "db": cmd_db, "export": cmd_export, "import": cmd_import,
+            "demo": cmd_demo}  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.cmd](args)
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+    except Exception:
+        log.exception("internal error")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

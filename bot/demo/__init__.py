@@ -1,0 +1,263 @@
+"""`flotilla demo`: a realistic organisation in a local SQLite file, built and toured through the
+same command grammar every adapter uses. No credentials, no server."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from faker import Faker
+
+from bot.bootstrap import build
+from bot.console import Console
+from core.fakes import FixedClock
+
+WORKSPACE = "demo"
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday: three weeks of history, then the tour
+TOUR = START + timedelta(days=21, hours=1)
+MAX_MEMBERS = 10
+ADMIN = "ada"
+
+
+class DemoError(RuntimeError):
+    """A demo step was refused: the demo script and the product disagree."""
+
+
+def load_tree() -> list[dict[str, Any]]:
+    text = resources.files("bot.demo").joinpath("org-tree-rust-project.json").read_text(encoding="utf-8")
+    tree: list[dict[str, Any]] = json.loads(text)
+    return tree
+
+
+def team_name(handle: str) -> str:
+    words = handle.split("-")
+    special = {
+        "wg": "WG", "fcp": "FCP", "llvm": "LLVM", "gcc": "GCC", "cli": "CLI", "io": "io", "rs": "rs",
+        "mir": "MIR", "llms": "LLMs", "devex": "DevEx", "opsem": "OpSem", "twir": "TWiR", "simd": "SIMD",
+    }  # fmt: skip
+    return " ".join(special.get(w, w.capitalize()) for w in words)
+
+
+def parents_first(tree: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_parent: dict[str | None, list[dict[str, Any]]] = {}
+    for t in tree:
+        by_parent.setdefault(t["parent"], []).append(t)
+    ordered: list[dict[str, Any]] = []
+
+    def walk(parent: str | None) -> None:
+        for t in sorted(by_parent.get(parent, []), key=lambda t: t["handle"]):
+            ordered.append(t)
+            walk(t["handle"])
+
+    walk(None)
+    return ordered
+
+
+def generate_people(count: int, seed: int) -> list[str]:
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    handles: list[str] = []
+    seen = {ADMIN}
+    while len(handles) < count:
+        first, last = fake.first_name().lower(), fake.last_name().lower()
+        for candidate in (first, f"{first}.{last[0]}", f"{first}.{last}"):
+            if re.fullmatch(r"[a-z][a-z.]{1,30}", candidate) and candidate not in seen:
+                seen.add(candidate)
+                handles.append(candidate)
+                break
+    return handles
+
+
+class Demo:
+    def __init__(self, console: Console, clock: FixedClock, seed: int) -> None:
+        self.console, self.clock = console, clock
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.leads: dict[str, list[str]] = {}
+        self.members: dict[str, list[str]] = {}
+
+    def do(self, text: str, speaker: str = ADMIN) -> None:
+        outcome = self.console.command(text, speaker)
+        if outcome.refused:
+            raise DemoError(f"demo step refused: {text!r}: {outcome.reply.lines}")
+
+    def at(self, when: datetime) -> None:
+        self.clock.set(when)
+
+    def lead(self, team: str) -> str:
+        return (self.leads.get(team) or self.members[team])[0]
+
+    def member(self, team: str, n: int = 0) -> str:
+        people = [p for p in self.members[team] if p not in self.leads.get(team, [])] or self.members[team]
+        return people[n % len(people)]
+
+    def build_org(self) -> None:
+        tree = parents_first(load_tree())
+        pool = generate_people(320, self.seed)
+        for t in tree:
+            h = t["handle"]
+            parent = f" --parent {t['parent']}" if t["parent"] else ""
+            self.do(f'team create {h} "{team_name(h)}"{parent}')
+            size = min(max(t["members"], t["leads"], 1), MAX_MEMBERS)
+            people = self.rng.sample(pool, size)
+            leads = people[: min(t["leads"], size, 2)] if t["leads"] else []
+            if leads:
+                self.do(f"team add {h} {' '.join('@' + p for p in leads)} --lead")
+            rest = [p for p in people if p not in leads]
+            if rest:
+                self.do(f"team add {h} {' '.join('@' + p for p in rest)}")
+            self.leads[h], self.members[h] = leads, people
+
+    def build_plan(self) -> None:
+        org = [
+            ("Ship the Rust 2027 edition", "Edition 2027 is stable, with a migration lint for every change", "+16w"),
+            ("Halve incremental compile times", "Median incremental rebuild of the top 100 crates under half of today's", "+20w"),  # noqa: E501
+            ("Secure the crate supply chain", "Every crate published by trusted publishing; releases signed", "+24w"),
+            ("Grow maintainers in every team", "No team depends on a single reviewer", "+26w"),
+        ]  # fmt: skip
+        for title, outcome, due in org:
+            self.do(f'priority add "{title}" --team org --outcome "{outcome}" --due {due}')
+        plan = [  # (team, title, parent, due, owner?)
+            ("compiler", "Parallel front end on by default", "P-2", "+12w", True),  # P-5
+            ("lang", "Finalise edition 2027 language changes", "P-1", "+8w", True),  # P-6
+            ("libs", "Edition 2027 prelude changes stabilised", "P-1", "+9w", True),  # P-7
+            ("devtools", "Edition migration tooling for 2027", "P-1", "+10w", True),  # P-8
+            ("cargo", "cargo fix --edition handles every 2027 lint", "P-8", "+7w", True),  # P-9
+            ("infra", "Sign every release artifact", "P-3", "+10w", True),  # P-10
+            ("crates-io", "Trusted publishing for crates.io", "P-3", "+6w", True),  # P-11
+            ("wg-parallel-rustc", "Deadlock-free query system", "P-5", "+5w", True),  # P-12
+            ("release", "Reproducible release builds", "P-10", "+8w", False),  # P-13: no owner
+            ("launching-pad", "Mentoring programme for new maintainers", "P-4", "+12w", False),  # P-14
+            ("clippy", "Edition 2027 lint group", None, "+6w", True),  # P-15: not aligned
+            ("rustdoc", "Docs for edition 2027 migration", "P-8", "+6w", True),  # P-16
+        ]
+        for team, title, parent, due, owned in plan:
+            owner = f" --owner @{self.lead(team)}" if owned and (self.leads[team] or self.members[team]) else ""
+            par = f" --parent {parent}" if parent else ""
+            self.do(f'priority add "{title}" --team {team}{par} --due {due}{owner}')
+
+    def build_history(self) -> None:
+        """Three weeks of work: requests answered, blocked, declined, delivered; blockers; updates."""
+        self.at(START + timedelta(hours=2))
+        self.do('dep request crates-io "Publish API for trusted publishing tokens" --by +3w --for P-9',
+                self.member("cargo"))  # D-1  # fmt: skip
+        self.do('dep request compiler "Lint infrastructure for edition 2027 migrations" --by +5w --for P-6',
+                self.member("lang"))  # D-2  # fmt: skip
+        self.do('dep request types "New trait solver behind a flag" --by +4w --for P-7', self.member("libs"))  # D-3
+        self.do('dep request infra "Bigger CI runners for parallel front-end benchmarks" --by +2w --for P-5',
+                self.member("compiler"))  # D-4  # fmt: skip
+        self.do('dep request lang "Frozen list of edition 2027 lints" --by +2w --for P-15',
+                self.member("clippy"))  # D-5  # fmt: skip
+        self.do('dep request libs "Stable API for doc aliases" --by +3w --for P-16', self.member("rustdoc"))  # D-6
+        self.do('dep request release "Signing keys in the release pipeline" --by +2w --for P-10',
+                self.member("infra"))  # D-7  # fmt: skip
+
+        self.at(START + timedelta(days=1, hours=3))
+        self.do("dep accept D-1 --commit +4w", self.member("crates-io"))  # commits after needed-by
+        self.do("dep accept D-3", self.member("types"))
+        self.do('dep decline D-4 "CI budget frozen until the new year"', self.lead("infra"))
+        self.do("dep accept D-5", self.member("lang"))
+        self.do("dep accept D-6", self.member("libs"))
+        self.do("dep accept D-7", self.member("release"))
+        self.do('blocker add "Perf runners keep timing out on the parallel benchmarks" --team wg-parallel-rustc',
+                self.member("wg-parallel-rustc"))  # B-1  # fmt: skip
+        self.do("priority update P-5 --confidence 80 --progress 20", self.lead("compiler"))
+
+        self.at(START + timedelta(days=8, hours=1))
+        self.do("dep done D-5", self.member("lang"))
+        self.do('dep block D-3 "Waiting on the coherence rewrite in the trait solver"', self.member("types"))
+        self.do("dep cancel D-6", self.member("rustdoc"))
+        self.do('blocker add "No reviewer for the 2027 prelude PRs while two leads are away" --on P-7',
+                self.member("libs"))  # B-2  # fmt: skip
+        self.do('blocker add "Release signing needs an HSM we have not ordered" --on D-7',
+                self.member("release"))  # B-3  # fmt: skip
+        self.do("priority update P-5 --confidence 70 --progress 30 --note \"CI runners declined; benchmarking on "
+                "donated hardware\"", self.lead("compiler"))  # fmt: skip
+        self.do("priority update P-11 --progress 40 --confidence 85", self.lead("crates-io"))
+        self.do("blocker resolve B-1", self.member("wg-parallel-rustc"))
+
+        self.at(START + timedelta(days=15, hours=2))
+        self.do('priority update P-5 --status at-risk --confidence 45 --progress 35 --note "Deadlocks under '
+                'high thread counts; D-3 blocked"', self.lead("compiler"))  # fmt: skip
+        self.do("priority update P-9 --progress 50 --confidence 75", self.lead("cargo"))
+        self.do("priority update P-6 --progress 60 --confidence 80", self.lead("lang"))
+        self.do('priority drop P-16 "Folded into the edition guide"', self.lead("rustdoc"))
+        self.do("priority done P-12", self.lead("wg-parallel-rustc"))
+
+    def tour(self, out: TextIO) -> None:
+        c = self.console
+        cargo_dev, compiler_lead, infra_lead = self.member("cargo", 1), self.lead("compiler"), self.lead("infra")
+        self.at(TOUR)
+        c.out, c.echo = out, True
+
+        def step(title: str, *lines: str) -> None:
+            print(f"\n── {title} " + "─" * max(0, 70 - len(title)), file=out)
+            for text in lines:
+                c.feed(text)
+
+        step("What can I say?", "help dep")
+        step("The team tree (one program of it)", "team show devtools")
+        step("The organisation's priorities and how they align", "priority list", "priority show P-5")
+        step(
+            "A cross-team request, accepted with a committed date",
+            f'@{cargo_dev}: dep request rustup "Toolchain channel for 2027 previews" --by +2w --for P-9',
+            f"@{self.member('rustup')}: dep accept D-8 --commit +3w",
+        )
+        step("Dependencies into and out of the compiler team", "dep list --team compiler")
+        step(
+            "Blockers: anyone can raise one; user text never pings anyone",
+            f'@{compiler_lead}: blocker add "@here CI on aarch64 is red again <!channel>" --on infra',
+            "blocker list --team infra",
+        )
+        step(
+            "A status change, with a note, goes into the history",
+            f'@{compiler_lead}: priority update P-5 --confidence 40 --note "Still waiting on D-3"',
+            "history --team compiler --since 2026-11-16",
+        )
+        step("My view", f"@{compiler_lead}: me")
+        step(
+            "Bad input gets one clear line and changes nothing",
+            "dep accept D-99",
+            f"@{compiler_lead}: priority update P-5 --confidence 140",
+            f'@{cargo_dev}: dep request crates-io "Old request" --by 2020-01-01',
+            f"@{infra_lead}: priority done P-5",
+            'priority add "Unterminated',
+        )
+        step("Machine-readable output for scripts", "blocker list --team infra --json")
+
+
+def _fresh_sqlite(db_url: str) -> None:
+    m = re.match(r"^sqlite:///(.+)$", db_url)
+    if m and m.group(1) != ":memory:":
+        for suffix in ("", "-wal", "-shm"):
+            Path(m.group(1) + suffix).unlink(missing_ok=True)
+
+
+def run_demo(db_url: str, seed: int, out: TextIO) -> int:
+    if not db_url.startswith("sqlite"):
+        print("The demo writes a local SQLite file: give --db sqlite:///PATH.", file=out)
+        return 2
+    _fresh_sqlite(db_url)
+    app = build(database_url=db_url)
+    clock = FixedClock(START)
+    console = Console(app.uow_factory, clock, ADMIN, workspace=WORKSPACE)
+    demo = Demo(console, clock, seed)
+    try:
+        print("Flotilla demo: building the Rust project's 123 teams with generated people, "
+              "priorities, dependencies and three weeks of history…", file=out)  # fmt: skip
+        demo.build_org()
+        demo.build_plan()
+        demo.build_history()
+        demo.tour(out)
+    finally:
+        app.close()
+    carry_on = (
+        f"flotilla console --db {db_url} --workspace {WORKSPACE} --as {ADMIN} --clock fake --now {TOUR.isoformat()}"
+    )
+    print(f"\nThe demo organisation is in {db_url}. Carry on with:\n  {carry_on}", file=out)
+    return 0

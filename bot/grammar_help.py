@@ -1,0 +1,219 @@
+"""Usage lines, one-line summaries and examples of every command: what `help` shows.
+
+Kept apart from the parser so wording can change without touching the grammar. Examples name
+people as `{alice}` / `{bob}`; `help_text` writes them the way the adapter writes mentions, so
+every example shown can be pasted back and parses (a test holds us to it).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.dates import DATE_HELP
+
+
+class MentionSyntax(Protocol):
+    """How one adapter writes people in a command line."""
+
+    def person(self, token: str) -> str | None:
+        """The person handle a token names, or None when the token is not a mention."""
+        ...
+
+    def show(self, handle: str) -> str:
+        """How to write that person in this adapter (for usage texts and examples)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    usage: str
+    summary: str
+    example: str
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    entries: tuple[Entry, ...]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "General",
+        (
+            Entry("help", "help [<command>]", "Usage of every command, or of one with an example.",
+                  "help dep request"),
+            Entry("me", "me [--json]",
+                  "Your priorities, your dependencies (both sides), open blockers, pending check-ins.",
+                  "me"),
+            Entry("history", "history [--team <team>] [--since <date>] [--json]",
+                  "What changed: status, confidence, dependencies, blockers.",
+                  "history --team payments --since 2026-11-02"),
+        ),
+    ),
+    Section(
+        "Admins",
+        (
+            Entry("admin add", "admin add @p", "Make someone an admin.", "admin add {alice}"),
+            Entry("admin remove", "admin remove @p", "Take admin rights away.", "admin remove {alice}"),
+        ),
+    ),
+    Section(
+        "Teams",
+        (
+            Entry("team create", 'team create <handle> "<name>" [--parent <team>]',
+                  "Create a team (admin); this channel becomes its home.",
+                  'team create payments "Payments" --parent commerce'),
+            Entry("team add", "team add <team> @p... [--lead]", "Add members to a team, or leads with --lead.",
+                  "team add payments {alice} {bob} --lead"),
+            Entry("team remove", "team remove <team> @p", "Remove someone from a team.",
+                  "team remove payments {bob}"),
+            Entry("team show", "team show [<team>] [--json]", "A team with its leads, members, channel and children.",
+                  "team show payments"),
+            Entry("team list", "team list [--json]", "The whole team tree.", "team list"),
+        ),
+    ),
+    Section(
+        "Priorities",
+        (
+            Entry("priority add",
+                  'priority add "<title>" [--team <team>|org] [--owner @p] [--parent P-n] [--due <date>] '
+                  '[--outcome "<text>"]',
+                  "Add a priority to a team (or org-level with --team org), aligned to a parent with --parent.",
+                  'priority add "Checkout v2" --team payments --owner {alice} --parent P-1 --due 2026-12-01 '
+                  '--outcome "Conversion up 5%"'),
+            Entry("priority update",
+                  'priority update P-n [--status <status>] [--confidence 0-100] [--progress 0-100] '
+                  '[--note "<text>"] [--owner @p] [--due <date>]',
+                  "Report status, confidence or progress, or change the owner or due date.",
+                  'priority update P-3 --status at-risk --confidence 60 --note "Vendor is late"'),
+            Entry("priority align", "priority align P-n --to P-m", "Align a priority to a parent priority.",
+                  "priority align P-3 --to P-1"),
+            Entry("priority done", "priority done P-n", "Mark a priority done.", "priority done P-3"),
+            Entry("priority drop", 'priority drop P-n "<why>"', "Drop a priority, saying why.",
+                  'priority drop P-3 "Superseded by P-7"'),
+            Entry("priority list", "priority list [--team <team>] [--all] [--json]",
+                  "Open priorities of a team (closed ones too with --all).", "priority list --team payments"),
+            Entry("priority show", "priority show P-n [--json]", "One priority with its history.",
+                  "priority show P-3"),
+        ),
+    ),
+    Section(
+        "Dependencies",
+        (
+            Entry("dep request", 'dep request <team> "<what>" --by <date> [--for P-n] [--team <your team>]',
+                  "Ask another team for something you need by a date.",
+                  'dep request identity "SSO for checkout" --by fri --for P-3'),
+            Entry("dep accept", "dep accept D-n [--owner @p] [--commit <date>]",
+                  "Accept a request, naming an owner and the date you commit to.",
+                  "dep accept D-4 --owner {bob} --commit +2w"),
+            Entry("dep decline", 'dep decline D-n "<why>"', "Decline a request, saying why.",
+                  'dep decline D-4 "No capacity this quarter"'),
+            Entry("dep block", 'dep block D-n "<why>"', "Mark a dependency blocked, saying why.",
+                  'dep block D-4 "Waiting on security review"'),
+            Entry("dep unblock", "dep unblock D-n", "It is moving again.", "dep unblock D-4"),
+            Entry("dep done", "dep done D-n", "Delivered.", "dep done D-4"),
+            Entry("dep cancel", "dep cancel D-n", "Withdraw your team's request.", "dep cancel D-4"),
+            Entry("dep list", "dep list [--team <team>] [--incoming|--outgoing] [--json]",
+                  "A team's dependencies: what it asked for, what it was asked for.",
+                  "dep list --team payments --incoming"),
+            Entry("dep show", "dep show D-n [--json]", "One dependency with both sides and dates.", "dep show D-4"),
+        ),
+    ),
+    Section(
+        "Blockers",
+        (
+            Entry("blocker add", 'blocker add "<text>" [--team <team>] [--on <team>|D-n|P-n]',
+                  "Raise a blocker, optionally on a team, a dependency or a priority.",
+                  'blocker add "Staging is down" --team payments --on D-4'),
+            Entry("blocker resolve", "blocker resolve B-n", "Resolve a blocker.", "blocker resolve B-2"),
+            Entry("blocker list", "blocker list [--team <team>] [--json]", "Open blockers of a team.",
+                  "blocker list --team payments"),
+        ),
+    ),
+)  # fmt: skip
+
+ENTRIES: dict[str, Entry] = {e.name: e for s in SECTIONS for e in s.entries}
+GROUPS: dict[str, tuple[str, ...]] = {}
+for _entry in ENTRIES.values():
+    if " " in _entry.name:
+        _group, _sub = _entry.name.split(" ", 1)
+        GROUPS[_group] = (*GROUPS.get(_group, ()), _sub)
+TOP_LEVEL: tuple[str, ...] = tuple(dict.fromkeys(name.split(" ", 1)[0] for name in ENTRIES))
+"""The first words the parser knows: help, me, history, admin, team, priority, dep, blocker."""
+
+NOT_YET: frozenset[str] = frozenset({"standup", "checkin", "rhythm", "away", "back", "risks", "summary", "map"})
+"""Commands of the product that later issues bring: recognised, refused politely, not listed."""
+
+EXAMPLE_PEOPLE = {"{alice}": "alice", "{bob}": "bob"}
+
+FOOTER = (
+    'Quote multi-word values with "double quotes". '
+    f"Dates: {DATE_HELP}. Ids: P-n (priority), D-n (dependency), B-n (blocker). "
+    "Status: on-track, at-risk, off-track, done, dropped."
+)
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """User text fit to echo in a one-line message: quoted, short, one line, pinging no one."""
+    flat = " ".join(text[: limit * 4].split())
+    flat = "".join(c for c in flat if c.isprintable()).replace("<", "‹").replace(">", "›")
+    if len(flat) > limit or len(text) > limit * 4:
+        flat = flat[: limit - 1] + "…"
+    return f"'{flat}'"
+
+
+def not_yet(name: str) -> str:
+    return f"`{name}` is not available yet."
+
+
+def usage(command_name: str) -> str:
+    """Usage of one command ("dep request") or of every command of a group ("dep")."""
+    name = " ".join(command_name.lower().split())
+    if name in ENTRIES:
+        return ENTRIES[name].usage
+    if name in GROUPS:
+        return "\n".join(ENTRIES[f"{name} {sub}"].usage for sub in GROUPS[name])
+    raise KeyError(f"no command named {command_name!r}")
+
+
+def example(name: str, mentions: MentionSyntax) -> str:
+    """The example of a command, people written the adapter's way."""
+    text = ENTRIES[name].example
+    for placeholder, handle in EXAMPLE_PEOPLE.items():
+        text = text.replace(placeholder, mentions.show(handle))
+    return text
+
+
+def _detail(entry: Entry, mentions: MentionSyntax) -> str:
+    return f"{entry.usage}\n    {entry.summary}\n    e.g. {example(entry.name, mentions)}"
+
+
+def topics() -> tuple[str, ...]:
+    return TOP_LEVEL
+
+
+def help_text(topic: str | None, mentions: MentionSyntax) -> str:
+    """Every command grouped by section, or one command / group with an example each."""
+    words = (topic or "").lower().split()
+    words = [w for w in words if w not in ("--help", "-h", "help")] or (["help"] if words else [])
+    name = " ".join(words)
+    if not name:
+        lines = ["Flotilla commands (`help <command>` for details and an example):"]
+        for section in SECTIONS:
+            lines.append(f"{section.title}:")
+            lines.extend(f"  {e.usage}" for e in section.entries)
+        lines.append(FOOTER)
+        return "\n".join(lines)
+    if name in ENTRIES:
+        return _detail(ENTRIES[name], mentions)
+    if name in GROUPS:
+        return "\n".join(_detail(ENTRIES[f"{name} {sub}"], mentions) for sub in GROUPS[name])
+    if words[0] in NOT_YET:
+        return not_yet(words[0])
+    close = difflib.get_close_matches(name[:40], [*ENTRIES, *GROUPS], n=1)
+    hint = f" Did you mean `help {close[0]}`?" if close else ""
+    return f"No help for {clip(name)}.{hint} Topics: {', '.join(TOP_LEVEL)}."
