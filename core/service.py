@@ -57,7 +57,7 @@ def workspace_today(uow: UnitOfWork, now: datetime) -> date:
 
 def ensure_people(uow: UnitOfWork, ctx: Context) -> None:
     """Create the speaker and mentioned people on first sight; the first person in a workspace is admin."""
-    first = not uow.people.list()
+    first = uow.people.get(ctx.actor.handle) is None and not uow.people.list()
     for info in (ctx.actor, *ctx.people):
         person = Person(handle=info.handle, name=info.name, tz=info.tz, admin=first and info is ctx.actor)
         if uow.people.add_if_absent(person) and person.admin:

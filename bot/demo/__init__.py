@@ -144,18 +144,17 @@ class Demo:
     def build_history(self) -> None:
         """Three weeks of work: requests answered, blocked, declined, delivered; blockers; updates."""
         self.at(START + timedelta(hours=2))
-        self.do('dep request crates-io "Publish API for trusted publishing tokens" --by +3w --for P-9',
-                self.member("cargo"))  # D-1  # fmt: skip
-        self.do('dep request compiler "Lint infrastructure for edition 2027 migrations" --by +5w --for P-6',
-                self.member("lang"))  # D-2  # fmt: skip
-        self.do('dep request types "New trait solver behind a flag" --by +4w --for P-7', self.member("libs"))  # D-3
-        self.do('dep request infra "Bigger CI runners for parallel front-end benchmarks" --by +2w --for P-5',
-                self.member("compiler"))  # D-4  # fmt: skip
-        self.do('dep request lang "Frozen list of edition 2027 lints" --by +2w --for P-15',
-                self.member("clippy"))  # D-5  # fmt: skip
-        self.do('dep request libs "Stable API for doc aliases" --by +3w --for P-16', self.member("rustdoc"))  # D-6
-        self.do('dep request release "Signing keys in the release pipeline" --by +2w --for P-10',
-                self.member("infra"))  # D-7  # fmt: skip
+        requests = [  # (requesting team, providing team, what, needed by, for): D-1 .. D-7
+            ("cargo", "crates-io", "Publish API for trusted publishing tokens", "+3w", "P-9"),
+            ("lang", "compiler", "Lint infrastructure for edition 2027 migrations", "+5w", "P-6"),
+            ("libs", "types", "New trait solver behind a flag", "+4w", "P-7"),
+            ("compiler", "infra", "Bigger CI runners for parallel front-end benchmarks", "+2w", "P-5"),
+            ("clippy", "lang", "Frozen list of edition 2027 lints", "+2w", "P-15"),
+            ("rustdoc", "libs", "Stable API for doc aliases", "+3w", "P-16"),
+            ("infra", "release", "Signing keys in the release pipeline", "+2w", "P-10"),
+        ]
+        for frm, to, what, by, for_ in requests:
+            self.do(f'dep request {to} "{what}" --by {by} --for {for_} --team {frm}', self.member(frm))
 
         self.at(START + timedelta(days=1, hours=3))
         self.do("dep accept D-1 --commit +4w", self.member("crates-io"))  # commits after needed-by
@@ -205,7 +204,7 @@ class Demo:
         step("The organisation's priorities and how they align", "priority list", "priority show P-5")
         step(
             "A cross-team request, accepted with a committed date",
-            f'@{cargo_dev}: dep request rustup "Toolchain channel for 2027 previews" --by +2w --for P-9',
+            f'@{cargo_dev}: dep request rustup "Toolchain channel for 2027 previews" --by +2w --for P-9 --team cargo',
             f"@{self.member('rustup')}: dep accept D-8 --commit +3w",
         )
         step("Dependencies into and out of the compiler team", "dep list --team compiler")
@@ -224,7 +223,7 @@ class Demo:
             "Bad input gets one clear line and changes nothing",
             "dep accept D-99",
             f"@{compiler_lead}: priority update P-5 --confidence 140",
-            f'@{cargo_dev}: dep request crates-io "Old request" --by 2020-01-01',
+            f'@{cargo_dev}: dep request crates-io "Old request" --by 2020-01-01 --team cargo',
             f"@{infra_lead}: priority done P-5",
             'priority add "Unterminated',
         )

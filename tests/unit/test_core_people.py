@@ -1,0 +1,89 @@
+"""People and admins: first speaker is admin, `admin add|remove`, `me`, workspace isolation."""
+
+from __future__ import annotations
+
+from core import commands as c
+from core.errors import Conflict, NotFound, PermissionDenied
+from core.fakes import FakeStore
+from tests.unit.conftest import NOW, Org, when
+
+
+def test_first_speaker_becomes_admin_and_later_ones_do_not(org: Org) -> None:
+    org.say("alice", c.TeamList())
+    org.say("bob", c.TeamList())
+    assert org.person("alice").admin is True
+    assert org.person("bob").admin is False
+    [event] = org.events("admin.added")
+    assert (event.actor, event.subject, event.at) == ("alice", "alice", NOW)
+
+
+def test_mentioned_people_are_created_on_first_sight_but_are_not_admins(org: Org) -> None:
+    org.run("alice", c.TeamList(), people=["bob", "carol"])
+    assert {h: p.admin for h, p in org.state.people.items()} == {"alice": True, "bob": False, "carol": False}
+    assert org.person("bob").name == "Bob"
+
+
+def test_admin_add_makes_a_known_person_admin(org: Org) -> None:
+    org.say("alice", c.TeamList())
+    assert org.say("alice", c.AdminAdd("bob")) == "@bob is now an admin."
+    assert org.person("bob").admin is True
+    assert org.last is not None and org.last.public
+    assert [(e.actor, e.subject) for e in org.events("admin.added")][-1] == ("alice", "bob")
+
+
+def test_admin_add_refusals(org: Org) -> None:
+    org.say("alice", c.TeamList())
+    org.refused("bob", c.AdminAdd("carol"), PermissionDenied)
+    org.refused("alice", c.AdminAdd("alice"), Conflict)
+    org.refused("alice", c.AdminAdd("ghost"), NotFound, people=[])
+    assert set(org.state.people) == {"alice"}  # not even the mentioned people were kept
+
+
+def test_admin_remove(org: Org) -> None:
+    org.say("alice", c.TeamList())
+    org.say("alice", c.AdminAdd("bob"))
+    assert org.say("bob", c.AdminRemove("alice")) == "@alice is no longer an admin."
+    assert not org.person("alice").admin
+    assert org.events("admin.removed")[-1].actor == "bob"
+
+
+def test_admin_remove_refusals(org: Org) -> None:
+    org.say("alice", c.TeamList())
+    org.say("bob", c.TeamList())
+    org.refused("bob", c.AdminRemove("alice"), PermissionDenied)
+    org.refused("alice", c.AdminRemove("bob"), Conflict)  # not an admin
+    message = org.refused("alice", c.AdminRemove("alice"), Conflict)
+    assert "last admin" in message
+    assert org.person("alice").admin
+
+
+def test_me_lists_my_teams_priorities_dependencies_and_blockers(acme: Org) -> None:
+    acme.run("pete", c.PriorityAdd("Ship refunds", owner="mia"))
+    acme.run("mia", c.DepRequest("infra", "More DB capacity", by=when("+2w")))
+    acme.run("mia", c.BlockerAdd("Waiting for legal"))
+    data = acme.data("mia", c.Me())
+    assert data["teams"] == ["payments"]
+    assert [p["id"] for p in data["priorities"]] == ["P-1"]
+    assert [d["id"] for d in data["dependencies"]] == ["D-1"]
+    assert [b["id"] for b in data["blockers"]] == ["B-1"]
+    text = acme.say("mia", c.Me())
+    assert "Your teams: payments" in text
+    assert "P-1 Ship refunds [payments] on-track" in text
+
+
+def test_workspaces_never_see_each_other(store: FakeStore) -> None:
+    a, b = Org(store, "a"), Org(store, "b")
+    a.run("alice", c.TeamCreate("payments", "Payments"))
+    a.run("alice", c.PriorityAdd("Org goal"))
+    b.run("zed", c.TeamList())
+    assert b.person("zed").admin  # first speaker of b, although a already has people
+    assert b.data("zed", c.TeamList()) == []
+    assert b.data("zed", c.PriorityList()) == []
+    assert set(b.state.people) == {"zed"}
+    assert set(a.state.people) == {"alice"}
+    b.refused("zed", c.TeamShow("payments"), NotFound)
+    b.refused("zed", c.PriorityShow(1), NotFound)
+    # the same handle may exist in both, independently
+    b.run("zed", c.TeamCreate("payments", "Payments B"))
+    assert a.team("payments").name == "Payments"
+    assert b.team("payments").name == "Payments B"
