@@ -44,7 +44,8 @@ WORDS = st.sampled_from([
 NEW_NAMES = st.from_regex(r"[a-z]{2,8}", fullmatch=True)
 TEMPLATES = [
     "admin add {person}", "admin remove {person}", "team create {team} {quoted}",
-    "team create {team} {quoted} --parent {team}", "team add {team} {person} {person}", "team add {team} {person} --lead",
+    "team create {team} {quoted} --parent {team}", "team add {team} {person} {person}",
+    "team add {team} {person} --lead",
     "team remove {team} {person}", "priority add {quoted} --team {team}",
     "priority add {quoted} --owner {person} --parent {P} --due {date}",
     "priority update {P} --status {status} --confidence {num}", "priority update {P} --progress {num} --owner {person}",
