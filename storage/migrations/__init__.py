@@ -1,0 +1,1 @@
+"""Alembic migrations. A package so that `pip install` ships env.py with the revisions."""

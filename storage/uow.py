@@ -1,0 +1,159 @@
+"""The SQL unit of work: one session, one transaction, one workspace."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from core.ports import (
+    BlockerRepo,
+    DependencyRepo,
+    EventRepo,
+    IdSequences,
+    PeopleRepo,
+    PriorityRepo,
+    TeamRepo,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    WorkspaceRepo,
+)
+from storage.migrate import ensure_schema
+from storage.repos import (
+    SqlBlockerRepo,
+    SqlDependencyRepo,
+    SqlEventRepo,
+    SqlIdSequences,
+    SqlPeopleRepo,
+    SqlPriorityRepo,
+    SqlTeamRepo,
+    SqlWorkspaceRepo,
+    dialect_insert,
+)
+from storage.tables import WorkspaceRow
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+
+
+class SqlUnitOfWork:
+    """Implements core.ports.UnitOfWork. Each `with` block opens a fresh session; leaving the
+    block rolls back whatever was not committed (an exception inside leaves nothing behind)."""
+
+    workspace: WorkspaceRepo
+    people: PeopleRepo
+    teams: TeamRepo
+    priorities: PriorityRepo
+    dependencies: DependencyRepo
+    blockers: BlockerRepo
+    events: EventRepo
+    ids: IdSequences
+
+    def __init__(
+        self, sessions: sessionmaker[Session] | Engine, workspace_name: str, *, default_tz: str = "UTC"
+    ) -> None:
+        self._sessions = session_factory(sessions) if isinstance(sessions, Engine) else sessions
+        self.workspace_name = workspace_name
+        self.default_tz = default_tz
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The open session, for storage code that needs a query the repositories lack."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use `with uow:`")
+        return self._session
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("the unit of work is already open")
+        session = self._sessions()
+        try:
+            workspace_id = _workspace_id(session, self.workspace_name, self.default_tz)
+        except BaseException:
+            session.close()
+            raise
+        self._session = session
+        self.workspace = SqlWorkspaceRepo(session, workspace_id)
+        self.people = SqlPeopleRepo(session, workspace_id)
+        self.teams = SqlTeamRepo(session, workspace_id)
+        self.priorities = SqlPriorityRepo(session, workspace_id)
+        self.dependencies = SqlDependencyRepo(session, workspace_id)
+        self.blockers = SqlBlockerRepo(session, workspace_id)
+        self.events = SqlEventRepo(session, workspace_id)
+        self.ids = SqlIdSequences(session, workspace_id)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            session.rollback()
+        finally:
+            session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+def _workspace_id(session: Session, name: str, tz: str) -> int:
+    """The workspace's id, creating its row first if needed. A new workspace is committed at
+    once, in its own short transaction: the insert is idempotent (ON CONFLICT DO NOTHING), so
+    processes racing to create it all end up with the same row."""
+    lookup = select(WorkspaceRow.id).where(WorkspaceRow.name == name)
+    found = session.exec(lookup).first()
+    if found is not None:
+        return found
+    stmt = dialect_insert(session, WorkspaceRow).values(name=name, tz=tz, created_at=datetime.now(UTC))
+    session.exec(stmt.on_conflict_do_nothing(index_elements=["name"]))
+    session.commit()
+    found = session.exec(lookup).first()
+    if found is None:  # pragma: no cover - just inserted or found by the conflict
+        raise RuntimeError(f"workspace {name!r} could not be created")
+    return found
+
+
+class SqlUnitOfWorkFactory:
+    """Implements core.ports.UnitOfWorkFactory: `factory("T0123")` gives a unit of work bound to
+    that workspace. The schema is brought to head on first use; a workspace created by it
+    starts in `default_tz`."""
+
+    def __init__(self, engine: Engine, *, default_tz: str = "UTC") -> None:
+        self.engine = engine
+        self.default_tz = default_tz
+        self._sessions = session_factory(engine)
+        self._schema_ready = False
+        self._lock = threading.Lock()
+
+    def __call__(self, workspace: str) -> SqlUnitOfWork:
+        if not self._schema_ready:
+            with self._lock:
+                if not self._schema_ready:
+                    ensure_schema(self.engine)
+                    self._schema_ready = True
+        return SqlUnitOfWork(self._sessions, workspace, default_tz=self.default_tz)
+
+
+def workspaces(engine: Engine) -> list[str]:
+    """Names of every workspace in the database, sorted (for the scheduler and `export --all`)."""
+    ensure_schema(engine)
+    with Session(engine) as session:
+        return list(session.exec(select(WorkspaceRow.name).order_by(col(WorkspaceRow.name))).all())
+
+
+if TYPE_CHECKING:  # mypy checks that the classes satisfy the core's ports
+    _uow: type[UnitOfWork] = SqlUnitOfWork
+    _factory: type[UnitOfWorkFactory] = SqlUnitOfWorkFactory
