@@ -43,3 +43,43 @@ def test_two_processes_get_distinct_ids_and_lose_no_rows(database_url: str) -> N
             assert conn.scalar(select(func.count()).select_from(DependencyRow)) == 2 * PER_PROCESS
     finally:
         engine.dispose()
+
+
+def test_two_processes_typing_dep_requests_get_distinct_ids(database_url: str) -> None:
+    """The same, through the product: two people in two processes request dependencies at once."""
+    from bot.console import Console
+    from core.fakes import FixedClock
+    from tests.integration.workers import NOW, request_through_the_core
+
+    engine = make_engine(database_url)
+    factory = SqlUnitOfWorkFactory(engine)
+    setup = Console(factory, FixedClock(NOW), "admin", workspace="acme")
+    for text in ('team create web "Web"', 'team create payments "Payments"', "team add web @ann @ben"):
+        assert not setup.command(text).refused, text
+    engine.dispose()
+
+    ctx = multiprocessing.get_context("spawn")
+    start, out = ctx.Barrier(2), ctx.Queue()
+    procs = [
+        ctx.Process(target=request_through_the_core, args=(database_url, "acme", who, 60, start, out))
+        for who in ("ann", "ben")
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=180) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+
+    ids = [i for result in results for i in result]
+    assert sorted(ids, key=lambda s: int(s[2:])) == [f"D-{n}" for n in range(1, 121)]
+    engine = make_engine(database_url)
+    try:
+        with SqlUnitOfWorkFactory(engine)("acme") as uow:
+            deps = uow.dependencies.list()
+            assert len(deps) == 120
+            assert {d.requester_owner for d in deps} == {"ann", "ben"}
+            assert sorted(d.what for d in deps) == sorted(f"{w} thing {i}" for w in ("ann", "ben") for i in range(60))
+            assert len([e for e in uow.events.list() if e.kind == "dependency.requested"]) == 120
+    finally:
+        engine.dispose()

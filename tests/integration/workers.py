@@ -39,3 +39,24 @@ def request_dependencies(url: str, workspace: str, count: int, start: Barrier, o
     finally:
         out.put(numbers)
         engine.dispose()
+
+
+def request_through_the_core(
+    url: str, workspace: str, speaker: str, count: int, start: Barrier, out: Queue[list[str]]
+) -> None:
+    """Type `count` dep requests as `speaker` through the real conversation flow (grammar -> core -> SQL)."""
+    from bot.console import Console
+    from core.fakes import FixedClock
+
+    engine = make_engine(url)
+    console = Console(SqlUnitOfWorkFactory(engine), FixedClock(NOW), speaker, workspace=workspace)
+    ids: list[str] = []
+    start.wait(timeout=60)
+    try:
+        for i in range(count):
+            outcome = console.command(f'dep request payments "{speaker} thing {i}" --by +2w --team web')
+            assert not outcome.refused, outcome.reply.lines
+            ids.append(outcome.reply.data["id"])
+    finally:
+        out.put(ids)
+        engine.dispose()
