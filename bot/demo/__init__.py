@@ -121,7 +121,7 @@ class Demo:
             ("Grow maintainers in every team", "No team depends on a single reviewer", "+26w"),
         ]  # fmt: skip
         for title, outcome, due in org:
-            self.do(f'priority add "{title}" --team org --outcome "{outcome}" --due {due}')
+            self.do(f'priority add "{title}" --team org --outcome "{outcome}" --due {due} --owner @{ADMIN}')
         plan = [  # (team, title, parent, due, owner?)
             ("compiler", "Parallel front end on by default", "P-2", "+12w", True),  # P-5
             ("lang", "Finalise edition 2027 language changes", "P-1", "+8w", True),  # P-6
