@@ -17,6 +17,7 @@ from core.ports import (
     IdSequences,
     PeopleRepo,
     PriorityRepo,
+    SettingsRepo,
     TeamRepo,
     WorkspaceRepo,
 )
@@ -51,6 +52,7 @@ class _State:
     blockers: dict[int, Blocker] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     ids: dict[str, int] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 class _Keyed(Generic[K, V]):
@@ -114,6 +116,20 @@ class _Ids:
         self._ids[kind.value] = max(self._ids.get(kind.value, 0), last)
 
 
+class _Settings:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def get(self, key: str) -> Any:
+        return copy.deepcopy(self._values.get(key))
+
+    def set(self, key: str, value: Any) -> None:
+        self._values[key] = copy.deepcopy(value)
+
+    def all(self) -> dict[str, Any]:
+        return copy.deepcopy(dict(sorted(self._values.items())))
+
+
 class FakeUnitOfWork:
     # Declared as the port types so that FakeStore is a UnitOfWorkFactory for mypy too
     # (protocol attributes are invariant: `_Keyed[int, Blocker]` alone is not a `BlockerRepo`).
@@ -125,6 +141,7 @@ class FakeUnitOfWork:
     blockers: BlockerRepo
     events: EventRepo
     ids: IdSequences
+    settings: SettingsRepo
 
     def __init__(self, store: FakeStore, workspace: str) -> None:
         self._store, self._name = store, workspace
@@ -141,6 +158,7 @@ class FakeUnitOfWork:
         self.blockers = _Keyed[int, Blocker](s.blockers, "number")
         self.events = _Events(s.events)
         self.ids = _Ids(s.ids)
+        self.settings = _Settings(s.settings)
         return self
 
     def __exit__(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from core.model import Blocker, Dependency, Event, Kind, Person, Priority, Team, Workspace
 
@@ -80,6 +80,16 @@ class EventRepo(Protocol):
         ...
 
 
+class SettingsRepo(Protocol):
+    """Per-workspace settings (risk thresholds and the like): JSON-ready values by key."""
+
+    def get(self, key: str) -> Any: ...
+
+    def set(self, key: str, value: Any) -> None: ...
+
+    def all(self) -> dict[str, Any]: ...
+
+
 class IdSequences(Protocol):
     def next(self, kind: Kind) -> int:
         """The next number for this kind in this workspace; never repeats, even across processes."""
@@ -105,6 +115,7 @@ class UnitOfWork(Protocol):
     blockers: BlockerRepo
     events: EventRepo
     ids: IdSequences
+    settings: SettingsRepo
 
     def __enter__(self) -> Self: ...
 

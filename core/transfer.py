@@ -26,6 +26,7 @@ def export_workspace(uow: UnitOfWork) -> dict[str, Any]:
         "checkins": [],
         "events": [c.event_json(e) for e in uow.events.list()],
         "sequences": dict(sorted(uow.ids.current().items())),
+        "settings": uow.settings.all(),
     }
 
 
@@ -60,6 +61,11 @@ def import_workspace(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, int]:
         uow.blockers.save(b)
     for ev in events:
         uow.events.append(ev)
+    settings = data.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise InvalidInput("The export file is malformed: settings must be an object.")
+    for key, value in settings.items():
+        uow.settings.set(str(key), value)
     highest = {
         Kind.PRIORITY: max((p.number for p in priorities), default=0),
         Kind.DEPENDENCY: max((d.number for d in dependencies), default=0),

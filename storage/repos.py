@@ -38,6 +38,7 @@ from storage.tables import (
     IdSequenceRow,
     PersonRow,
     PriorityRow,
+    SettingRow,
     TeamMemberRow,
     TeamRow,
     WorkspaceRow,
@@ -410,3 +411,17 @@ class SqlIdSequences(_Repo):
     def _create(self, kind: Kind) -> None:
         stmt = dialect_insert(self._session, IdSequenceRow).values(workspace_id=self._ws, kind=Kind(kind).value, last=0)
         self._session.exec(stmt.on_conflict_do_nothing(index_elements=["workspace_id", "kind"]))
+
+
+class SqlSettingsRepo(_Repo):
+    def get(self, key: str) -> Any:
+        row = self._session.exec(self._select(SettingRow).where(SettingRow.key == key)).first()
+        return row.value if row is not None else None
+
+    def set(self, key: str, value: Any) -> None:
+        _upsert(self._session, SettingRow, {"workspace_id": self._ws, "key": key, "value": value},
+                ["workspace_id", "key"])  # fmt: skip
+
+    def all(self) -> dict[str, Any]:
+        rows = self._session.exec(self._select(SettingRow).order_by(col(SettingRow.key)))
+        return {r.key: r.value for r in rows}

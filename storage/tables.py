@@ -186,6 +186,17 @@ class EventRow(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
+class SettingRow(SQLModel, table=True):
+    """Per-workspace settings by key (risk thresholds and the like), values as JSON."""
+
+    __tablename__ = "workspace_setting"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    value: Any = Field(sa_type=JSON)
+
+
 class IdSequenceRow(SQLModel, table=True):
     """Last number handed out per (workspace, kind); bumped with UPDATE ... RETURNING."""
 

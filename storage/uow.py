@@ -18,6 +18,7 @@ from core.ports import (
     IdSequences,
     PeopleRepo,
     PriorityRepo,
+    SettingsRepo,
     TeamRepo,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -31,6 +32,7 @@ from storage.repos import (
     SqlIdSequences,
     SqlPeopleRepo,
     SqlPriorityRepo,
+    SqlSettingsRepo,
     SqlTeamRepo,
     SqlWorkspaceRepo,
     dialect_insert,
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
     blockers: BlockerRepo
     events: EventRepo
     ids: IdSequences
+    settings: SettingsRepo
 
     def __init__(
         self, sessions: sessionmaker[Session] | Engine, workspace_name: str, *, default_tz: str = "UTC"
@@ -88,6 +91,7 @@ class SqlUnitOfWork:
         self.blockers = SqlBlockerRepo(session, workspace_id)
         self.events = SqlEventRepo(session, workspace_id)
         self.ids = SqlIdSequences(session, workspace_id)
+        self.settings = SqlSettingsRepo(session, workspace_id)
         return self
 
     def __exit__(

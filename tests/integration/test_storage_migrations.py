@@ -28,6 +28,7 @@ TABLES = {
     "blocker",
     "event",
     "id_sequence",
+    "workspace_setting",
     "alembic_version",
 }
 
