@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from core.dates import DateSpec
@@ -10,6 +11,8 @@ from core.service import Call
 
 MAX_TITLE = 200
 MAX_TEXT = 1000
+# C0/C1 controls (but tab and newline), and bidi overrides that make text read differently than stored.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def future_date(call: Call, spec: DateSpec, what: str) -> date:
@@ -26,4 +29,7 @@ def text(value: str, what: str, limit: int = MAX_TEXT) -> str:
         raise InvalidInput(f"The {what} can't be empty.")
     if len(value) > limit:
         raise InvalidInput(f"The {what} is too long ({len(value)} characters; at most {limit}).")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise InvalidInput(f"The {what} contains an invisible control character (U+{ord(bad.group()):04X}); remove it.")
     return value

@@ -83,6 +83,8 @@ def accept(call: Call, cmd: commands.DepAccept) -> Reply:
     if cmd.owner is not None:
         access.person(call, cmd.owner)
     committed = future_date(call, cmd.commit, "committed date") if cmd.commit else d.needed_by
+    if committed < call.today:
+        raise InvalidInput(f"{d.id} was needed by {d.needed_by}, which has passed: say when with --commit <date>.")
     if d.state is DepState.ACCEPTED:
         raise Conflict(f"{d.id} is already accepted.")
     if d.state is not DepState.REQUESTED:

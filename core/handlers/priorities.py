@@ -8,7 +8,7 @@ from core import access, commands
 from core.contracts import event_json, priority_json
 from core.errors import Conflict, InvalidInput
 from core.handlers.checks import MAX_TITLE, future_date, text
-from core.model import Kind, Priority, Status
+from core.model import CLOSED_STATUSES, Kind, Priority, Status
 from core.reply import Line, Mention, Quote, Reply, Segment, line, reply
 from core.service import Call
 from core.views import change_segments, counted, priority_line
@@ -16,15 +16,16 @@ from core.views import change_segments, counted, priority_line
 
 def _check_alignment(call: Call, child: Priority, parent: Priority) -> None:
     """A team priority aligns to an org priority or to one of an ancestor team's; no cycles."""
+    name = child.id if child.number else "The new priority"  # `priority add` checks before taking an id
     if parent.number == child.number:
-        raise InvalidInput(f"{child.id} can't be aligned to itself.")
+        raise InvalidInput(f"{name} can't be aligned to itself.")
     if child.team is None:
-        raise InvalidInput(f"{child.id} is org-level: org priorities are the top of the tree.")
+        raise InvalidInput(f"{name} is org-level: org priorities are the top of the tree.")
     if parent.team is not None:
         team = access.team(call, child.team)
         if parent.team not in {a.handle for a in access.ancestors(call, team)}:
             raise InvalidInput(
-                f"{child.id} ({child.team}) can only align to an org priority or one of a parent team's, "
+                f"{name} ({child.team}) can only align to an org priority or one of a parent team's, "
                 f"and {parent.id} belongs to {parent.team}."
             )
     if not parent.is_open:
@@ -49,10 +50,10 @@ def add(call: Call, cmd: commands.PriorityAdd) -> Reply:
         outcome=text(cmd.outcome, "outcome") if cmd.outcome is not None else None,
         owner=cmd.owner, rank=rank, due=due,
     )  # fmt: skip
-    p.number = call.uow.ids.next(Kind.PRIORITY)  # a refusal below rolls the number back
     if cmd.parent is not None:
         _check_alignment(call, p, access.priority(call, cmd.parent))
         p.parent = cmd.parent
+    p.number = call.uow.ids.next(Kind.PRIORITY)
     call.uow.priorities.save(p)
     call.record("priority.created", p.id, **{k: v for k, v in priority_json(p).items() if k != "id"})
     where = f"for {p.team}" if p.team else "at org level"
@@ -89,8 +90,12 @@ def update(call: Call, cmd: commands.PriorityUpdate) -> Reply:
         value = getattr(cmd, bound)
         if value is not None and not 0 <= value <= 100:
             raise InvalidInput(f"{bound} must be between 0 and 100 (got {value}).")
-    if not p.is_open and cmd.status is None:
+    if not p.is_open and (cmd.status is None or cmd.status in CLOSED_STATUSES):
         raise Conflict(f"{p.id} is {p.status.value}; reopen it with --status on-track first.")
+    if cmd.status is Status.DROPPED:
+        raise InvalidInput(f'Dropping needs a reason: `priority drop {p.id} "<why>"`.')
+    if cmd.status is Status.DONE and cmd.progress is not None and cmd.progress != 100:
+        raise InvalidInput(f"Done means 100% progress, not {cmd.progress}%: leave --progress out.")
     changes = _changes(call, p, cmd)
     note = text(cmd.note, "note") if cmd.note is not None else None
     if not changes and note is None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,12 +47,12 @@ def test_run_exit_codes(db: str) -> None:
     assert no_permission.returncode == 2 and "Only an admin" in no_permission.stdout
 
 
-def test_run_internal_error_exits_1(tmp_path: Path) -> None:
+def test_an_unusable_database_exits_1_with_one_line(tmp_path: Path) -> None:
     (tmp_path / "not-a-dir").write_text("x")
     broken = f"sqlite:///{tmp_path / 'not-a-dir' / 'db.sqlite'}"
     result = run("team list", broken)
     assert result.returncode == 1
-    assert "internal error" in result.stderr
+    assert "can't use the database" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_json_read_is_machine_readable(db: str) -> None:
@@ -153,6 +154,57 @@ def test_demo_runs_without_credentials(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for expected in ("D-8 requested: cargo → rustup", "D-8 accepted", "P-5 Parallel front end on by default",
-                     "There is no dependency D-99", "@\u200bhere CI on aarch64"):  # fmt: skip
+                     "There is no dependency D-99", "@\u200bhere CI on aarch64", "Stand-up digest for cargo",
+                     "answered late:", "Weekly check-in digest for compiler"):  # fmt: skip
         assert expected in out
     assert "Traceback" not in out + result.stderr
+
+
+def test_demo_never_deletes_someone_elses_database(db: str, tmp_path: Path) -> None:
+    assert run('team create keepme "Keep me"', db, workspace="mine").returncode == 0
+    result = flotilla("demo", db=db)
+    assert result.returncode == 2 and "already holds other data (mine)" in result.stdout
+    assert "keepme" in run("team list", db, workspace="mine").stdout
+
+
+def test_bad_arguments_are_one_line_and_exit_2(db: str) -> None:
+    for args in (["run", "me", "--now", "garbage"], ["run", "me", "--as", "Bob Smith"],
+                 ["console", "--clock", "fake"]):  # fmt: skip
+        result = flotilla(*args, db=db)
+        assert result.returncode == 2, args
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    bad_url = subprocess.run([sys.executable, "-m", "bot.cli", "run", "me", "--db", "nonsense://x"],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert bad_url.returncode == 2 and "unsupported database" in bad_url.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "says"),
+    [
+        (("events", 0, "at"), "2026-11-23T09:00:00", "timestamp needs a UTC offset"),
+        (("priorities", 0, "confidence"), "high", "confidence must be a whole number"),
+        (("priorities", 0, "progress"), 500, "progress must be a whole number"),
+        (("teams", 0, "members"), ["ghost"], "unknown person 'ghost'"),
+        (("priorities", 0, "team"), "nope", "unknown team 'nope'"),
+        (("priorities", 0, "id"), "P-0", "ids start at 1"),
+        (("people", 0, "handle"), "Bad Handle!", "not usable"),
+    ],
+)
+def test_import_refuses_an_edited_export_and_stores_nothing(
+    db: str, tmp_path: Path, path: tuple[str | int, ...], value: object, says: str
+) -> None:
+    for text in ('team create payments "Payments"', "team add payments @bob --lead",
+                 'priority add "Checkout" --team payments --owner @bob'):  # fmt: skip
+        assert run(text, db).returncode == 0
+    data = json.loads(flotilla("export", db=db).stdout)
+    target: Any = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    bad = tmp_path / "edited.json"
+    bad.write_text(json.dumps(data))
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    result = flotilla("import", str(bad), db=other)
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "Traceback" not in result.stderr
+    assert json.loads(flotilla("export", db=other).stdout)["people"] == []

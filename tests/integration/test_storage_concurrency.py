@@ -83,3 +83,64 @@ def test_two_processes_typing_dep_requests_get_distinct_ids(database_url: str) -
             assert len([e for e in uow.events.list() if e.kind == "dependency.requested"]) == 120
     finally:
         engine.dispose()
+
+
+def _together(database_url: str, lines: list[tuple[str, str]], workspace: str) -> dict[str, bool]:
+    """Run each (speaker, text) in its own process, released at the same instant."""
+    from tests.integration.workers import say_once
+
+    ctx = multiprocessing.get_context("spawn")
+    start, out = ctx.Barrier(len(lines)), ctx.Queue()
+    procs = [ctx.Process(target=say_once, args=(database_url, workspace, who, text, start, out)) for who, text in lines]
+    for p in procs:
+        p.start()
+    results = dict(out.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    return results
+
+
+def test_concurrent_commands_on_one_record_lose_no_update(database_url: str) -> None:
+    """Read-decide-write commands from several replicas at once: every member added is kept, and a
+    request is either accepted or declined, never both."""
+    from bot.console import Console
+    from core.fakes import FixedClock
+    from tests.integration.workers import NOW
+
+    engine = make_engine(database_url)
+    setup = Console(SqlUnitOfWorkFactory(engine), FixedClock(NOW), "admin", workspace="race")
+    for text in ('team create t "T"', 'team create p "P"', "team add t @ann @ben", "team add p @req",
+                 '@req: dep request t "keys" --by +1w'):  # fmt: skip
+        who, _, rest = text[1:].partition(": ") if text.startswith("@") else ("admin", "", text)
+        assert not setup.command(rest, who).refused, text
+    engine.dispose()
+
+    added = _together(database_url, [("admin", f"team add t @m{i}") for i in range(6)], "race")
+    assert all(added.values())
+    answered = _together(database_url, [("ann", "dep accept D-1"), ("ben", 'dep decline D-1 "no"')], "race")
+    assert sorted(answered.values()) == [False, True]  # exactly one of them wins
+
+    engine = make_engine(database_url)
+    try:
+        with SqlUnitOfWorkFactory(engine)("race") as uow:
+            team = uow.teams.get("t")
+            assert team is not None and set(team.members) == {"ann", "ben"} | {f"m{i}" for i in range(6)}
+            dep = uow.dependencies.get(1)
+            assert dep is not None
+            kinds = [e.kind for e in uow.events.list() if e.subject == "D-1"]
+            assert kinds == ["dependency.requested", f"dependency.{dep.state.value}"]
+    finally:
+        engine.dispose()
+
+
+def test_only_one_first_speaker_becomes_admin(database_url: str) -> None:
+    results = _together(database_url, [(f"user{i}", "me") for i in range(5)], "fresh")
+    assert all(results.values())
+    engine = make_engine(database_url)
+    try:
+        with SqlUnitOfWorkFactory(engine)("fresh") as uow:
+            assert len(uow.people.list()) == 5
+            assert len([p for p in uow.people.list() if p.admin]) == 1
+    finally:
+        engine.dispose()

@@ -60,3 +60,17 @@ def request_through_the_core(
     finally:
         out.put(ids)
         engine.dispose()
+
+
+def say_once(url: str, workspace: str, speaker: str, text: str, start: Barrier, out: Queue[tuple[str, bool]]) -> None:
+    """Say one line as `speaker`, all processes released together by the barrier."""
+    from bot.console import Console
+    from core.fakes import FixedClock
+
+    engine = make_engine(url)
+    console = Console(SqlUnitOfWorkFactory(engine), FixedClock(NOW), speaker, workspace=workspace)
+    try:
+        start.wait(timeout=60)
+        out.put((speaker, not console.command(text).refused))
+    finally:
+        engine.dispose()

@@ -197,7 +197,8 @@ def test_update_refuses_nothing_changed_and_unknowns(prios: Org) -> None:
 
 def test_update_to_done_sets_progress_100_and_records_it(prios: Org) -> None:
     prios.say("mia", c.PriorityUpdate(3, progress=30))
-    prios.say("mia", c.PriorityUpdate(3, status=Status.DONE, progress=50))
+    prios.refused("mia", c.PriorityUpdate(3, status=Status.DONE, progress=50), InvalidInput)
+    prios.say("mia", c.PriorityUpdate(3, status=Status.DONE))
     p = prios.priority(3)
     assert (p.status, p.progress, p.is_open) == (Status.DONE, 100, False)
     assert prios.events("priority.updated")[-1].data["after"] == {"status": "done", "progress": 100}
@@ -206,6 +207,8 @@ def test_update_to_done_sets_progress_100_and_records_it(prios: Org) -> None:
 def test_a_closed_priority_needs_a_status_to_be_updated(prios: Org) -> None:
     prios.say("mia", c.PriorityDrop(3, "descoped"))
     prios.refused("mia", c.PriorityUpdate(3, confidence=10), Conflict)
+    prios.refused("mia", c.PriorityUpdate(3, status=Status.DONE, confidence=10), Conflict)
+    prios.refused("paula", c.PriorityUpdate(2, status=Status.DROPPED), InvalidInput)
     prios.say("mia", c.PriorityUpdate(3, status=Status.ON_TRACK))
     p = prios.priority(3)
     assert (p.status, p.closed_reason) == (Status.ON_TRACK, None)
