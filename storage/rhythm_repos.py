@@ -1,0 +1,239 @@
+"""Repositories of the operating rhythm: rhythms and away ranges, check-in runs and responses,
+step claims and the outbox. Same rules as storage.repos: one workspace, the caller's transaction,
+no commits."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, delete, update
+
+from core.outbox import PENDING, OutboxMessage, lines_from_json, lines_to_json
+from core.rhythm import (
+    Away,
+    Response,
+    Rhythm,
+    Run,
+    RunKind,
+    Step,
+    rhythm_from_json,
+    rhythm_json,
+)
+from storage.repos import _aware, _aware_or_none, _Repo, _upsert, dialect_insert
+from storage.tables import (
+    AwayRow,
+    CheckinResponseRow,
+    CheckinRunRow,
+    ClaimRow,
+    OutboxRow,
+    RhythmRow,
+    RhythmSkipRow,
+)
+
+
+class SqlRhythmRepo(_Repo):
+    def get(self, team: str) -> Rhythm | None:
+        row = self._session.exec(self._select(RhythmRow).where(RhythmRow.team == team)).first()
+        if row is None:
+            return None
+        skips = self._session.exec(self._select(RhythmSkipRow).where(RhythmSkipRow.team == team)).all()
+        return self._rhythm(row, [s.day.isoformat() for s in skips])
+
+    def list(self) -> Sequence[Rhythm]:
+        rows = self._session.exec(self._select(RhythmRow).order_by(col(RhythmRow.team))).all()
+        skips: dict[str, list[str]] = {}
+        for s in self._session.exec(self._select(RhythmSkipRow)):
+            skips.setdefault(s.team, []).append(s.day.isoformat())
+        return [self._rhythm(r, skips.get(r.team, [])) for r in rows]
+
+    @staticmethod
+    def _rhythm(row: RhythmRow, skip: Sequence[str]) -> Rhythm:
+        data = {"team": row.team, "tz": row.tz, "paused": row.paused, "standup": row.standup,
+                "weekly": row.weekly, "skip": sorted(skip)}  # fmt: skip
+        return rhythm_from_json(copy.deepcopy(data))
+
+    def save(self, rhythm: Rhythm) -> None:
+        data = rhythm_json(rhythm)
+        values = {"workspace_id": self._ws, "team": rhythm.team, "tz": rhythm.tz, "paused": rhythm.paused,
+                  "standup": data["standup"], "weekly": data["weekly"]}  # fmt: skip
+        _upsert(self._session, RhythmRow, values, ["workspace_id", "team"])
+        self._session.exec(
+            delete(RhythmSkipRow).where(
+                col(RhythmSkipRow.workspace_id) == self._ws, col(RhythmSkipRow.team) == rhythm.team
+            )
+        )
+        days = sorted(set(rhythm.skip))
+        if days:
+            rows = [{"workspace_id": self._ws, "team": rhythm.team, "day": d} for d in days]
+            self._session.exec(dialect_insert(self._session, RhythmSkipRow).values(rows))
+
+    def aways(self, person: str | None = None) -> Sequence[Away]:
+        stmt = self._select(AwayRow)
+        if person is not None:
+            stmt = stmt.where(AwayRow.person == person)
+        rows = self._session.exec(stmt.order_by(col(AwayRow.person), col(AwayRow.start)))
+        return [Away(person=r.person, start=r.start, end=r.end) for r in rows]
+
+    def set_aways(self, person: str, ranges: Sequence[Away]) -> None:
+        self._session.exec(delete(AwayRow).where(col(AwayRow.workspace_id) == self._ws, col(AwayRow.person) == person))
+        rows = [{"workspace_id": self._ws, "person": person, "start": a.start, "end": a.end} for a in ranges]
+        if rows:
+            self._session.exec(dialect_insert(self._session, AwayRow).values(rows))
+
+
+class SqlCheckinRepo(_Repo):
+    def run(self, team: str, kind: RunKind, period: str) -> Run | None:
+        stmt = self._select(CheckinRunRow).where(
+            CheckinRunRow.team == team, CheckinRunRow.kind == RunKind(kind).value, CheckinRunRow.period == period
+        )
+        row = self._session.exec(stmt).first()
+        return _run(row) if row is not None else None
+
+    def runs(self, since: datetime | None = None) -> Sequence[Run]:
+        stmt = self._select(CheckinRunRow)
+        if since is not None:
+            stmt = stmt.where(col(CheckinRunRow.opens_at) >= _aware(since))
+        stmt = stmt.order_by(col(CheckinRunRow.opens_at), col(CheckinRunRow.team), col(CheckinRunRow.kind))
+        return [_run(r) for r in self._session.exec(stmt)]
+
+    def save_run(self, run: Run) -> None:
+        values = {
+            "workspace_id": self._ws, "team": run.team, "kind": RunKind(run.kind).value, "period": run.period,
+            "day": run.day, "tz": run.tz, "opens_at": _aware(run.opens_at), "closes_at": _aware(run.closes_at),
+            "digest_at": _aware(run.digest_at), "prompted_at": _aware_or_none(run.prompted_at),
+            "digested_at": _aware_or_none(run.digested_at), "closed": run.closed, "questions": list(run.questions),
+            "expected": list(run.expected), "away": list(run.away), "reminded": list(run.reminded),
+            "priorities": dict(run.priorities),
+        }  # fmt: skip
+        _upsert(self._session, CheckinRunRow, values, ["workspace_id", "team", "kind", "period"])
+
+    def response(self, team: str, kind: RunKind, period: str, person: str) -> Response | None:
+        stmt = self._select(CheckinResponseRow).where(
+            CheckinResponseRow.team == team, CheckinResponseRow.kind == RunKind(kind).value,
+            CheckinResponseRow.period == period, CheckinResponseRow.person == person,
+        )  # fmt: skip
+        row = self._session.exec(stmt).first()
+        return _response(row) if row is not None else None
+
+    def responses(
+        self, team: str | None = None, kind: RunKind | None = None, period: str | None = None
+    ) -> Sequence[Response]:
+        stmt = self._select(CheckinResponseRow)
+        if team is not None:
+            stmt = stmt.where(CheckinResponseRow.team == team)
+        if kind is not None:
+            stmt = stmt.where(CheckinResponseRow.kind == RunKind(kind).value)
+        if period is not None:
+            stmt = stmt.where(CheckinResponseRow.period == period)
+        stmt = stmt.order_by(col(CheckinResponseRow.answered_at), col(CheckinResponseRow.person))
+        return [_response(r) for r in self._session.exec(stmt)]
+
+    def save_response(self, response: Response) -> None:
+        r = response
+        values = {
+            "workspace_id": self._ws, "team": r.team, "kind": RunKind(r.kind).value, "period": r.period,
+            "person": r.person, "answered_at": _aware(r.answered_at), "updated_at": _aware(r.updated_at),
+            "answers": list(r.answers), "updates": copy.deepcopy(r.updates), "late": r.late, "blocker": r.blocker,
+        }  # fmt: skip
+        _upsert(self._session, CheckinResponseRow, values, ["workspace_id", "team", "kind", "period", "person"])
+
+
+def _run(row: CheckinRunRow) -> Run:
+    return Run(
+        team=row.team, kind=RunKind(row.kind), period=row.period, day=row.day, opens_at=row.opens_at,
+        closes_at=row.closes_at, digest_at=row.digest_at, tz=row.tz, prompted_at=row.prompted_at,
+        digested_at=row.digested_at, closed=row.closed, expected=list(row.expected), away=list(row.away),
+        reminded=list(row.reminded), questions=list(row.questions), priorities=dict(row.priorities),
+    )  # fmt: skip
+
+
+def _response(row: CheckinResponseRow) -> Response:
+    return Response(
+        team=row.team, kind=RunKind(row.kind), period=row.period, person=row.person, answered_at=row.answered_at,
+        updated_at=row.updated_at, answers=list(row.answers), updates=copy.deepcopy(row.updates), late=row.late,
+        blocker=row.blocker,
+    )  # fmt: skip
+
+
+class SqlClaimRepo(_Repo):
+    def claim(self, team: str, kind: RunKind, period: str, step: Step, at: datetime, outcome: str = "done") -> bool:
+        """INSERT ... ON CONFLICT DO NOTHING RETURNING: on PostgreSQL a concurrent claimer of the
+        same key waits for the first transaction, then finds the row (or inserts it, if the first
+        rolled back)."""
+        values = {"workspace_id": self._ws, "team": team, "kind": RunKind(kind).value, "period": period,
+                  "step": Step(step).value, "claimed_at": _aware(at), "outcome": outcome}  # fmt: skip
+        stmt = dialect_insert(self._session, ClaimRow).values(values)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["workspace_id", "team", "kind", "period", "step"])
+        return self._session.exec(stmt.returning(col(ClaimRow.step))).first() is not None
+
+    def list(self) -> Sequence[tuple[str, str, str, str, str]]:
+        stmt = self._select(ClaimRow).order_by(col(ClaimRow.team), col(ClaimRow.kind), col(ClaimRow.period),
+                                               col(ClaimRow.step))  # fmt: skip
+        return [(r.team, r.kind, r.period, r.step, r.outcome) for r in self._session.exec(stmt)]
+
+
+class SqlOutboxRepo(_Repo):
+    def add(self, message: OutboxMessage) -> bool:
+        return self.add_all([message]) == 1
+
+    def add_all(self, messages: Sequence[OutboxMessage]) -> int:
+        if not messages:
+            return 0
+        # Core executemany on the session's connection: one compiled statement, batched by the
+        # driver ("insertmanyvalues"), without the ORM's per-row bookkeeping.
+        table = OutboxRow.__table__  # type: ignore[attr-defined]
+        name = self._session.get_bind().dialect.name
+        insert = postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
+        stmt = insert.on_conflict_do_nothing(index_elements=["workspace_id", "key"]).returning(table.c.id)
+        rows = [self._values(m) for m in messages]
+        return len(self._session.connection().execute(stmt, rows).all())
+
+    def _values(self, m: OutboxMessage) -> dict[str, Any]:
+        return {
+            "workspace_id": self._ws, "key": m.key, "channel": m.channel, "person": m.person, "thread": m.thread,
+            "payload": lines_to_json(m.lines), "state": m.state, "attempts": m.attempts,
+            "next_attempt_at": _aware(m.next_attempt_at or m.created_at), "created_at": _aware(m.created_at),
+            "sent_at": _aware_or_none(m.sent_at), "error": m.error,
+        }  # fmt: skip
+
+    def take(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        stmt = (
+            self._select(OutboxRow)
+            .where(OutboxRow.state == PENDING, col(OutboxRow.next_attempt_at) <= _aware(now))
+            .order_by(col(OutboxRow.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_message(r) for r in self._session.exec(stmt)]
+
+    def save(self, message: OutboxMessage) -> None:
+        m = message
+        self._session.exec(
+            update(OutboxRow)
+            .where(col(OutboxRow.workspace_id) == self._ws, col(OutboxRow.id) == m.id)
+            .values(
+                state=m.state,
+                attempts=m.attempts,
+                next_attempt_at=_aware(m.next_attempt_at or m.created_at),
+                sent_at=_aware_or_none(m.sent_at),
+                error=m.error,
+            )  # fmt: skip
+        )
+
+    def list(self, state: str | None = None) -> Sequence[OutboxMessage]:
+        stmt = self._select(OutboxRow)
+        if state is not None:
+            stmt = stmt.where(OutboxRow.state == state)
+        return [_message(r) for r in self._session.exec(stmt.order_by(col(OutboxRow.id)))]
+
+
+def _message(row: OutboxRow) -> OutboxMessage:
+    return OutboxMessage(
+        key=row.key, lines=lines_from_json(row.payload), created_at=row.created_at, channel=row.channel,
+        person=row.person, thread=row.thread, id=row.id, state=row.state, attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at, sent_at=row.sent_at, error=row.error,
+    )  # fmt: skip

@@ -1,0 +1,49 @@
+"""Child-process code for the scheduler tests (importable, as `spawn` requires)."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timedelta
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+
+from sqlalchemy import Engine, text
+
+from core.outbox import OutboxMessage, drain
+from core.scheduling import tick
+from storage.engine import make_engine
+from storage.uow import SqlUnitOfWorkFactory
+
+
+class TableDelivery:
+    """A stand-in chat platform: every delivery attempt is a row in `delivered`, written outside
+    the outbox's transaction (as a real API call would be), with the sending process's pid."""
+
+    def __init__(self, engine: Engine, pause: float) -> None:
+        self.engine, self.pause = engine, pause
+
+    def deliver(self, message: OutboxMessage) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text("INSERT INTO delivered (key, pid) VALUES (:k, :p)"), {"k": message.key, "p": os.getpid()})
+        time.sleep(self.pause)
+
+
+def scheduler_day(
+    url: str, workspace: str, start: datetime, end: datetime, step_minutes: int, pause: float,
+    barrier: Barrier, out: Queue[tuple[int, int]],
+) -> None:  # fmt: skip
+    """One scheduler process with its own fake clock: tick and drain from `start` to `end`."""
+    engine = make_engine(url)
+    factory = SqlUnitOfWorkFactory(engine)
+    delivery = TableDelivery(engine, pause)
+    done = 0
+    barrier.wait(timeout=60)
+    last, now = start, start
+    while now < end:
+        now = min(now + timedelta(minutes=step_minutes), end)
+        done += len(tick(factory, workspace, last, now).done)
+        drain(factory, workspace, delivery, now)
+        last = now
+    out.put((os.getpid(), done))
+    engine.dispose()
