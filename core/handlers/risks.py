@@ -1,0 +1,162 @@
+"""`risks [--team T] [--all]` and `risks thresholds [name=value ...]`: where are we at risk, and why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from core import access, commands
+from core.errors import Conflict, InvalidInput
+from core.model import Team
+from core.reply import Line, Mention, Reply, line, reply
+from core.risk import assess, touching
+from core.risks import Risk, RiskKind, Thresholds
+from core.service import Call
+from core.snapshot import take_snapshot
+
+TOP = 10
+EVENTS_DAYS = 120
+"""How far back the engine reads the audit trail (confidence trends, last updates)."""
+
+LABELS: dict[RiskKind, str] = {
+    RiskKind.OVERDUE_DEPENDENCY: "Overdue dependencies",
+    RiskKind.UNANSWERED_REQUEST: "Unanswered requests",
+    RiskKind.DUE_SOON_UNACCEPTED: "Due soon, not accepted or blocked",
+    RiskKind.BLOCKED_DEPENDENCY: "Blocked dependencies",
+    RiskKind.STALE_BLOCKER: "Old blockers",
+    RiskKind.ENDANGERED_PRIORITY: "Priorities endangered by a dependency",
+    RiskKind.SCHEDULE_CONFLICT: "Schedule conflicts",
+    RiskKind.STALE_PRIORITY: "Priorities without recent updates",
+    RiskKind.FALLING_CONFIDENCE: "Falling confidence",
+    RiskKind.AT_RISK_PRIORITY: "Priorities at risk or off track",
+    RiskKind.UNOWNED_PRIORITY: "Priorities without an owner",
+    RiskKind.UNALIGNED_PRIORITY: "Team priorities not aligned",
+    RiskKind.UNSUPPORTED_PRIORITY: "Org priorities no team supports",
+    RiskKind.TEAM_OVERLOAD: "Overloaded teams",
+    RiskKind.LOW_PARTICIPATION: "Low check-in participation",
+    RiskKind.DEPENDENCY_CYCLE: "Dependency cycles between teams",
+}
+
+# name -> (lowest, highest, what it means); participation_floor is given in percent.
+LIMITS: dict[str, tuple[int, int, str]] = {
+    "unanswered_working_days": (1, 60, "a request unanswered for more than this many working days"),
+    "due_soon_working_days": (1, 60, "a dependency due within this many working days and not accepted or blocked"),
+    "stale_blocker_days": (1, 365, "a blocker or blocked dependency open this many days"),
+    "stale_priority_days": (1, 365, "a priority with no update for this many days"),
+    "confidence_drop": (1, 100, "confidence falling by this many points over the last two updates"),
+    "overload_incoming_dependencies": (1, 10_000, "a team with more open incoming dependencies than this"),
+    "overload_priorities": (1, 10_000, "a team with more open priorities than this"),
+    "participation_floor": (0, 100, "check-in participation below this percentage over two weeks"),
+    "escalation_days": (1, 365, "a blocker or blocked dependency open this many days is escalated"),
+}
+
+
+def thresholds_of(call: Call) -> Thresholds:
+    return Thresholds.from_settings(call.uow.settings.get("risk"))
+
+
+def render_risk(r: Risk) -> tuple[Line, Line]:
+    who = (Mention(r.owner), ": ") if r.owner else ("nobody owns this: ",)
+    return line(f"  {r.score:>3} · {r.why}"), line("        → ", *who, r.action)
+
+
+def render_risks(shown: list[Risk]) -> list[Line]:
+    """Ranked risks grouped by kind, the group of the worst risk first."""
+    groups: dict[RiskKind, list[Risk]] = {}
+    for r in shown:
+        groups.setdefault(r.kind, []).append(r)
+    lines: list[Line] = []
+    for kind, found in groups.items():
+        lines.append(line(f"{LABELS[kind]} ({len(found)}):"))
+        for r in found:
+            lines += render_risk(r)
+    return lines
+
+
+def risks(call: Call, cmd: commands.Risks) -> Reply:
+    team = None if cmd.org else _scope(call, cmd.team)
+    snapshot = take_snapshot(call.uow, events_since=call.now - timedelta(days=EVENTS_DAYS), now=call.now)
+    found = assess(snapshot, call.now, thresholds_of(call))
+    scope = "the whole organisation"
+    if team is not None:
+        below = {t.handle for t in snapshot.teams if t.parent == team.handle}
+        scope = f"{team.handle} and the teams below it" if below else team.handle
+        found = touching(found, snapshot, _subtree(snapshot.teams, team.handle))
+    shown = found if cmd.all else found[:TOP]
+    data = [r.to_json() for r in found]
+    if not found:
+        return reply(line(f"No risks in {scope}."), data=data)
+    n = len(found)
+    if len(shown) < n:
+        head = f"Top {len(shown)} of {n} risks in {scope}, highest score first (score · why → who acts):"
+    else:
+        head = f"{n} risk{'s' if n != 1 else ''} in {scope}, highest score first (score · why → who acts):"
+    lines = [line(head), *render_risks(shown)]
+    if len(shown) < n:
+        lines.append(line(f"… and {n - len(shown)} more: `risks --all`"))
+    return reply(*lines, data=data)
+
+
+def _scope(call: Call, handle: str | None) -> Team | None:
+    """`--team`, else the whole organisation for leaders (admins, leads of a team with teams below it),
+    else the caller's only team."""
+    if handle is not None:
+        return access.team(call, handle)
+    teams = call.uow.teams.list()
+    parents = {t.parent for t in teams}
+    if access.is_admin(call) or any(call.actor in t.leads and t.handle in parents for t in teams):
+        return None
+    return access.optional_team_or_mine(call, None)
+
+
+def _subtree(teams: Any, root: str) -> set[str]:
+    below: dict[str, list[str]] = {}
+    for t in teams:
+        if t.parent is not None:
+            below.setdefault(t.parent, []).append(t.handle)
+    out, todo = {root}, [root]
+    while todo:
+        for child in below.get(todo.pop(), []):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def _shown(name: str, value: Any) -> str:
+    return f"{round(value * 100)}%" if name == "participation_floor" else str(value)
+
+
+def thresholds(call: Call, cmd: commands.RisksThresholds) -> Reply:
+    current = thresholds_of(call)
+    values = current.to_settings()
+    if not cmd.settings:
+        defaults = Thresholds().to_settings()
+        lines = [line("Risk thresholds (admins change them with `risks thresholds <name>=<number> ...`):")]
+        for name, (_, _, meaning) in LIMITS.items():
+            note = "" if values[name] == defaults[name] else f" (default {_shown(name, defaults[name])})"
+            lines.append(line(f"  {name} = {_shown(name, values[name])}{note}: {meaning}"))
+        return reply(*lines, data=values)
+    access.require_admin(call, "change the risk thresholds")
+    changes: dict[str, Any] = {}
+    for pair in cmd.settings:
+        name, _, raw = pair.partition("=")
+        if name not in LIMITS:
+            raise InvalidInput(f"There is no risk threshold '{name}': use one of {', '.join(LIMITS)}.")
+        low, high, _ = LIMITS[name]
+        text = raw.removesuffix("%")
+        if not text.lstrip("-").isdigit():
+            raise InvalidInput(f"{name} must be a whole number from {low} to {high} (got '{raw}').")
+        number = int(text)
+        if not low <= number <= high:
+            raise InvalidInput(f"{name} must be from {low} to {high} (got {number}).")
+        changes[name] = number / 100 if name == "participation_floor" else number
+    before = {k: values[k] for k in changes}
+    changed = {k: v for k, v in changes.items() if values[k] != v}
+    if not changed:
+        raise Conflict("Nothing changed: the thresholds already have those values.")
+    values.update(changes)
+    call.uow.settings.set("risk", values)
+    call.record("settings.risk", "risk", before={k: before[k] for k in changed}, after=changed)
+    said = ", ".join(f"{k} {_shown(k, before[k])} → {_shown(k, v)}" for k, v in changed.items())
+    return reply(line(f"Risk thresholds updated: {said}."), data=values, public=True)

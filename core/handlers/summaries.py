@@ -1,0 +1,86 @@
+"""`summary` and `map`: what leaders read, and the picture they look at."""
+
+from __future__ import annotations
+
+from core import access, commands
+from core.mapgraph import LEGEND, EdgeColour, MapGraph, build_map
+from core.model import Team
+from core.narrative import NarrativeUnavailable, check
+from core.orgindex import OrgIndex
+from core.reply import Line, Reply, line, reply
+from core.risks import Risk, Thresholds
+from core.service import Call
+from core.snapshot import Snapshot, take_snapshot
+from core.summary import (
+    EXTRACT_LIMIT,
+    Scope,
+    build_extract,
+    in_scope,
+    known_ids,
+    narrative_lines,
+    summarize,
+    unavailable_note,
+)
+
+MAX_RED_LISTED = 5
+
+
+def live_risks(call: Call, snapshot: Snapshot) -> list[Risk]:
+    """The risk engine on this snapshot, with the workspace's thresholds."""
+    from core.risk import assess
+
+    return assess(snapshot, call.now, Thresholds.from_settings(call.uow.settings.get("risk")))
+
+
+def _scope_team(call: Call, team: str | None, org: bool) -> Team | None:
+    return None if org else access.optional_team_or_mine(call, team)
+
+
+def summary(call: Call, cmd: commands.Summary) -> Reply:
+    team = _scope_team(call, cmd.team, cmd.org)
+    handle = team.handle if team else None
+    snapshot = take_snapshot(call.uow)
+    risks = live_risks(call, snapshot)
+    standard = summarize(snapshot, risks, call.today, handle)
+    scope = Scope.of(OrgIndex(snapshot), handle)
+    data = {"scope": scope.team, "as_of": call.today.isoformat(), "narrative": None, "note": None}
+    summarizer = call.services.summarizer
+    if summarizer is None or not in_scope(OrgIndex(snapshot), risks, scope):
+        return reply(*standard, data=data)
+    extract = build_extract(snapshot, risks, EXTRACT_LIMIT, today=call.today, team=handle)
+    try:
+        narrative = check(summarizer.narrate(extract), known_ids(extract))
+    except NarrativeUnavailable as e:
+        return reply(unavailable_note(e.reason), *standard, data={**data, "note": e.reason})
+    included = int(extract["totals"]["risks_included"])
+    lines = narrative_lines(narrative, scope.label(), call.today, included)
+    claims = [{"text": c.text, "cites": list(c.cites)} for c in narrative.claims]
+    return reply(*lines, data={**data, "narrative": claims})
+
+
+def map_(call: Call, cmd: commands.Map) -> Reply:
+    team = _scope_team(call, cmd.team, cmd.org)
+    snapshot = take_snapshot(call.uow)
+    graph = build_map(snapshot, live_risks(call, snapshot), call.today, team.handle if team else None)
+    return Reply(lines=_map_lines(graph), data=graph.to_json(), graph=graph)
+
+
+def _map_lines(graph: MapGraph) -> tuple[Line, ...]:
+    teams = len(graph.nodes)
+    if graph.focus is None:
+        programmes = len(graph.programmes())
+        where = f"the whole organisation: {teams} teams in {programmes} programme{'s' if programmes != 1 else ''}"
+    else:
+        where = f"{graph.focus}: {teams} team{'s' if teams != 1 else ''} (its parent, children and the teams it " \
+                "depends on or serves)"  # fmt: skip
+    n = len(graph.edges)
+    counts = ", ".join(f"{graph.count(c)} {c.value}" for c in EdgeColour if graph.count(c))
+    deps = f"{n} open dependenc{'ies' if n != 1 else 'y'}" + (f" ({counts})" if counts else "")
+    lines: list[Line] = [line(f"Dependency map of {where}; {deps}.")]
+    red = [e for e in graph.edges if e.colour is EdgeColour.RED]
+    if red:
+        shown = ", ".join(f"{e.id} {e.from_team} → {e.to_team} ({e.reason})" for e in red[:MAX_RED_LISTED])
+        more = f" and {len(red) - MAX_RED_LISTED} more" if len(red) > MAX_RED_LISTED else ""
+        lines.append(line(f"In red: {shown}{more}."))
+    lines.append(line(LEGEND))
+    return tuple(lines)
