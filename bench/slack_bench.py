@@ -1,0 +1,186 @@
+"""Benchmark of the Slack app over real HTTP on loopback, against the local Web API stand-in.
+
+1. Latency to ack of `/flotilla dep list` (signed form posts, the time until the HTTP answer) at
+   1 and 50 concurrent requests: Flotilla's bolt App (the command then runs after the ack, in a
+   lazy listener, on a SQLite file) against a bare bolt App whose handler only acks, served the
+   same way, in the same run. Goal: Flotilla within 1.5x of the bare app.
+2. Fan-out of 2,000 DM prompts: written to the durable outbox (as the scheduler does), then
+   drained through the Slack ChatDelivery — Block Kit, the rate-limited client — to a stand-in that allows
+   chat.postMessage N times per
+   second and answers 429 with Retry-After beyond it. Goal: at least 90% of the allowed rate,
+   no message lost or doubled.
+
+    python bench/slack_bench.py              # full run (about a minute)
+    python bench/slack_bench.py --quick      # fewer requests, 500 DMs
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from slack_bolt import Ack, App  # noqa: E402
+from slack_sdk.web import WebClient  # noqa: E402
+
+from bot.slack.ratelimit import Rate, RateLimiter  # noqa: E402
+from bot.slack.server import http_server, serve_in_thread, wsgi_app  # noqa: E402
+from core.outbox import from_notice  # noqa: E402
+from core.reply import Notice, line  # noqa: E402
+from tests.adapters.slack.conftest import BOT_TOKEN, NOW, SIGNING_SECRET, TEAM, fixture, serve, sign  # noqa: E402
+from tests.adapters.slack.standin import SlackStandIn, slack_user  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def bare_app(standin: SlackStandIn) -> App:
+    """What bolt costs by itself: signature check, token authorize, a handler that only acks."""
+    app = App(signing_secret=SIGNING_SECRET, client=WebClient(token=BOT_TOKEN, base_url=standin.api_url),
+              token_verification_enabled=True)  # fmt: skip
+
+    def noop(ack: Ack) -> None:
+        ack()
+
+    app.command("/flotilla")(noop)
+    return app
+
+
+def ack_latencies(port: int, standin: SlackStandIn, total: int, concurrency: int) -> list[float]:
+    url = f"http://127.0.0.1:{port}/slack/events"
+    counter = iter(range(10**9))
+    lock = threading.Lock()
+
+    def one() -> float:
+        with lock:
+            n = next(counter)
+        fields = fixture("slash_command") | {"text": "dep list", "user_id": "U0ADA",
+                                             "response_url": standin.response_url(f"b{port}-{n}")}  # fmt: skip
+        body = urlencode(fields).encode()
+        req = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded",
+                                              **sign(body)})  # fmt: skip
+        start = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            resp.read()
+            assert resp.status == 200
+        return time.perf_counter() - start
+
+    for _ in range(min(20, total)):  # warm up: imports, caches, the first users.info
+        one()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(lambda _: one(), range(total)))
+
+
+def measure_ack(total_1: int, total_50: int) -> list[dict[str, Any]]:
+    standin = SlackStandIn(team_id=TEAM, users={"U0ADA": slack_user("U0ADA", "ada")}).start()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        flotilla, service, server, _ = serve(standin, Path(tmp), limiter=RateLimiter())
+        bare_server = http_server(wsgi_app(bare_app(standin)), "127.0.0.1", 0)
+        serve_in_thread(bare_server)
+        try:
+            for concurrency, total in ((1, total_1), (50, total_50)):
+                # alternate the two apps so that neither gets a quieter machine
+                bare = ack_latencies(bare_server.server_port, standin, total, concurrency)
+                ours = ack_latencies(server.server_port, standin, total, concurrency)
+                rows.append({"concurrency": concurrency, "requests": total,
+                             "bare_p50": percentile(bare, 50), "bare_p99": percentile(bare, 99),
+                             "ours_p50": percentile(ours, 50), "ours_p99": percentile(ours, 99)})  # fmt: skip
+                drain(standin, service)
+        finally:
+            server.shutdown()
+            bare_server.shutdown()
+            service.drain()
+            service.close()
+            flotilla.close()
+            standin.stop()
+    return rows
+
+
+def drain(standin: SlackStandIn, service: Any) -> None:
+    """Let the lazy listeners of the last batch finish before the next measurement."""
+    for pool in (service.executor, service.lazy_executor):
+        for f in [pool.submit(lambda: None) for _ in range(pool._max_workers)]:
+            f.result()
+
+
+def measure_fanout(n: int, allowed_per_second: int) -> dict[str, Any]:
+    users = {f"U{i:06d}": slack_user(f"U{i:06d}", f"user{i}") for i in range(n)}
+    standin = SlackStandIn(team_id=TEAM, users=users, limits={"chat.postMessage": (allowed_per_second, 1.0)}).start()
+    # Our bucket for chat.postMessage set just under the limit Slack (here: the stand-in) publishes.
+    limiter = RateLimiter(limits={"chat.postMessage": Rate(allowed_per_second * 0.97, 1.0)}, per_channel={})
+    with tempfile.TemporaryDirectory() as tmp:
+        flotilla, service, server, _ = serve(standin, Path(tmp), limiter=limiter)
+        try:
+            client = service.adapter.client(TEAM, BOT_TOKEN)
+            notices = [Notice(lines=(line("Time for your stand-up: what did you do, what next, any blocker?"),),
+                              person=uid, key=f"standup:2026-11-23:{uid}") for uid in users]  # fmt: skip
+            with flotilla.uow_factory(TEAM) as uow:  # as the scheduler's tick writes them
+                uow.outbox.add_all([from_notice(n, NOW) for n in notices])
+                uow.commit()
+            start = time.perf_counter()
+            drained = service.adapter.drain(client, TEAM)
+            elapsed = time.perf_counter() - start
+            again = service.adapter.drain(client, TEAM)  # a second drain (another replica) finds nothing
+            assert len(drained.sent) == n and not again.sent and not drained.failed
+        finally:
+            server.shutdown()
+            server.server_close()
+            service.close()
+            flotilla.close()
+            standin.stop()
+    sent = Counter(c.params["channel"] for c in standin.of("chat.postMessage"))
+    return {
+        "messages": n, "allowed_per_second": allowed_per_second, "elapsed": elapsed,
+        "rate": n / elapsed, "share": (n / elapsed) / allowed_per_second,
+        "delivered": len(sent), "doubled": sum(1 for v in sent.values() if v > 1),
+        "lost": n - len(sent), "throttled_429": standin.limited.get("chat.postMessage", 0),
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rate", type=int, default=100, help="chat.postMessage calls the stand-in allows per second")
+    args = ap.parse_args(argv)
+    total_1, total_50, dms = (100, 500, 500) if args.quick else (300, 2000, 2000)
+
+    print("## Slack: latency to ack, /flotilla dep list over HTTP on loopback\n")
+    print(
+        "| concurrent | requests | bare bolt p50 | bare bolt p99 | Flotilla p50 | Flotilla p99 "
+        "| ratio p50 | ratio p99 |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in measure_ack(total_1, total_50):
+        print(
+            f"| {r['concurrency']} | {r['requests']} | {r['bare_p50'] * 1000:.1f} ms | {r['bare_p99'] * 1000:.1f} ms "
+            f"| {r['ours_p50'] * 1000:.1f} ms | {r['ours_p99'] * 1000:.1f} ms "
+            f"| {r['ours_p50'] / r['bare_p50']:.2f}x | {r['ours_p99'] / r['bare_p99']:.2f}x |"
+        )
+    f = measure_fanout(dms, args.rate)
+    print(f"\n## Slack: fan-out of {f['messages']} DM prompts, stand-in allows {f['allowed_per_second']}/s\n")
+    print("| messages | elapsed | rate | share of allowed | delivered | lost | doubled | 429s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {f['messages']} | {f['elapsed']:.1f} s | {f['rate']:.1f}/s | {f['share'] * 100:.1f}% | {f['delivered']} "
+        f"| {f['lost']} | {f['doubled']} | {f['throttled_429']} |"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,402 @@
+"""The Slack adapter's flows: a Slack payload becomes a line or a command for the shared
+Conversation, and the Outcome goes back as Block Kit, notices, files and the App Home.
+
+Listeners (bot.slack.listeners) only pick the flow; no business rule lives here either: who may
+accept, what a dependency's next state is, who is an admin — the core decides.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.context.respond import Respond
+from slack_sdk.web import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from bot.conversation import Conversation, Outcome
+from bot.grammar import SlackMentions
+from bot.slack import render
+from bot.slack.delivery import PostedMessages, SlackDelivery
+from bot.slack.directory import UserCache, look_up
+from bot.slack.home import home_view
+from bot.slack.ratelimit import LimitedWebClient, RateLimiter
+from bot.slack.store import Claims
+from core import commands
+from core.admins import grant_platform_admin
+from core.outbox import Drained, drain
+from core.ports import Clock, UnitOfWorkFactory
+from core.reply import Reply
+from core.service import PersonInfo, Services
+
+log = logging.getLogger(__name__)
+
+_RECORD = re.compile(r"^([DB])-(\d{1,9})$")
+_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+MAX_HOMES = 100
+"""At most this many App Home views republished after one change (views.publish is Tier 4)."""
+CLAIM_DAYS = 2
+SORRY = "Sorry, that failed on our side. It has been logged; please try again."
+HOME_VIEWER_DAYS = 14
+"""App Homes opened within this many days are kept fresh when what they show changes."""
+
+
+BUTTON_COMMANDS: dict[str, tuple[str, Callable[[int], commands.Command]]] = {
+    render.ACTION_DEP_ACCEPT: ("D", lambda n: commands.DepAccept(number=n)),
+    render.ACTION_DEP_DONE: ("D", lambda n: commands.DepDone(number=n)),
+    render.ACTION_BLOCKER_RESOLVE: ("B", lambda n: commands.BlockerResolve(number=n)),
+}
+"""What each button stands for: the command it runs, and the id kind its value must be."""
+
+
+def workspace_of(context: Any) -> str:
+    """Slack team id, or the Enterprise id for an org-wide install (SPEC: the workspace name)."""
+    if context.get("is_enterprise_install") and context.get("enterprise_id"):
+        return str(context["enterprise_id"])
+    team = context.get("team_id") or context.get("enterprise_id")
+    if not team:
+        raise ValueError("a Slack request without a team or enterprise id")
+    return str(team)
+
+
+def home_channel(channel_id: str | None) -> str | None:
+    """Only a real channel (public or private) can be a team's home; a DM can't."""
+    return channel_id if channel_id and _CHANNEL.match(channel_id) else None
+
+
+def command_text(text: str, bot_user_id: str | None = None) -> str:
+    """What a person typed after `/flotilla` or `@Flotilla`, unescaped as Slack escaped it."""
+    if bot_user_id:
+        at = re.search(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", text)
+        if at is not None:
+            text = text[at.end() :]
+    return render.unescape(text).strip()
+
+
+def record_number(value: str, kind: str) -> int:
+    m = _RECORD.match(value.strip().upper())
+    if m is None or m.group(1) != kind:
+        raise ValueError(f"not a {kind}-n id: {value!r}")
+    return int(m.group(2))
+
+
+@dataclass
+class SlackAdapter:
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    claims: Claims
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    users: UserCache = field(default_factory=UserCache)
+    base_url: str = WebClient.BASE_URL
+    timeout: int = 30
+    token_for: Callable[[str], str | None] = lambda _workspace: None
+    """The bot token of a workspace outside a request (scheduler): the single token, or the install's."""
+    posted: PostedMessages = field(default_factory=PostedMessages)
+    services: Services = field(default_factory=Services)
+    """The core's optional helpers (the LLM summarizer for `summary`), from the composition root."""
+    _clients: dict[tuple[str, str], LimitedWebClient] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def client(self, workspace: str, token: str | None) -> LimitedWebClient:
+        """One rate-limited client per (workspace, token): every outgoing call goes through it."""
+        key = (workspace, token or "")
+        with self._lock:
+            found = self._clients.get(key)
+            if found is None:
+                found = LimitedWebClient(limiter=self.limiter, workspace=workspace, token=token,
+                                         base_url=self.base_url, timeout=self.timeout)  # fmt: skip
+                self._clients[key] = found
+        return found
+
+    def client_for(self, context: Any) -> tuple[str, LimitedWebClient]:
+        workspace = workspace_of(context)
+        return workspace, self.client(workspace, context.get("bot_token") or context.get("token"))
+
+    def person(self, client: WebClient, workspace: str, user_id: str) -> PersonInfo:
+        user, fresh = look_up(self.users, client, workspace, user_id)
+        if fresh and user.workspace_admin and not user.bot:
+            grant_platform_admin(self.uow_factory, workspace, user.info, self.clock.now(), "Slack workspace admin")
+        return user.info
+
+    def conversation(self, client: WebClient, workspace: str) -> Conversation:
+        return Conversation(self.uow_factory, workspace, SlackMentions(), lambda h: self.person(client, workspace, h),
+                            services=self.services, platform="slack")  # fmt: skip
+
+    def grant_installer(self, client: WebClient, workspace: str, user_id: str) -> None:
+        """Whoever installed the app administers it in Flotilla (OAuth success)."""
+        user, _ = look_up(self.users, client, workspace, user_id)
+        grant_platform_admin(self.uow_factory, workspace, user.info, self.clock.now(), "installed Flotilla in Slack")
+
+    def _claim(self, key: str) -> bool:
+        return self.claims.claim(key, self.clock.now())
+
+    def prune_claims(self) -> int:
+        return self.claims.prune(self.clock.now() - timedelta(days=CLAIM_DAYS))
+
+    # --- typed commands ----------------------------------------------------------------------
+
+    def slash(self, body: dict[str, Any], context: Any, respond: Respond) -> None:
+        """`/flotilla <text>`, after the ack: run it, answer through the response_url."""
+        workspace, client = self.client_for(context)
+        user, channel = body["user_id"], body.get("channel_id")
+        outcome = self.conversation(client, workspace).handle(
+            command_text(body.get("text") or ""), user, self.clock.now(), home_channel(channel)
+        )
+        text, blocks, public = self.outcome_message(outcome)
+        if outcome.as_json and not outcome.refused:
+            text, blocks = self.send_json(client, user, outcome)
+        respond(text=text, blocks=blocks, response_type="in_channel" if public else "ephemeral")
+        self.send_picture(client, user, home_channel(channel), outcome)
+        self.after(client, workspace, user, outcome.reply if not outcome.refused else None)
+
+    def mention(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        """`@Flotilla <text>` in a channel: same grammar; public answers go in the thread."""
+        workspace, client = self.client_for(context)
+        if not self._claim(f"event:{workspace}:{body.get('event_id') or event.get('event_ts')}"):
+            return  # Slack redelivered an event we already took
+        user, channel = event["user"], event["channel"]
+        outcome = self.conversation(client, workspace).handle(
+            command_text(event.get("text") or "", context.get("bot_user_id")), user, self.clock.now(),
+            home_channel(channel),
+        )  # fmt: skip
+        text, blocks, public = self.outcome_message(outcome)
+        if outcome.as_json and not outcome.refused:
+            text, blocks = self.send_json(client, user, outcome)
+        thread = event.get("thread_ts") or event.get("ts")
+        if public:
+            client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread, unfurl_links=False)
+        else:
+            client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread)
+        self.send_picture(client, user, home_channel(channel), outcome)
+        self.after(client, workspace, user, outcome.reply if not outcome.refused else None)
+
+    def outcome_message(self, outcome: Outcome) -> tuple[str, list[dict[str, Any]], bool]:
+        """(fallback text, blocks, public?) for an outcome: refusals and reads only to the asker."""
+        if outcome.refused:
+            text, blocks = render.refusal(outcome.reply.lines, outcome.usage)
+            return text, blocks, False
+        text, blocks = render.message(outcome.reply.lines, render.buttons_for_record(outcome.reply.data))
+        return text, blocks, outcome.reply.public
+
+    def send_json(self, client: WebClient, user: str, outcome: Outcome) -> tuple[str, list[dict[str, Any]]]:
+        """`--json` in chat: the data goes to the asker's DM as a file (files_upload_v2)."""
+        opened = client.conversations_open(users=user)
+        dm = opened["channel"]["id"]
+        client.files_upload_v2(channel=dm, content=render.json_file(outcome.reply.data), filename="flotilla.json",
+                               title="Flotilla JSON", initial_comment="Here is the JSON you asked for.")  # fmt: skip
+        return render.plain("The JSON is in your direct messages with Flotilla, as a file.")
+
+    def send_picture(self, client: WebClient, user: str, channel: str | None, outcome: Outcome) -> None:
+        """`map`: the core hands a graph; it is drawn here and uploaded (files_upload_v2) where it was
+        asked for, or to the asker's DM outside a channel."""
+        graph = getattr(outcome.reply, "graph", None)
+        if outcome.refused or graph is None:
+            return
+        from bot.map_render import render_png
+
+        target = channel or client.conversations_open(users=user)["channel"]["id"]
+        client.files_upload_v2(channel=target, content=render_png(graph), filename="flotilla-map.png",
+                               title="Dependency map")  # fmt: skip
+
+    # --- after a change: notices, homes --------------------------------------------------------
+
+    def after(self, client: WebClient, workspace: str, actor: str, result: Reply | None) -> None:
+        """What a successful command causes beyond its reply: its notices (already in the outbox,
+        written by the core with the change) sent now, and App Homes refreshed."""
+        if result is None:
+            return
+        if result.notices:
+            self.drain(client, workspace)
+        if result.public or result.notices:
+            self.republish(client, workspace, self.affected(workspace, actor, result))
+
+    def delivery(self, client: WebClient, workspace: str) -> SlackDelivery:
+        return SlackDelivery(workspace=workspace, client=client, posted=self.posted)
+
+    def drain(self, client: WebClient, workspace: str) -> Drained:
+        """Send what the outbox holds for this workspace (any replica may do it; rows are locked)."""
+        return drain(self.uow_factory, workspace, self.delivery(client, workspace), self.clock.now())
+
+    def delivery_for(self, workspace: str) -> SlackDelivery | None:
+        """For the rhythm scheduler: this app's delivery for a Slack workspace it can post to, else None."""
+        token = self.token_for(workspace)
+        return self.delivery(self.client(workspace, token), workspace) if token else None
+
+    def affected(self, workspace: str, actor: str, result: Reply) -> list[str]:
+        """Whose App Home shows what changed: the actor, people named in it, members of its teams."""
+        people: dict[str, None] = {actor: None}
+        for n in result.notices:
+            if n.person:
+                people[n.person] = None
+        records = result.data if isinstance(result.data, list) else [result.data]
+        teams: set[str] = set()
+        for rec in records:
+            if not isinstance(rec, dict):
+                continue
+            for k in ("owner", "requester_owner", "provider_owner", "raised_by"):
+                if isinstance(rec.get(k), str):
+                    people[rec[k]] = None
+            for k in ("from_team", "to_team", "team"):
+                if isinstance(rec.get(k), str):
+                    teams.add(rec[k])
+        if teams:
+            with self.uow_factory(workspace) as uow:
+                for h in sorted(teams):
+                    t = uow.teams.get(h)
+                    if t is not None:
+                        people.update(dict.fromkeys([*t.leads, *t.members]))
+        return list(people)[:MAX_HOMES]
+
+    def republish(self, client: WebClient, workspace: str, handles: Iterable[str]) -> None:
+        """Fresh App Homes for those who looked at theirs lately (others get theirs when they open it)."""
+        users = [h for h in handles if re.fullmatch(r"[UW][A-Z0-9]{2,}", h)]
+        since = self.clock.now() - timedelta(days=HOME_VIEWER_DAYS)
+        for user in self.claims.home_viewers(workspace, users, since):
+            self.publish_home(client, workspace, user)
+
+    def publish_home(self, client: WebClient, workspace: str, user: str) -> None:
+        outcome = self.conversation(client, workspace).run(commands.Me(), user, self.clock.now())
+        if not outcome.refused and isinstance(outcome.reply.data, dict):
+            client.views_publish(user_id=user, view=home_view(outcome.reply.data))
+
+    def home_opened(self, event: dict[str, Any], context: Any) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        workspace, client = self.client_for(context)
+        self.claims.home_opened(workspace, event["user"], self.clock.now())
+        self.publish_home(client, workspace, event["user"])
+
+    # --- buttons and the decline form ----------------------------------------------------------
+
+    def button(self, body: dict[str, Any], action: dict[str, Any], context: Any, respond: Respond) -> None:
+        """Accept, mark delivered, resolve: the command the button stands for, as the clicker."""
+        workspace, client = self.client_for(context)
+        user = body["user"]["id"]
+        kind, make = BUTTON_COMMANDS[action["action_id"]]
+        value = str(action.get("value") or "")
+        where = (body.get("container") or {}).get("message_ts") or (body.get("view") or {}).get("id") or ""
+        key = f"action:{workspace}:{user}:{action['action_id']}:{value}:{where}"
+        if not self._claim(key):
+            return  # a double click: the first one is acting
+        outcome = self.conversation(client, workspace).run(make(record_number(value, kind)), user, self.clock.now())
+        if outcome.refused:
+            self.claims.release(key)
+            self.tell(client, user, body, outcome)
+            return
+        if body.get("message") and body.get("response_url"):
+            respond(replace_original=True, **self.answered(body["message"], outcome))
+        self.after(client, workspace, user, outcome.reply)
+
+    def answered(self, original: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+        """The message the button was on, its buttons replaced by what was done."""
+        kept = [b for b in original.get("blocks") or [] if b.get("type") != "actions"]
+        done = render.mrkdwn(outcome.reply.lines)
+        blocks = (kept + [render.context(render.clip(done, render.MAX_SECTION_CHARS))])[: render.MAX_MESSAGE_BLOCKS]
+        return {"text": render.fallback(str(original.get("text") or done)), "blocks": blocks}
+
+    def tell(self, client: WebClient, user: str, body: dict[str, Any], outcome: Outcome) -> None:
+        """Only the clicker learns that it was refused: ephemerally in the channel, or by DM from Home."""
+        text, blocks = render.refusal(outcome.reply.lines, outcome.usage)
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+        else:
+            client.chat_postMessage(channel=user, text=text, blocks=blocks)
+
+    def open_decline(self, body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
+        """Decline asks why first: a modal, opened on the click's trigger_id (valid for 3 s)."""
+        _, client = self.client_for(context)
+        dep = str(action.get("value") or "")
+        record_number(dep, "D")
+        original = body.get("message") or {}
+        meta = {"dep": dep, "response_url": body.get("response_url"),
+                "text": render.clip(str(original.get("text") or ""), 1500),
+                "channel": (body.get("channel") or {}).get("id")}  # fmt: skip
+        client.views_open(trigger_id=body["trigger_id"], view=decline_modal(dep, json.dumps(meta)))
+
+    def submit_decline(self, ack: Callable[..., Any], body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        """The reason is checked by the core; any refusal is shown in the modal, next to the field."""
+        workspace, client = self.client_for(context)
+        user = body["user"]["id"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        reason = ((view.get("state") or {}).get("values") or {}).get("reason", {}).get("reason", {}).get("value")
+        if not (reason or "").strip():
+            ack(response_action="errors", errors={"reason": "Say why, so the requesting team can plan around it."})
+            return
+        key = f"view:{workspace}:{view.get('id')}"
+        if not self._claim(key):
+            ack()
+            return
+        outcome = self.conversation(client, workspace).run(
+            commands.DepDecline(number=record_number(meta.get("dep", ""), "D"), why=reason), user, self.clock.now()
+        )
+        if outcome.refused:
+            self.claims.release(key)
+            ack(response_action="errors", errors={"reason": render.clip(render.mrkdwn(outcome.reply.lines), 150)})
+            return
+        ack()
+        if meta.get("response_url"):
+            said = meta.get("text") or ""
+            original = {"text": said, "blocks": [render.section(render.escape(said))] if said else []}
+            WebhookClient(meta["response_url"]).send(replace_original=True, **self.answered(original, outcome))
+        self.after(client, workspace, user, outcome.reply)
+
+    # --- the one error handler -------------------------------------------------------------------
+
+    def on_error(self, error: Exception, body: dict[str, Any] | None) -> None:
+        """Every listener's failure ends here: logged (never the payload: it holds tokens), and the
+        person who asked is told when Slack left us a way to answer."""
+        kind = (body or {}).get("type") or ("slash_command" if (body or {}).get("command") else "unknown")
+        log.error("Slack %s failed: %s: %s", kind, type(error).__name__, error, exc_info=error)
+        url = (body or {}).get("response_url")
+        if url:
+            try:
+                WebhookClient(url).send(response_type="ephemeral", replace_original=False, text=SORRY)
+            except Exception as notify_error:  # the error handler must not raise
+                log.warning("could not tell the user about the failure: %s", type(notify_error).__name__)
+
+
+def decline_modal(dep: str, private_metadata: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": render.VIEW_DEP_DECLINE,
+        "private_metadata": private_metadata[:3000],
+        "title": {"type": "plain_text", "text": f"Decline {dep}"[:24]},
+        "submit": {"type": "plain_text", "text": "Decline"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reason",
+                "label": {"type": "plain_text", "text": "Why can't your team take this on?"},
+                "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True, "max_length": 500},
+            }
+        ],
+    }
+
+
+def guarded(
+    on_error: Callable[[Exception, dict[str, Any] | None], None],
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Lazy listeners' failures go to the one error handler too (bolt would only log them)."""
+    import functools
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(fn)
+        def run(**kwargs: Any) -> None:
+            try:
+                fn(**kwargs)
+            except Exception as e:
+                on_error(e, kwargs.get("body"))
+
+        return run
+
+    return wrap

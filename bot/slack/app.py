@@ -1,0 +1,205 @@
+"""Build the bolt App from Settings (called by the composition root; nothing happens at import).
+
+Three ways to run, chosen by the settings present:
+- single workspace: SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, HTTP on /slack/events;
+- many workspaces: SLACK_CLIENT_ID + SLACK_CLIENT_SECRET + SLACK_SIGNING_SECRET, with
+  /slack/install and /slack/oauth_redirect and the installations kept in Flotilla's database;
+- Socket Mode (`--socket`): SLACK_APP_TOKEN + SLACK_BOT_TOKEN, no public URL at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.web import WebClient
+from sqlalchemy import Engine
+
+from bot.settings import Settings
+from bot.slack.adapter import SlackAdapter
+from bot.slack.directory import UserCache
+from bot.slack.listeners import register
+from bot.slack.ratelimit import RateLimiter, RetryAfterHandler
+from bot.slack.store import Claims, oauth_stores
+from core.ports import Clock, UnitOfWorkFactory
+from core.service import Services
+
+log = logging.getLogger(__name__)
+
+BOT_SCOPES = (
+    "app_mentions:read",  # the app_mention event
+    "chat:write",  # chat.postMessage, chat.postEphemeral, chat.update
+    "chat:write.public",  # notices and digests to a team's home channel without joining it first
+    "commands",  # /flotilla
+    "files:write",  # files_upload_v2: `--json` attachments and the `map` picture
+    "im:write",  # conversations.open: the DM a file goes to
+    "users:read",  # users.info: names, time zones, who is a workspace admin
+)
+"""Exactly the bot scopes the code needs; manifest.yaml requests these and no others (a test)."""
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+LISTENER_THREADS = 64
+"""Threads for listeners (the ack side): an ack never queues behind another request's work."""
+LAZY_THREADS = 2
+"""Threads for the work after the ack. Few on purpose: the database serialises writes anyway, and
+more threads only take the interpreter away from the acks that Slack is timing."""
+
+
+class Mode:
+    TOKEN = "token"
+    OAUTH = "oauth"
+    SOCKET = "socket"
+
+
+@dataclass
+class SlackService:
+    app: App
+    adapter: SlackAdapter
+    mode: str
+    executor: ThreadPoolExecutor
+    lazy_executor: ThreadPoolExecutor
+
+    def drain(self) -> None:
+        """Wait for everything started after an ack (tests, benchmarks, shutdown)."""
+        self.executor.shutdown(wait=True)
+        self.lazy_executor.shutdown(wait=True)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.lazy_executor.shutdown(wait=False, cancel_futures=True)
+
+
+def api_url(settings: Settings) -> str:
+    """FLOTILLA_SLACK_API_URL (tests, proxies) or Slack's; slack_sdk wants the trailing slash."""
+    url = (settings.flotilla_slack_api_url or WebClient.BASE_URL).strip()
+    return url if url.endswith("/") else url + "/"
+
+
+def mode_of(settings: Settings, socket: bool) -> str:
+    if socket:
+        return Mode.SOCKET
+    if (settings.slack_client_id or "").strip() or (settings.slack_client_secret or "").strip():
+        return Mode.OAUTH
+    return Mode.TOKEN
+
+
+def require_secrets(settings: Settings, mode: str) -> None:
+    """A clear start-up error naming every missing or placeholder secret of this mode."""
+    if mode == Mode.SOCKET:
+        settings.require("slack_app_token", "slack_bot_token")
+    elif mode == Mode.OAUTH:
+        settings.require("slack_client_id", "slack_client_secret", "slack_signing_secret")
+    else:
+        settings.require("slack_bot_token", "slack_signing_secret")
+
+
+def build_slack(
+    settings: Settings,
+    engine: Engine,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    services: Services | None = None,
+    socket: bool = False,
+    limiter: RateLimiter | None = None,
+    token_verification: bool = True,
+    listener_threads: int = LISTENER_THREADS,
+    lazy_threads: int = LAZY_THREADS,
+) -> SlackService:
+    mode = mode_of(settings, socket)
+    require_secrets(settings, mode)
+    limiter = limiter or RateLimiter()
+    base_url = api_url(settings)
+    claims = Claims(engine)
+    claims.create_tables()
+    adapter = SlackAdapter(uow_factory=uow_factory, clock=clock, claims=claims, limiter=limiter,
+                           users=UserCache(), base_url=base_url, services=services or Services())  # fmt: skip
+    token = settings.slack_bot_token if mode != Mode.OAUTH else None
+    client = WebClient(token=token, base_url=base_url, retry_handlers=[RetryAfterHandler(limiter, "app")])
+    executor = ThreadPoolExecutor(max_workers=listener_threads, thread_name_prefix="slack-listener")
+    lazy_executor = ThreadPoolExecutor(max_workers=lazy_threads, thread_name_prefix="slack-lazy")
+    options: dict[str, Any] = {}
+    if mode == Mode.OAUTH:
+        options["oauth_settings"] = oauth_settings(settings, engine, adapter)
+        adapter.token_for = installed_token(options["oauth_settings"].installation_store)
+    else:
+        adapter.token_for = single_token(client)
+        options["token_verification_enabled"] = token_verification  # the token comes with `client`
+    app = App(
+        name="flotilla",
+        signing_secret=settings.slack_signing_secret or "",
+        client=client,
+        listener_executor=executor,
+        request_verification_enabled=True,
+        **options,
+    )
+    # bolt runs lazy listeners on the listener executor; give them their own, smaller pool.
+    app.listener_runner.lazy_listener_runner = ThreadLazyListenerRunner(logger=app.logger, executor=lazy_executor)
+    register(app, adapter)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        adapter.on_error(error, body)
+
+    return SlackService(app=app, adapter=adapter, mode=mode, executor=executor, lazy_executor=lazy_executor)
+
+
+def single_token(client: WebClient) -> Callable[[str], str | None]:
+    """Token mode: the one token, for the one workspace auth.test names (asked once, on first use)."""
+    known: dict[str, str | None] = {}
+
+    def token_for(workspace: str) -> str | None:
+        if "team" not in known:
+            answer = client.auth_test()
+            known["team"] = answer.get("team_id")
+            known["enterprise"] = answer.get("enterprise_id") if answer.get("is_enterprise_install") else None
+        return client.token if workspace in (known["team"], known["enterprise"]) else None
+
+    return token_for
+
+
+def installed_token(store: Any) -> Callable[[str], str | None]:
+    """OAuth mode: the bot token of the install the workspace name (team or Enterprise id) refers to."""
+
+    def token_for(workspace: str) -> str | None:
+        org = workspace.startswith("E")
+        bot = store.find_bot(enterprise_id=workspace if org else None, team_id=None if org else workspace,
+                             is_enterprise_install=org)  # fmt: skip
+        return bot.bot_token if bot is not None else None
+
+    return token_for
+
+
+def oauth_settings(settings: Settings, engine: Engine, adapter: SlackAdapter) -> OAuthSettings:
+    assert settings.slack_client_id and settings.slack_client_secret
+    installations, states = oauth_stores(engine, settings.slack_client_id)
+
+    def success(args: SuccessArgs) -> BoltResponse:
+        inst = args.installation
+        workspace = inst.enterprise_id if inst.is_enterprise_install and inst.enterprise_id else inst.team_id
+        if workspace and inst.user_id and inst.bot_token:
+            adapter.grant_installer(adapter.client(workspace, inst.bot_token), workspace, inst.user_id)
+        return args.default.success(args)
+
+    def failure(args: FailureArgs) -> BoltResponse:
+        log.warning("Slack install failed: %s", args.reason)
+        return args.default.failure(args)
+
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=installations,
+        state_store=states,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        callback_options=CallbackOptions(success=success, failure=failure),
+    )

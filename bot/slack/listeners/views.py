@@ -1,0 +1,16 @@
+"""Modal submissions. The core runs before the ack so that a refusal shows inside the modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.slack import render
+from bot.slack.adapter import SlackAdapter
+
+
+def register(app: App, adapter: SlackAdapter) -> None:
+    @app.view(render.VIEW_DEP_DECLINE)
+    def submit_decline(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        adapter.submit_decline(ack, body, view, context)

@@ -1,0 +1,92 @@
+"""What the Slack adapter keeps in Flotilla's database besides the domain: claims and OAuth installs.
+
+Claims make Slack's redeliveries harmless: an event retried after a timeout (same event_id), a
+double click on a button, a notice sent again. The first process to insert the key acts; every
+other replica and every retry finds it taken. The tables live in their own MetaData (like
+slack_sdk's OAuth stores) and are created on start with CREATE TABLE IF NOT EXISTS semantics.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+CLAIMS_TABLE = "flotilla_slack_claims"
+HOMES_TABLE = "flotilla_slack_homes"
+MAX_KEY = 255
+
+
+class Claims:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.metadata = MetaData()
+        self.table = Table(
+            CLAIMS_TABLE,
+            self.metadata,
+            Column("key", String(MAX_KEY), primary_key=True),
+            Column("claimed_at", DateTime(timezone=True), nullable=False, index=True),
+        )
+        self.homes = Table(
+            HOMES_TABLE,
+            self.metadata,
+            Column("workspace", String(64), primary_key=True),
+            Column("user_id", String(64), primary_key=True),
+            Column("opened_at", DateTime(timezone=True), nullable=False),
+        )
+
+    def create_tables(self) -> None:
+        self.metadata.create_all(self.engine)
+
+    def claim(self, key: str, now: datetime) -> bool:
+        """True for the first caller with this key, False for every later one (any process)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.table).values(key=key[:MAX_KEY], claimed_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    def release(self, key: str) -> None:
+        """Give a key back when the work it guarded failed, so that a retry may do it."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(self.table).where(self.table.c.key == key[:MAX_KEY]))
+
+    def prune(self, before: datetime) -> int:
+        """Forget claims older than Slack's retry window (it stops retrying after about an hour)."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(self.table).where(self.table.c.claimed_at < before)).rowcount or 0
+
+    def home_opened(self, workspace: str, user: str, now: datetime) -> None:
+        """Remember who looks at their App Home: only their views are republished on changes."""
+        key = (self.homes.c.workspace == workspace) & (self.homes.c.user_id == user)
+        with self.engine.begin() as conn:
+            if conn.execute(update(self.homes).where(key).values(opened_at=now)).rowcount:
+                return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.homes).values(workspace=workspace, user_id=user, opened_at=now))
+        except IntegrityError:
+            pass  # another replica recorded it at the same moment
+
+    def home_viewers(self, workspace: str, users: list[str], since: datetime) -> list[str]:
+        if not users:
+            return []
+        q = select(self.homes.c.user_id).where(
+            (self.homes.c.workspace == workspace) & self.homes.c.user_id.in_(users) & (self.homes.c.opened_at >= since)
+        )
+        with self.engine.connect() as conn:
+            found = {row[0] for row in conn.execute(q)}
+        return [u for u in users if u in found]
+
+
+def oauth_stores(engine: Engine, client_id: str) -> tuple[SQLAlchemyInstallationStore, SQLAlchemyOAuthStateStore]:
+    """slack_sdk's SQLAlchemy stores on Flotilla's engine; their tables are created if missing."""
+    installations = SQLAlchemyInstallationStore(client_id=client_id, engine=engine)
+    states = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
+    installations.create_tables()  # type: ignore[no-untyped-call]
+    states.create_tables()  # type: ignore[no-untyped-call]
+    return installations, states

@@ -1,0 +1,271 @@
+"""The Slack app end to end: signed requests in Slack's shapes through the real bolt App over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from tests.adapters.slack.conftest import CHANNELS, PEOPLE, Slack, fixture
+
+ADA, BOB, LEO, PIA = PEOPLE["ada"], PEOPLE["bob"], PEOPLE["leo"], PEOPLE["pia"]
+
+
+def texts(answer: dict[str, Any]) -> str:
+    return "\n".join(b["text"]["text"] for b in answer.get("blocks", []) if b.get("type") == "section")
+
+
+def org(slack: Slack) -> None:
+    """ada (first to speak: admin) makes payments (bob lead, pia) and ledger (leo lead)."""
+    slack.command(ADA, 'team create payments "Payments"', CHANNELS["payments"])
+    slack.command(ADA, 'team create ledger "Ledger"', CHANNELS["ledger"])
+    slack.command(ADA, f"team add payments <@{BOB}|bob> --lead")
+    slack.command(ADA, f"team add payments <@{PIA}|pia>")
+    slack.command(ADA, f"team add ledger <@{LEO}|leo> --lead")
+
+
+def test_url_verification_and_health(slack: Slack) -> None:
+    status, body = slack.json(fixture("url_verification"))
+    assert status == 200 and json.loads(body)["challenge"] == fixture("url_verification")["challenge"]
+    assert slack.get("/healthz") == (200, b"ok\n")
+    assert slack.get("/slack/install")[0] == 404  # single-workspace token mode: no OAuth endpoints
+
+
+def test_unsigned_or_stale_requests_get_401_and_change_nothing(slack: Slack) -> None:
+    fields, name = slack.command_fields(ADA, 'team create payments "Payments"', CHANNELS["payments"])
+    from urllib.parse import urlencode
+
+    body = urlencode(fields).encode()
+    assert slack.form(fields, signed=False)[0] == 401
+    stale = {
+        **__import__("tests.adapters.slack.conftest", fromlist=["sign"]).sign(body, timestamp=int(time.time()) - 600)
+    }
+    assert slack.post("/slack/events", body, "application/x-www-form-urlencoded", headers=stale, signed=False)[0] == 401
+    forged = __import__("tests.adapters.slack.conftest", fromlist=["sign"]).sign(body, secret="not-the-secret")
+    assert (
+        slack.post("/slack/events", body, "application/x-www-form-urlencoded", headers=forged, signed=False)[0] == 401
+    )
+    assert slack.json(fixture("app_mention"), signed=False)[0] == 401
+    export = slack.export()
+    assert export["people"] == [] and export["teams"] == [] and export["events"] == []
+    assert [c.method for c in slack.standin.calls if c.method != "auth.test"] == []
+    assert name not in slack.standin.responses
+
+
+def test_slash_command_runs_the_shared_grammar_and_binds_the_channel(slack: Slack) -> None:
+    answer = slack.command(ADA, 'team create payments "Payments"', CHANNELS["payments"])
+    assert answer["response_type"] == "in_channel"
+    assert texts(answer) == "Team payments created. Home channel: <#C0PAYMENTS>."
+    assert slack.export()["teams"][0]["channel"] == "C0PAYMENTS"
+    people = slack.export()["people"]
+    assert people == [{"handle": ADA, "name": "ada", "tz": "UTC", "admin": True}]
+    assert [c.params["user"] for c in slack.standin.of("users.info")] == [ADA]  # then cached
+
+    listed = slack.command(BOB, "team list")
+    assert listed["response_type"] == "ephemeral"  # a personal read
+    assert "payments" in texts(listed)
+
+
+def test_refusals_are_ephemeral_with_usage_and_change_nothing(slack: Slack) -> None:
+    slack.command(ADA, "me")
+    before = slack.export()
+    answer = slack.command(BOB, 'team create search "Search"')
+    assert answer["response_type"] == "ephemeral"
+    assert "Only an admin can create a team." in texts(answer)
+    assert "Usage: `team create" in texts(answer)
+    bad = slack.command(BOB, "priority update P-x --confidence 140")
+    assert bad["response_type"] == "ephemeral" and "Usage:" in texts(bad)
+    assert slack.export() == before  # not even bob was stored
+
+
+def test_user_text_cannot_ping_anyone(slack: Slack) -> None:
+    org(slack)
+    typed = "&lt;!here&gt; &lt;!channel&gt; <!subteam^S0ALL|@everyone> @channel build &amp; deploy is red"
+    answer = slack.command(PIA, f'blocker add "{typed}"', CHANNELS["payments"])
+    shown = texts(answer)
+    for ping in ("<!here>", "<!channel>", "<!subteam", "@channel", "<!everyone>"):
+        assert ping not in shown
+    assert "&lt;!here&gt;" in shown and "build &amp; deploy" in shown
+    stored = slack.export()["blockers"][0]["text"]
+    assert stored.startswith("<!here> <!channel>") and "build & deploy" in stored
+
+
+def test_dependency_request_notifies_with_buttons_and_accept_button_works(slack: Slack) -> None:
+    org(slack)
+    for user in (LEO, PIA, BOB):
+        slack.open_home(user)
+    answer = slack.command(PIA, 'dep request ledger "Ledger API keys" --by fri', CHANNELS["payments"])
+    assert answer["response_type"] == "in_channel" and "D-1 requested" in texts(answer)
+    posts = slack.standin.wait_for(lambda: [c for c in slack.standin.of("chat.postMessage")
+                                            if c.params["channel"] in (CHANNELS["ledger"], LEO)])  # fmt: skip
+    slack.standin.wait_for(lambda: len([c for c in slack.standin.of("chat.postMessage")
+                                        if c.params["channel"] in (CHANNELS["ledger"], LEO)]) == 2)  # fmt: skip
+    to_channel = next(c for c in slack.standin.of("chat.postMessage") if c.params["channel"] == CHANNELS["ledger"])
+    blocks = (
+        json.loads(to_channel.params["blocks"])
+        if isinstance(to_channel.params["blocks"], str)
+        else to_channel.params["blocks"]
+    )
+    buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["dep_accept", "dep_decline"] and posts
+
+    message = {"ts": "1700000000.000009", "text": to_channel.params["text"], "blocks": blocks}
+    _, name = slack.action(LEO, "dep_accept", "D-1", message=message)
+    replaced = slack.standin.wait_response(name)
+    assert replaced["replace_original"] is True
+    assert not [b for b in replaced["blocks"] if b["type"] == "actions"]
+    assert "D-1 accepted" in json.dumps(replaced["blocks"])
+    assert slack.export()["dependencies"][0]["state"] == "accepted"
+    # the requesting team hears of it in its channel, and App Homes are republished
+    slack.standin.wait_for(lambda: [c for c in slack.standin.of("chat.postMessage")
+                                    if c.params["channel"] == CHANNELS["payments"]])  # fmt: skip
+    published = len(slack.standin.of("views.publish"))
+    slack.standin.wait_for(lambda: len(slack.standin.of("views.publish")) >= published + 3)
+    assert PEOPLE["sam"] not in {c.params["user_id"] for c in slack.standin.of("views.publish")}
+
+
+def test_double_click_and_refused_click(slack: Slack) -> None:
+    org(slack)
+    slack.command(PIA, 'dep request ledger "Keys" --by fri', CHANNELS["payments"])
+    message = {"ts": "1700000000.000042", "text": "ask", "blocks": []}
+    _, first = slack.action(LEO, "dep_accept", "D-1", message=message)
+    _, second = slack.action(LEO, "dep_accept", "D-1", message=message)
+    slack.standin.wait_for(lambda: first in slack.standin.responses or second in slack.standin.responses)
+    events = [e for e in slack.export()["events"] if e["kind"] == "dependency.accepted"]
+    assert len(events) == 1
+    # sam is in neither team: the core refuses, and only sam is told, ephemerally
+    sam = PEOPLE["sam"]
+    slack.action(sam, "dep_done", "D-1", channel=CHANNELS["ledger"], message={"ts": "1700000000.000050"})
+    refused = slack.standin.wait_for(
+        lambda: [c for c in slack.standin.of("chat.postEphemeral") if c.params["user"] == sam]
+    )
+    assert "Only members of payments or ledger can mark D-1 delivered." in refused[0].params["text"]
+    assert slack.export()["dependencies"][0]["state"] == "accepted"
+    assert (first in slack.standin.responses) != (second in slack.standin.responses)  # one acted, one was dropped
+
+
+def test_decline_opens_a_modal_and_validates_in_it(slack: Slack) -> None:
+    org(slack)
+    slack.command(PIA, 'dep request ledger "Keys" --by fri', CHANNELS["payments"])
+    slack.action(LEO, "dep_decline", "D-1", message={"ts": "1700000000.000077", "text": "ask", "blocks": []})
+    opened = slack.standin.wait_for(lambda: slack.standin.of("views.open"))
+    view = opened[0].params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["callback_id"] == "dep_decline_modal" and opened[0].params["trigger_id"].startswith("trigger.")
+
+    submission = fixture("view_submission")
+    submission["view"]["private_metadata"] = view["private_metadata"]
+    submission["view"]["state"]["values"]["reason"]["reason"]["value"] = "   "
+    status, body = slack.interactive(submission)
+    assert status == 200 and json.loads(body)["response_action"] == "errors"
+
+    submission["user"]["id"] = PIA  # not in ledger: the core's refusal is shown in the modal
+    submission["view"]["state"]["values"]["reason"]["reason"]["value"] = "No capacity"
+    status, body = slack.interactive(submission)
+    assert json.loads(body)["response_action"] == "errors" and "ledger" in json.loads(body)["errors"]["reason"]
+
+    submission["user"]["id"] = LEO
+    status, body = slack.interactive(submission)
+    assert status == 200 and body in (b"", b"{}")
+    assert slack.export()["dependencies"][0]["state"] == "declined"
+    assert slack.export()["dependencies"][0]["declined_reason"] == "No capacity"
+    status, body = slack.interactive(submission)  # submitted twice: nothing more happens
+    assert status == 200
+    assert len([e for e in slack.export()["events"] if e["kind"] == "dependency.declined"]) == 1
+
+
+def test_resolve_and_delivered_buttons_from_app_home(slack: Slack) -> None:
+    org(slack)
+    slack.command(PIA, 'dep request ledger "Keys" --by fri', CHANNELS["payments"])
+    slack.command(LEO, "dep accept D-1")
+    slack.command(PIA, 'blocker add "Waiting on legal"', CHANNELS["payments"])
+    payload = fixture("app_home_opened")
+    assert slack.json(payload)[0] == 200
+
+    def pia_home_with_blocker() -> dict[str, Any] | None:
+        for c in reversed(slack.standin.of("views.publish")):
+            view = c.params["view"]
+            view = json.loads(view) if isinstance(view, str) else view
+            if c.params["user_id"] == PIA and "B-1" in json.dumps(view):
+                return view  # type: ignore[no-any-return]
+        return None
+
+    view = slack.standin.wait_for(pia_home_with_blocker)
+    actions = [e["action_id"] for b in view["blocks"] for e in (b.get("elements") or [b.get("accessory") or {}])
+               if isinstance(e, dict) and "action_id" in e]  # fmt: skip
+    assert "dep_done" in actions and "blocker_resolve" in actions
+    assert len(view["blocks"]) <= 100
+
+    from_home = {"type": "home", "id": "V0HOME"}
+    for action_id, value in (("blocker_resolve", "B-1"), ("dep_done", "D-1")):
+        payload = fixture("block_actions")
+        payload.pop("message"), payload.pop("channel"), payload.pop("response_url")
+        payload["container"] = {"type": "view", "view_id": "V0HOME"}
+        payload["view"] = from_home
+        payload["user"]["id"] = PIA
+        payload["actions"][0].update(action_id=action_id, value=value)
+        assert slack.interactive(payload)[0] == 200
+    slack.standin.wait_for(lambda: slack.export()["dependencies"][0]["state"] == "delivered"
+                           and slack.export()["blockers"][0]["state"] == "resolved")  # fmt: skip
+
+
+def test_mentions_use_the_same_grammar_and_event_retries_are_idempotent(slack: Slack) -> None:
+    org(slack)
+    event = fixture("app_mention")["event"]
+    assert slack.event(event, "Ev0MENTION01") == 200
+    slack.standin.wait_for(lambda: [c for c in slack.standin.of("chat.postMessage") if c.params.get("thread_ts")])
+    for n in (1, 2):  # Slack redelivers after a timeout, with the same event_id
+        assert slack.event(event, "Ev0MENTION01", headers={"X-Slack-Retry-Num": str(n),
+                                                            "X-Slack-Retry-Reason": "http_timeout"}) == 200  # fmt: skip
+    read = dict(event, text=f"<@{slack.standin.bot_user_id}> blocker list", ts="1700000031.000001")
+    assert slack.event(read, "Ev0MENTION02") == 200
+    slack.standin.wait_for(lambda: slack.standin.of("chat.postEphemeral"))
+    blockers = slack.export()["blockers"]
+    assert [b["text"] for b in blockers] == ["Waiting on legal"]
+    threaded = [c for c in slack.standin.of("chat.postMessage") if c.params.get("thread_ts") == event["ts"]]
+    assert len(threaded) == 1 and "B-1 raised" in threaded[0].params["text"]
+
+
+def test_json_in_chat_is_attached_as_a_file(slack: Slack) -> None:
+    org(slack)
+    answer = slack.command(BOB, "team show payments --json")
+    assert answer["response_type"] == "ephemeral" and "as a file" in texts(answer)
+    done = slack.standin.wait_for(lambda: slack.standin.of("files.completeUploadExternal"))
+    assert done[0].params.get("channel_id") == "D0BOB"
+    uploaded = json.loads(next(iter(slack.standin.uploads.values())))
+    assert uploaded["handle"] == "payments" and uploaded["channel"] == CHANNELS["payments"]
+
+
+def test_workspace_admins_are_admins(slack: Slack) -> None:
+    slack.command(ADA, "me")  # ada is first, so admin
+    slack.standin.users[PEOPLE["sam"]]["is_admin"] = True
+    answer = slack.command(PEOPLE["sam"], 'team create search "Search"', CHANNELS["search"])
+    assert texts(answer).startswith("Team search created")
+    sam = next(p for p in slack.export()["people"] if p["handle"] == PEOPLE["sam"])
+    assert sam["admin"] is True
+
+
+def test_rate_limited_calls_wait_for_retry_after(slack: Slack) -> None:
+    slack.standin.limits["chat.postEphemeral"] = (1, 1.0)
+    org(slack)
+    event = fixture("app_mention")["event"]
+    for i in range(3):
+        read = dict(event, text=f"<@{slack.standin.bot_user_id}> team list", ts=f"1700000040.00000{i}")
+        assert slack.event(read, f"Ev0READ{i}") == 200
+    slack.standin.wait_for(lambda: len(slack.standin.of("chat.postEphemeral")) == 3, timeout=20)
+    assert len(slack.standin.of("chat.postEphemeral")) == 3  # none lost, none doubled
+    times = sorted(c.at for c in slack.standin.of("chat.postEphemeral"))
+    assert times[2] - times[0] >= 1.0  # spaced as the stand-in's Retry-After asked
+    assert slack.standin.limited["chat.postEphemeral"] >= 1
+
+
+def test_map_uploads_its_picture_and_summary_follows_the_ack(slack: Slack) -> None:
+    org(slack)
+    slack.command(PIA, 'dep request ledger "Keys" --by fri', CHANNELS["payments"])
+    answer = slack.command(BOB, "map --team org", CHANNELS["payments"])
+    assert "refused" not in answer
+    done = slack.standin.wait_for(lambda: slack.standin.of("files.completeUploadExternal"))
+    assert done[0].params.get("channel_id") == CHANNELS["payments"]
+    assert next(iter(slack.standin.uploads.values())).startswith(b"\x89PNG")
+    summary = slack.command(BOB, "summary --team org")
+    assert texts(summary)  # the summary came after the ack, through the response_url
