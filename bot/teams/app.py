@@ -1,0 +1,156 @@
+"""`flotilla serve teams`: the Bot Framework endpoint on aiohttp (/api/messages, /healthz).
+
+/api/messages calls `CloudAdapter.process_activity` and writes the HTTP response itself instead of
+`CloudAdapter.process`, which in botbuilder 4.17.1 runs an invoke body that is already JSON through
+msrest's serializer a second time and answers Teams with a 500 for every Action.Execute. Requests
+that fail authentication get 401 before the activity reaches the bot: nothing is read or stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.core.serializer_helper import serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import BotFrameworkAuthentication
+from msrest.serialization import Model
+
+from bot.teams.auth import BotConfig, authentication
+from bot.teams.connector import ConversationPacer, PacedAuthentication, RetryPolicy
+from bot.teams.delivery import TeamsChatDelivery, TeamsDelivery
+from bot.teams.handler import TeamsBot, names_for
+from bot.teams.references import ReferenceStore, Snapshot
+from bot.teams.render import Names
+from core.outbox import Drained, drain
+from core.ports import Clock, UnitOfWorkFactory
+from core.reply import Notice
+from core.service import Services
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 256 * 1024
+"""Teams activities are far smaller; anything bigger is refused before it is parsed."""
+
+SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again."
+
+
+@dataclass
+class TeamsApp:
+    """Everything `serve teams` runs, built from its parts (bot.bootstrap wires them from Settings)."""
+
+    adapter: CloudAdapter
+    bot: TeamsBot
+    delivery: TeamsDelivery
+    config: BotConfig
+
+    def web_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_post("/api/messages", self.messages)
+        app.router.add_get("/healthz", healthz)
+        return app
+
+    async def messages(self, request: web.Request) -> web.Response:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.Response(status=415, text="Content-Type must be application/json")
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.Response(status=400, text="The body is not JSON.")
+        if not isinstance(body, dict):
+            return web.Response(status=400, text="The body is not an Activity.")
+        activity = Activity().deserialize(body)
+        if not activity.type:
+            return web.Response(status=400, text="The body is not an Activity.")
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            invoke = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
+        except PermissionError:
+            return web.Response(status=401)
+        if invoke is None:
+            return web.Response(status=201)
+        return web.json_response(data=invoke_body(invoke.body), status=invoke.status or 200)
+
+
+def invoke_body(body: Any) -> Any:
+    """An invoke response body as JSON, whether botbuilder left it a model or it is JSON already."""
+    if isinstance(body, Model):
+        return serializer_helper(body)
+    return body
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def on_turn_error(adapter: CloudAdapter) -> Callable[[TurnContext, Exception], Awaitable[None]]:
+    """The one error handler: log the failure (never the activity's text or tokens), say sorry."""
+
+    async def handle(context: TurnContext, error: Exception) -> None:
+        activity = context.activity
+        log.error("turn failed for a %s activity in %s: %s", activity.type, activity.channel_id,
+                  type(error).__name__, exc_info=error)  # fmt: skip
+        if activity.type == ActivityTypes.message:
+            try:
+                await context.send_activity(SORRY)
+            except Exception as e:  # the connector may be what failed; the log above already says why
+                log.error("could not tell the user about the failure: %s", type(e).__name__)
+
+    return handle
+
+
+def build_teams_app(
+    uow_factory: UnitOfWorkFactory,
+    refs: ReferenceStore,
+    clock: Clock,
+    config: BotConfig,
+    *,
+    auth: BotFrameworkAuthentication | None = None,
+    pacer: ConversationPacer | None = None,
+    make_policy: Callable[[], RetryPolicy] | None = None,
+    notices: Callable[[TeamsDelivery], Callable[[str, tuple[Notice, ...]], Any]] | None = None,
+    services: Services | None = None,
+) -> TeamsApp:
+    """The adapter, bot and delivery. `notices` is what happens after a command that caused notices
+    (default: drain the outbox); tests pass their own pacer/policy so that nothing really waits."""
+    shared_pacer = pacer or ConversationPacer()
+    policy = make_policy or (lambda: RetryPolicy(shared_pacer))
+    adapter = CloudAdapter(PacedAuthentication(auth or authentication(config), policy))
+    adapter.on_turn_error = on_turn_error(adapter)
+    bot = TeamsBot(uow_factory=uow_factory, refs=refs, clock=clock, services=services or Services())
+    delivery = TeamsDelivery(adapter=adapter, refs=refs, app_id=config.APP_ID,
+                             names=lambda ws: names_for(uow_factory, refs, ws))  # fmt: skip
+    bot.notices = notices(delivery) if notices else outbox_drainer(uow_factory, delivery, clock)
+    return TeamsApp(adapter=adapter, bot=bot, delivery=delivery, config=config)
+
+
+def outbox_drainer(
+    uow_factory: UnitOfWorkFactory, delivery: TeamsDelivery, clock: Clock
+) -> Callable[[str, tuple[Notice, ...]], Awaitable[Drained]]:
+    """After a command, its notices are already in the outbox (same transaction): drain that
+    workspace's outbox now, in a worker thread, sending through Teams on this event loop."""
+
+    def prepared(workspace: str) -> tuple[Snapshot, Names]:
+        snapshot = Snapshot.load(delivery.refs, workspace)  # type: ignore[arg-type]
+        with uow_factory(workspace) as uow:
+            people = {p.handle: p.name for p in uow.people.list()}
+        names = names_for(uow_factory, snapshot, workspace, people)
+        return snapshot, names
+
+    async def kick(workspace: str, notices: tuple[Notice, ...] = ()) -> Drained:
+        snapshot, names = await asyncio.to_thread(prepared, workspace)
+        frozen = replace(delivery, refs=snapshot, names=lambda ws: names)
+        chat = TeamsChatDelivery(frozen, workspace, asyncio.get_running_loop())
+        try:
+            return await asyncio.to_thread(drain, uow_factory, workspace, chat, clock.now())
+        finally:
+            await asyncio.to_thread(snapshot.flush, delivery.refs)
+
+    return kick

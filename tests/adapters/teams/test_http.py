@@ -1,0 +1,252 @@
+"""End to end over real HTTP on loopback: activity JSON posted to /api/messages, the bot's
+answers recorded by a local Bot Connector stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web import Application, Request, Response
+
+from bot.teams.connector import ConversationPacer
+from core.reply import Notice, line
+from tests.adapters.teams.conftest import (
+    TENANT,
+    Stack,
+    activity_validator,
+    card_validator,
+    fixture,
+    teams_stack,
+)
+
+LEO = "00000000-0000-0000-0000-00000000c0c0"
+LEDGER = "19:ledger0channel0id@thread.tacv2"
+
+
+def run(tmp_path: Path, scenario: Callable[[Stack], Awaitable[None]], **kw: Any) -> None:
+    async def main() -> None:
+        async with teams_stack(f"sqlite:///{tmp_path / 'teams.db'}", **kw) as stack:
+            await scenario(stack)
+
+    asyncio.run(main())
+
+
+def say(text: str, *, channel: str | None = None, sender: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    activity = fixture("channel_message_mention", text=f"<at>Flotilla</at> {text}", **kw)
+    if channel:
+        name = channel.split(":")[1].split("0")[0]
+        activity["channelData"]["channel"] = {"id": channel, "name": name}
+        activity["conversation"]["id"] = f"{channel};messageid=1732260000{len(text)}"
+    if sender:
+        activity["from"] = sender
+    return activity
+
+
+LEO_ACCOUNT = {"id": "29:1leo-teams-user-id", "name": "Leo Lead", "aadObjectId": LEO}
+
+
+async def two_teams(s: Stack) -> None:
+    """payments (Ada) asks ledger (lead Leo) for API keys: D-1."""
+    s.connector.members["29:1leo-teams-user-id"] = LEO_ACCOUNT
+    for activity in (
+        say('team create payments "Payments"'),
+        say('team create ledger "Ledger"', channel=LEDGER),
+        say("team add ledger <at>Leo Lead</at> --lead", entities=[
+            *fixture("channel_message_mention")["entities"],
+            {"type": "mention", "text": "<at>Leo Lead</at>",
+             "mentioned": {"id": "29:1leo-teams-user-id", "name": "Leo Lead"}}]),  # roster look-up
+        say("team add payments <at>Ada Lovelace</at>", entities=[
+            *fixture("channel_message_mention")["entities"],
+            {"type": "mention", "text": "<at>Ada Lovelace</at>",
+             "mentioned": {"id": "29:1ada-teams-user-id", "name": "Ada Lovelace"}}]),  # seen before
+        say('dep request ledger "Ledger API keys" --by fri'),
+    ):  # fmt: skip
+        status, _ = await s.post(activity)
+        assert status == 201
+
+
+def assert_valid(s: Stack) -> None:
+    activities, cards = activity_validator(), card_validator()
+    for sent in s.connector.sent:
+        assert not list(activities.iter_errors(sent.body)), sent.body
+    for card in s.connector.cards():
+        assert not list(cards.iter_errors(card)), card
+
+
+def test_every_activity_kind_over_http(tmp_path: Path) -> None:
+    async def scenario(s: Stack) -> None:
+        assert (await s.post(fixture("installation_update_add")))[0] == 201
+        s.connector.members["29:1bob-teams-user-id"] = {
+            "id": "29:1bob-teams-user-id",
+            "name": "Bob Builder",
+            "aadObjectId": "00000000-0000-0000-0000-00000000b0b0",
+        }
+        assert (await s.post(fixture("conversation_update_team_member_added")))[0] == 201
+        with s.app.uow_factory(TENANT) as uow:
+            bob = uow.people.get("00000000-0000-0000-0000-00000000b0b0")
+        assert bob is not None and bob.name == "Bob Builder"  # named from the roster
+        assert (await s.post(fixture("personal_message")))[0] == 201
+        await two_teams(s)
+        # the dependency request reached ledger's channel as a card, and Leo in a new personal chat
+        asks = [m for m in s.connector.sent if m.body.get("attachments") and m.conversation.startswith(LEDGER)]
+        assert len(asks) == 1 and asks[0].activity_id is None  # a new post, not a reply to anything
+        ask = asks[0].body["attachments"][0]["content"]
+        assert [a.get("verb") or a["type"] for a in ask["actions"]] == ["dep.accept", "Action.ShowCard"]
+        assert ask["actions"][1]["card"]["body"][0]["id"] == "reason"  # decline asks why, in the card
+        assert s.connector.created and s.connector.created[0]["members"] == [{"id": "29:1leo-teams-user-id"}]
+        # Leo clicks Accept (Action.Execute): the card is replaced by what was recorded
+        status, body = await s.post(fixture("adaptive_card_action_invoke"))
+        assert status == 200
+        assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+        assert "D-1 accepted" in body["value"]["body"][0]["text"]
+        assert "Recorded for Leo Lead" in body["value"]["body"][-1]["text"]
+        # payments hears about it in its channel, through the outbox
+        told = [m for m in s.connector.texts() if m.startswith("ledger accepted D-1")]
+        assert told == ["ledger accepted D-1 Ledger API keys: committed 2026-11-27, owner **Leo Lead**."]
+        assert_valid(s)
+
+    run(tmp_path, scenario)
+
+
+def test_action_submit_fallback_updates_the_card_in_place(tmp_path: Path) -> None:
+    async def scenario(s: Stack) -> None:
+        await two_teams(s)
+        before = len(s.connector.sent)
+        status, _ = await s.post(fixture("message_submit_value"))
+        assert status == 201
+        update = s.connector.sent[before]
+        assert update.method == "PUT" and update.activity_id == "1732260000399"
+        card = update.body["attachments"][0]["content"]
+        assert "D-1 declined: No capacity before January" in card["body"][0]["text"]
+        with s.app.uow_factory(TENANT) as uow:
+            dep = uow.dependencies.get(1)
+        assert dep is not None and dep.state.value == "declined"
+        assert_valid(s)
+
+    run(tmp_path, scenario)
+
+
+def test_a_decline_without_a_reason_changes_nothing(tmp_path: Path) -> None:
+    async def scenario(s: Stack) -> None:
+        await two_teams(s)
+        activity = fixture("message_submit_value")
+        activity["value"]["reason"] = "   "
+        await s.post(activity)
+        assert s.connector.texts()[-1].startswith("The reason can't be empty.")
+        with s.app.uow_factory(TENANT) as uow:
+            dep = uow.dependencies.get(1)
+        assert dep is not None and dep.state.value == "requested"
+
+    run(tmp_path, scenario)
+
+
+def test_botbuilders_own_process_fails_on_card_invokes_and_ours_does_not(tmp_path: Path) -> None:
+    """The defect worked around in bot.teams.app: CloudAdapter.process answers Action.Execute with 500."""
+
+    async def scenario(s: Stack) -> None:
+        await two_teams(s)
+
+        async def sdk_messages(request: Request) -> Response:
+            response = await s.teams.adapter.process(request, s.teams.bot)
+            assert response is not None
+            return response
+
+        app = Application()
+        app.router.add_post("/api/messages", sdk_messages)
+        client = TestClient(TestServer(app, host="127.0.0.1"))
+        await client.start_server()
+        try:
+            invoke = fixture("adaptive_card_action_invoke", serviceUrl=s.service_url)
+            sdk = await client.post("/api/messages", json=invoke)
+            assert sdk.status == 500
+        finally:
+            await client.close()
+        status, body = await s.post(fixture("adaptive_card_action_invoke"))
+        assert status == 200 and body["statusCode"] == 200
+
+    run(tmp_path, scenario)
+
+
+def test_429_is_retried_after_the_retry_after_and_sent_once(tmp_path: Path) -> None:
+    async def scenario(s: Stack) -> None:
+        s.connector.fail_next(429, "3")
+        s.connector.fail_next(502)
+        s.connector.fail_next(504)
+        s.connector.fail_next(412)
+        await s.post(fixture("personal_message", text="me"))
+        assert s.connector.refused == [429, 502, 504, 412]
+        assert len(s.connector.sent) == 1
+        assert s.time.sleeps[0] >= 3.0  # never sooner than the service asked
+        assert len(s.time.sleeps) == 4
+
+    run(tmp_path, scenario)
+
+
+def test_proactive_sends_are_paced_per_conversation(tmp_path: Path) -> None:
+    async def scenario(s: Stack) -> None:
+        await s.post(fixture("channel_message_mention", text="<at>Flotilla</at> team list"))
+        s.time.sleeps.clear()
+        channel = "19:payments0channel0id@thread.tacv2"
+        for i in range(10):
+            sent = await s.teams.delivery.deliver(TENANT, Notice(lines=(line(f"notice {i}"),), channel=channel,
+                                                                 key=f"k{i}"))  # fmt: skip
+            assert sent
+        posts = [m for m in s.connector.sent if m.conversation == channel]
+        assert len(posts) == 10
+        assert s.time.sleeps and sum(s.time.sleeps) >= 1.0  # 7 per second, 8 per 2 seconds
+
+    run(tmp_path, scenario)
+
+
+def test_pacer_windows() -> None:
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = ConversationPacer(clock=lambda: now[0], sleep=sleep)
+
+    async def burst() -> list[float]:
+        times = []
+        for _ in range(70):
+            await pacer.wait("c1")
+            times.append(now[0])
+        return times
+
+    times = asyncio.run(burst())
+    for window, limit in pacer.limits:
+        for i in range(len(times) - limit):
+            assert times[i + limit] - times[i] >= window - 1e-9
+
+
+def test_unauthenticated_request_gets_401_and_changes_nothing(tmp_path: Path) -> None:
+    async def scenario(s: Stack) -> None:
+        for activity in (
+            fixture("personal_message", text='team create evil "Evil"'),
+            fixture("installation_update_add"),
+        ):
+            status, _ = await s.post(activity)
+            assert status == 401
+            status, _ = await s.post(activity, headers={"Authorization": ""})
+            assert status == 401
+        assert s.connector.sent == []
+        assert s.refs.list(TENANT) == []
+        with s.app.uow_factory(TENANT) as uow:
+            assert uow.people.list() == [] and uow.teams.list() == []
+
+    run(tmp_path, scenario, app_id="7d4e0b6a-1c2f-4b8e-9a51-3f0e2d1c4b5a", password="a-real-looking-secret")
+
+
+def test_healthz_and_bad_bodies(tmp_path: Path) -> None:
+    async def scenario(s: Stack) -> None:
+        assert (await s.client.get("/healthz")).status == 200
+        assert (await s.client.post("/api/messages", data="hello")).status == 415
+        assert (
+            await s.client.post("/api/messages", data="{", headers={"Content-Type": "application/json"})
+        ).status == 400
+        assert (await s.client.post("/api/messages", json={"text": "no type"})).status == 400
+
+    run(tmp_path, scenario)

@@ -1,0 +1,128 @@
+"""The Teams adapter's pure parts: mentions, rendering, card actions, retries, auth settings, the package."""
+
+from __future__ import annotations
+
+import json
+import logging
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from bot.cli import main
+from bot.settings import MissingSecret, Settings
+from bot.teams import cards
+from bot.teams.actions import NotACardAction, card_action
+from bot.teams.auth import bot_config
+from bot.teams.connector import RetryPolicy, conversation_of, retry_after
+from bot.teams.mentions import command_text, with_handles
+from bot.teams.package import PackageError, build_package, package_dir
+from bot.teams.render import Names, markdown
+from core import commands
+from core.reply import Mention, Quote, line
+from tests.adapters.teams.conftest import card_validator, schema
+
+BOT = "28:bot"
+
+
+def test_mentions_become_placeholders_and_the_bot_goes() -> None:
+    entities = [
+        {"type": "mention", "text": "<at>Flotilla</at>", "mentioned": {"id": BOT, "name": "Flotilla"}},
+        {"type": "mention", "text": "<at>Lena Ng</at>", "mentioned": {"id": "29:lena", "name": "Lena Ng"}},
+        {"type": "mention", "text": "<at>Lena Ng</at>", "mentioned": {"id": "29:lena", "name": "Lena Ng"}},
+    ]
+    text, people = command_text('<at>Flotilla</at> dep accept D-1 --owner <at>Lena Ng</at>&nbsp;'
+                                '"thanks <at>Lena Ng</at>"', entities, BOT)  # fmt: skip
+    assert [p.id for p in people] == ["29:lena", "29:lena"]
+    assert with_handles(text, people, ["aad-l", "aad-l"]) == 'dep accept D-1 --owner <at:aad-l> "thanks Lena Ng"'
+
+
+def test_html_from_rich_messages_is_plain_text() -> None:
+    text, _ = command_text("<p>team show</p><p>&lt;x&gt; &amp;</p>", [], BOT)
+    assert text == "team show\n<x> &"
+
+
+def test_markdown_neutralises_user_text() -> None:
+    out = markdown([line("B-1 raised: ", Quote("<at>Eve</at> @channel *bold* [x](y)"), " by ", Mention("u1"))],
+                   Names(person=lambda h: "Ada"))  # fmt: skip
+    assert "<at>" not in out and "@channel" not in out
+    assert "\\*bold\\*" in out and "**Ada**" in out
+
+
+def test_cards_validate_and_the_schema_is_strict() -> None:
+    v = card_validator()
+    names = Names()
+    for card in (cards.dependency_ask([line("ask")], "D-1", names), cards.blocker_open([line("b")], "B-1", names),
+                 cards.recorded([line("ok")], names, "Ada"), cards.refused("no", "dep accept D-n")):  # fmt: skip
+        assert not list(v.iter_errors(card))
+    assert list(v.iter_errors({"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "bogus": 1}]}))
+
+
+def test_card_actions_are_commands() -> None:
+    assert card_action({"flotilla": "dep.accept", "dep": "d-3"}).command == commands.DepAccept(3)
+    assert card_action({"dep": "D-3", "reason": " late "}, "dep.decline").command == commands.DepDecline(3, "late")
+    assert card_action({"flotilla": "blocker.resolve", "blocker": "B-2"}).command == commands.BlockerResolve(2)
+    for bad in ({"flotilla": "dep.accept", "dep": "P-3"}, {"flotilla": "rm"}, "x"):
+        with pytest.raises(NotACardAction):
+            card_action(bad)
+
+
+def test_retry_after_and_backoff() -> None:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert retry_after("7") == 7.0
+    assert retry_after("Mon, 23 Nov 2026 09:00:30 GMT", now=lambda: now) == 30.0
+    assert retry_after("soon") is None and retry_after(None) is None
+    policy = RetryPolicy(pacer=None, jitter=lambda: 1.0)  # type: ignore[arg-type]
+    assert [policy.backoff(a, None) for a in (1, 2, 3, 10)] == [0.5, 1.0, 2.0, 30.0]
+    assert policy.backoff(1, 4.0) >= 4.0
+    assert conversation_of("https://x/v3/conversations/19%3Aa%40thread.tacv2/activities/1") == "19:a@thread.tacv2"
+    assert conversation_of("https://x/v3/conversations/c/members/m") is None
+
+
+def test_auth_settings(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert bot_config(Settings(_env_file=None, microsoft_app_id="")).APP_ID == ""
+    assert "authentication is OFF" in caplog.text
+    with pytest.raises(MissingSecret, match="MICROSOFT_APP_PASSWORD"):
+        bot_config(Settings(_env_file=None, microsoft_app_id="abc", microsoft_app_password="changeme"))
+    with pytest.raises(MissingSecret, match="MICROSOFT_APP_TENANT_ID"):
+        bot_config(Settings(_env_file=None, microsoft_app_id="abc", microsoft_app_password="s3cr3t-value",
+                            microsoft_app_type="SingleTenant"))  # fmt: skip
+    with pytest.raises(MissingSecret, match="MICROSOFT_APP_TYPE"):
+        bot_config(Settings(_env_file=None, microsoft_app_id="abc", microsoft_app_type="Sometimes"))
+    ok = bot_config(Settings(_env_file=None, microsoft_app_id="abc", microsoft_app_password="s3cr3t-value"))
+    assert (ok.APP_ID, ok.APP_TYPE) == ("abc", "MultiTenant")
+
+
+def test_the_manifest_validates_against_the_teams_schema() -> None:
+    manifest = json.loads((package_dir() / "manifest.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(schema("teams-manifest/MicrosoftTeams.schema.1.19.json",
+                                                  "MicrosoftTeams.schema.1.19.json"))  # fmt: skip
+    assert not list(validator.iter_errors(manifest))
+    bot = manifest["bots"][0]
+    assert sorted(bot["scopes"]) == ["groupChat", "personal", "team"]
+    assert sorted(s for c in bot["commandLists"] for s in c["scopes"]) == ["groupChat", "personal", "team"]
+    assert png_header(package_dir() / "color.png")[:2] == (192, 192)
+    assert png_header(package_dir() / "outline.png") == (32, 32, 6)  # 6: RGBA, so it can be transparent
+
+
+def png_header(path: Path) -> tuple[int, int, int]:
+    """(width, height, colour type) from the PNG's IHDR chunk."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"), data[25]
+
+
+def test_teams_package_fills_in_the_app_id(tmp_path: Path) -> None:
+    app_id = "7d4e0b6a-1c2f-4b8e-9a51-3f0e2d1c4b5a"
+    out = tmp_path / "app.zip"
+    assert main(["teams-package", "--app-id", app_id, "--out", str(out)]) == 0
+    with zipfile.ZipFile(out) as z:
+        assert sorted(z.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(z.read("manifest.json"))
+    assert manifest["id"] == app_id and manifest["bots"][0]["botId"] == app_id
+    with pytest.raises(PackageError):
+        build_package(tmp_path / "x.zip", "not-a-guid")
+    assert main(["teams-package", "--app-id", "nope", "--out", str(tmp_path / "y.zip")]) == 2
