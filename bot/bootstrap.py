@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from bot.llm import build_summarizer
 from bot.settings import Settings
 from core.ports import UnitOfWorkFactory
+from core.service import Services
 from storage.engine import make_engine
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -17,6 +19,8 @@ class Flotilla:
     settings: Settings
     engine: Engine
     uow_factory: UnitOfWorkFactory
+    services: Services = field(default_factory=Services)
+    """Optional helpers handed to every command (the LLM summarizer when OPENAI_API_KEY is set)."""
 
     def close(self) -> None:
         self.engine.dispose()
@@ -25,4 +29,5 @@ class Flotilla:
 def build(settings: Settings | None = None, database_url: str | None = None) -> Flotilla:
     settings = settings or Settings()
     engine = make_engine(database_url or settings.flotilla_database_url)
-    return Flotilla(settings=settings, engine=engine, uow_factory=SqlUnitOfWorkFactory(engine))
+    services = Services(summarizer=build_summarizer(settings))
+    return Flotilla(settings=settings, engine=engine, uow_factory=SqlUnitOfWorkFactory(engine), services=services)

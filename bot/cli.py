@@ -7,12 +7,15 @@ import csv
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.bootstrap import build
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from bot.bootstrap import Flotilla, build
 from bot.clock import SystemClock, parse_instant
 from bot.console import Console, valid_handle
 from core.errors import Refused
@@ -67,30 +70,84 @@ def parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="load a json export into a new workspace")
     imp.add_argument("file", help="the export file ('-' for stdin)")
     _db_options(imp)
+
+    srv = sub.add_parser("serve", help="run a chat adapter (and the rhythm scheduler unless --no-scheduler)")
+    srv_sub = srv.add_subparsers(dest="platform", required=True)
+    slk = srv_sub.add_parser("slack", help="the Slack app: HTTP on /slack/events, or --socket (Socket Mode)")
+    slk.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN): no public URL")
+    slk.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    slk.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default: all)")
+    slk.add_argument("--no-scheduler", action="store_true", help="do not run the rhythm scheduler in this process")
+    slk.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL)")
+    tms = srv_sub.add_parser("teams", help="the Microsoft Teams bot: Bot Framework endpoint /api/messages")
+    tms.add_argument("--port", type=int, default=3978, help="HTTP port (default 3978)")
+    tms.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default: all)")
+    tms.add_argument("--no-scheduler", action="store_true", help="do not run the rhythm scheduler in this process")
+    tms.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL)")
+
+    sch = sub.add_parser("scheduler", help="run the rhythm scheduler alone (prompts, reminders, digests)")
+    sch.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL)")
+    sch.add_argument("--workspace", action="append", metavar="NAME", help="only this workspace (repeatable)")
+    sch.add_argument("--deliver", choices=["print", "none"], default="print",
+                     help="print: write each message to stdout as the console shows it; none: only claim and "
+                          "queue, and leave sending to `serve`")  # fmt: skip
+    sch.add_argument("--interval", type=int, default=20, metavar="SECONDS", help="how often to tick (default 20)")
+    sch.add_argument(
+        "--grace",
+        type=int,
+        default=30,
+        metavar="MINUTES",
+        help="after downtime, steps due longer ago than this are skipped and logged (default 30)",
+    )
+    sch.add_argument("--once", action="store_true", help="tick once and exit (for cron or scripts)")
+    sch.add_argument("--now", metavar="ISO", help="with --once: tick up to this time")
+
+    pkg = sub.add_parser("teams-package", help="zip the Teams app package (manifest with your app id, and icons)")
+    pkg.add_argument("--app-id", metavar="GUID", help="the bot's Microsoft App ID (default: MICROSOFT_APP_ID)")
+    pkg.add_argument("--out", metavar="PATH", default="flotilla-teams.zip", help="the zip to write")
     return ap
 
 
-def _speaker(args: argparse.Namespace) -> str:
+class UsageError(Exception):
+    """A bad command-line argument: one line on stderr, exit 2."""
+
+
+def _build(database_url: str | None) -> Flotilla:
     try:
-        return valid_handle(args.speaker or getpass.getuser())
+        return build(database_url=database_url)
+    except ValueError as e:  # an unsupported or malformed database URL
+        raise UsageError(str(e)) from None
+
+
+def _speaker(args: argparse.Namespace) -> str:
+    if args.speaker:
+        try:
+            return valid_handle(args.speaker)
+        except ValueError as e:
+            raise UsageError(f"--as: {e}") from None
+    try:
+        return valid_handle(getpass.getuser())
     except (ValueError, KeyError, OSError):
         return "me"
 
 
 def _clock(args: argparse.Namespace, fake: bool) -> Clock:
     if args.now:
-        return FixedClock(parse_instant(args.now))
+        try:
+            return FixedClock(parse_instant(args.now))
+        except ValueError:
+            raise UsageError(f"--now: {args.now!r} is not an ISO date-time such as 2026-11-23T09:30+01:00.") from None
     if fake:
-        raise SystemExit("--clock fake needs --now ISO (the time the console starts at).")
+        raise UsageError("--clock fake needs --now ISO (the time the console starts at).")
     return SystemClock()
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    app = build(database_url=args.db)
+    app = _build(args.db)
     try:
         tty = sys.stdin.isatty()
         console = Console(app.uow_factory, _clock(args, args.clock == "fake"), _speaker(args), args.workspace,
-                          out=sys.stdout, echo=not tty)  # fmt: skip
+                          out=sys.stdout, echo=not tty, services=app.services)  # fmt: skip
         if tty:
             console.say(f"Flotilla console, workspace {args.workspace!r}, speaking as @{console.speaker}. "
                         "Type `help`, or Ctrl-D to leave.")  # fmt: skip
@@ -112,9 +169,10 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    app = build(database_url=args.db)
+    app = _build(args.db)
     try:
-        console = Console(app.uow_factory, _clock(args, False), _speaker(args), args.workspace, out=sys.stdout)
+        console = Console(app.uow_factory, _clock(args, False), _speaker(args), args.workspace, out=sys.stdout,
+                          services=app.services)  # fmt: skip
         outcome = console.command(args.text)
         return EXIT_REFUSED if outcome.refused else EXIT_OK
     finally:
@@ -124,7 +182,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     from storage.migrate import upgrade
 
-    app = build(database_url=args.db)
+    app = _build(args.db)
     try:
         upgrade(app.engine)
         print("Database is up to date.")
@@ -163,7 +221,7 @@ def write_csv(data: dict[str, Any], folder: Path) -> list[Path]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    app = build(database_url=args.db)
+    app = _build(args.db)
     try:
         with app.uow_factory(args.workspace) as uow:
             data = export_workspace(uow)
@@ -192,7 +250,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not isinstance(data, dict):
         print("The file is not a Flotilla export.", file=sys.stderr)
         return EXIT_REFUSED
-    app = build(database_url=args.db)
+    app = _build(args.db)
     try:
         with app.uow_factory(args.workspace) as uow:
             counts = import_workspace(uow, data)
@@ -212,8 +270,63 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.db, seed=args.seed, out=sys.stdout)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.settings import MissingSecret
+
+    try:
+        if args.platform == "slack":
+            from bot.slack.serve import serve
+
+            return serve(args)
+        if args.platform == "teams":
+            from bot.teams.serve import serve as serve_teams
+
+            return serve_teams(args)
+    except MissingSecret as e:
+        print(e, file=sys.stderr)
+        return EXIT_ERROR
+    raise SystemExit(f"unknown platform {args.platform!r}")
+
+
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    from bot.teams.package import PackageError, build_package
+
+    try:
+        path = build_package(Path(args.out), args.app_id)
+    except PackageError as e:
+        print(e, file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"Wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app).")
+    return EXIT_OK
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.scheduler import PrintDelivery, RhythmScheduler
+
+    app = _build(args.db)
+    delivery = PrintDelivery(lambda text: print(text, flush=True)) if args.deliver == "print" else None
+    clock = _clock(args, False)
+    every, grace = timedelta(seconds=args.interval), timedelta(minutes=args.grace)
+    rhythm = RhythmScheduler(app.uow_factory, app.engine, clock, lambda _name: delivery, only=args.workspace,
+                             grace=grace, interval=every)  # fmt: skip
+    try:
+        if args.once:
+            done = rhythm.run_once()
+            steps = sum(len(t.done) for t in done.values())
+            print(f"Ticked {len(done)} workspace(s): {steps} step(s) done.", file=sys.stderr)
+            return EXIT_OK
+        log.warning("rhythm scheduler running every %ss (Ctrl-C stops it)", args.interval)
+        rhythm.build(blocking=True).start()  # type: ignore[attr-defined]
+        return EXIT_OK
+    finally:
+        app.close()
+
+
 COMMANDS = {"console": cmd_console, "run": cmd_run, "db": cmd_db, "export": cmd_export, "import": cmd_import,
-            "demo": cmd_demo}  # fmt: skip
+            "demo": cmd_demo, "serve": cmd_serve, "teams-package": cmd_teams_package,
+            "scheduler": cmd_scheduler}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -221,6 +334,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)
+    except UsageError as e:
+        print(f"flotilla {args.cmd}: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    except ArgumentError as e:
+        print(f"flotilla {args.cmd}: not a database URL I can use: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    except OperationalError as e:
+        reason = str(e.orig or e).strip().splitlines()[0]
+        print(f"flotilla {args.cmd}: can't use the database: {reason}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:  # `flotilla export | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_ERROR
     except Exception:

@@ -1,15 +1,21 @@
 """The console adapter: a chat with the bot in the terminal, or a script on stdin.
 
 A line may start with `@name:` to speak as that person. Meta-lines start with `!`:
-`!as bob` changes the default speaker, `!time ISO` moves a fake clock forward,
-`!in <channel>` sets the channel the next commands come from.
+`!as bob` changes the default speaker, `!time ISO` moves a fake clock forward and runs every
+rhythm step that falls due on the way, `!in <channel>` sets the channel the next commands come
+from. Messages to others (notices, prompts, digests) go through the outbox and print as
+`[to @alice] ...` or `[#payments] ...`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.clock import parse_instant
@@ -18,9 +24,13 @@ from bot.grammar import ConsoleMentions
 from bot.render import render_lines
 from core import commands
 from core.fakes import FixedClock
+from core.outbox import OutboxMessage, drain
 from core.ports import Clock, UnitOfWorkFactory
 from core.reply import Notice
-from core.service import PersonInfo
+from core.scheduling import tick
+from core.service import PLATFORM, PersonInfo, Services
+
+log = logging.getLogger(__name__)
 
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 _SPEAKER = re.compile(r"^@([A-Za-z0-9][A-Za-z0-9._-]{0,39}):\s*(.*)$", re.DOTALL)
@@ -40,6 +50,8 @@ def valid_handle(name: str) -> str:
 
 def render_notice(n: Notice) -> str:
     to = f"[#{n.channel}]" if n.channel else f"[to @{n.person}]"
+    if n.thread:
+        to = to[:-1] + ", in the digest's thread]"
     body = render_lines(n.lines).replace("\n", "\n" + " " * (len(to) + 1))
     return f"{to} {body}"
 
@@ -54,9 +66,22 @@ def render_outcome(outcome: Outcome) -> str:
         )
     if outcome.as_json:
         return json.dumps(outcome.reply.data, indent=2, ensure_ascii=False)
-    parts = [render_lines(outcome.reply.lines)]
-    parts += [render_notice(n) for n in outcome.reply.notices]
-    return "\n".join(parts)
+    return render_lines(outcome.reply.lines)  # its notices follow, delivered through the outbox
+
+
+class ConsoleDelivery:
+    """core.ports.ChatDelivery for the terminal: prints `[to @alice] ...` or `[#payments] ...`,
+    once per idempotency key."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.seen: set[str] = set()
+
+    def deliver(self, message: OutboxMessage) -> None:
+        if message.key in self.seen:
+            return
+        self.seen.add(message.key)
+        self.say(render_notice(message.notice))
 
 
 @dataclass
@@ -68,12 +93,22 @@ class Console:
     out: TextIO | None = None
     echo: bool = False
     channel: str | None = None
+    services: Services = field(default_factory=Services)
+    files: Path | None = None
+    """Where pictures (`map`) are written; None: the current directory."""
     refusals: int = field(default=0, init=False)
+    errors: int = field(default=0, init=False)
+    _told_platform: bool = field(default=False, init=False, repr=False)
+    ticked_until: datetime | None = field(default=None, init=False)
+    """Rhythm steps up to this instant have run (the console ticks from its start time)."""
 
     def __post_init__(self) -> None:
+        self.delivery = ConsoleDelivery(self.say)
+        self.ticked_until = self.clock.now()
         self.conversation = Conversation(
-            self.uow_factory, self.workspace, ConsoleMentions(), console_person, default_channel=team_channel
-        )
+            self.uow_factory, self.workspace, ConsoleMentions(), console_person, default_channel=team_channel,
+            services=self.services,
+        )  # fmt: skip
 
     def say(self, text: str) -> None:
         if self.out is not None:
@@ -83,10 +118,39 @@ class Console:
         """Run one command as `speaker` (default: the current one) and print the result."""
         who = speaker or self.speaker
         channel = self.channel
+        if not isinstance(self.clock, FixedClock):
+            self.catch_up()
         outcome = self.conversation.handle(text, who, self.clock.now(), channel)
         self.refusals += outcome.refused
         self.say(render_outcome(outcome))
+        graph = outcome.reply.graph
+        if graph is not None and not outcome.refused and not outcome.as_json:
+            from bot.map_render import write_png  # matplotlib loads only when a map is drawn
+
+            self.say(f"Picture written to {write_png(graph, self.files or Path.cwd())}")
+        self.deliver()
         return outcome
+
+    def deliver(self) -> None:
+        """Print what the outbox holds for this workspace (command notices, rhythm messages) — unless
+        the workspace belongs to Slack or Teams: their senders deliver it, and the console must not
+        mark their messages sent."""
+        with self.uow_factory(self.workspace) as uow:
+            platform = uow.settings.get(PLATFORM)
+        if platform not in (None, "console"):
+            if not self._told_platform:
+                self.say(f"(This workspace belongs to {platform}: its messages are delivered there, not here.)")
+                self._told_platform = True
+            return
+        drain(self.uow_factory, self.workspace, self.delivery, self.clock.now())
+
+    def catch_up(self) -> None:
+        """Run every rhythm step due since the last catch-up (prompts, reminders, digests), then deliver."""
+        now = self.clock.now()
+        if self.ticked_until is not None and now > self.ticked_until:
+            tick(self.uow_factory, self.workspace, self.ticked_until, now)
+        self.ticked_until = now
+        self.deliver()
 
     def feed(self, raw: str) -> None:
         text = raw.strip()
@@ -108,7 +172,12 @@ class Console:
             text = m.group(2)
         if self.echo:
             self.say(f"@{speaker or self.speaker}> {text}")
-        self.command(text, speaker)
+        try:
+            self.command(text, speaker)
+        except Exception:  # the console's one error handler: report, keep the session going
+            log.exception("internal error on %r", text[:80])
+            self.errors += 1
+            self.say("Something went wrong on our side; nothing was saved. The error is in the log.")
 
     def meta(self, text: str) -> None:
         word, _, arg = text.strip().partition(" ")
@@ -142,6 +211,7 @@ class Console:
             return
         self.clock.set(when)
         self.say(f"(time is now {when.isoformat()})")
+        self.catch_up()
 
 
 def team_channel(cmd: commands.Command) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from bot.grammar import MentionSyntax, ParseError, help_text, parse, usage
@@ -12,7 +12,7 @@ from core import commands
 from core.errors import Refused
 from core.ports import UnitOfWorkFactory
 from core.reply import Reply, line, reply
-from core.service import Context, PersonInfo, execute
+from core.service import Context, PersonInfo, Services, bind_platform, execute
 
 Directory = Callable[[str], PersonInfo]
 """Looks a person up by handle (console: the name; Slack: users.info; Teams: the roster)."""
@@ -56,6 +56,11 @@ class Conversation:
     directory: Directory
     default_channel: Callable[[commands.Command], str | None] | None = None
     """Where a command with no channel of its own happens (the console names one per team)."""
+    services: Services = field(default_factory=Services)
+    platform: str = "console"
+    """Slack and Teams set theirs: the workspace then belongs to that platform's outbox sender."""
+    _bound: bool = field(default=False, init=False, repr=False)
+    """Optional helpers for the core (the LLM summarizer), from the composition root."""
 
     def handle(self, text: str, actor: str, now: datetime, channel: str | None = None) -> Outcome:
         try:
@@ -64,15 +69,23 @@ class Conversation:
             return refusal(e.message, e.usage)
         if parsed.is_help or parsed.command is None:
             return Outcome(reply=reply(*(line(t) for t in help_text(parsed.help_topic, self.mentions).splitlines())))
-        cmd = parsed.command
+        return self.run(parsed.command, actor, now, channel, as_json=parsed.json)
+
+    def run(
+        self, cmd: commands.Command, actor: str, now: datetime, channel: str | None = None, *, as_json: bool = False
+    ) -> Outcome:
+        """Run a command that came already structured (a card's button or form) rather than typed."""
         ctx = Context(
             actor=self.directory(actor),
             now=now,
             channel=channel or (self.default_channel(cmd) if self.default_channel else None),
             people=tuple(self.directory(h) for h in dict.fromkeys(mentioned(cmd)) if h != actor),
         )
+        if not self._bound and self.platform != "console":
+            bind_platform(self.uow_factory, self.workspace, self.platform)
+            self._bound = True
         try:
-            result = execute(self.uow_factory, self.workspace, ctx, cmd)
+            result = execute(self.uow_factory, self.workspace, ctx, cmd, self.services)
         except Refused as e:
             return refusal(e.message, usage(command_name(cmd)))
-        return Outcome(reply=result, as_json=parsed.json)
+        return Outcome(reply=result, as_json=as_json)

@@ -12,7 +12,8 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from datetime import time
+from typing import Literal, TypeVar
 
 from bot.grammar_help import (
     ENTRIES,
@@ -25,12 +26,16 @@ from bot.grammar_help import (
     not_yet,
     usage,
 )
+from core import rhythm
 from core.commands import (
     AdminAdd,
     AdminRemove,
+    Away,
+    Back,
     BlockerAdd,
     BlockerList,
     BlockerResolve,
+    Checkin,
     Command,
     DepAccept,
     DepBlock,
@@ -42,6 +47,7 @@ from core.commands import (
     DepShow,
     DepUnblock,
     History,
+    Map,
     Me,
     PriorityAdd,
     PriorityAlign,
@@ -50,6 +56,16 @@ from core.commands import (
     PriorityList,
     PriorityShow,
     PriorityUpdate,
+    RhythmPause,
+    RhythmResume,
+    RhythmSetStandup,
+    RhythmSetWeekly,
+    RhythmShow,
+    RhythmSkip,
+    Risks,
+    RisksThresholds,
+    Standup,
+    Summary,
     TeamAdd,
     TeamCreate,
     TeamList,
@@ -226,9 +242,10 @@ _STATUSES: dict[str, Status] = {}
 for _st in Status:
     for _spelling in (_st.value, _st.value.replace("-", ""), _st.value.replace("-", "_")):
         _STATUSES[_spelling] = _st
-_READS = "me, team show|list, priority list|show, dep list|show, blocker list, history"
+_READS = "me, team show|list, priority list|show, dep list|show, blocker list, history, risks, rhythm show"
 
-Value = str | int | bool | DateSpec | Status | tuple[str, ...] | None
+Value = str | int | bool | DateSpec | Status | tuple[str, ...] | time | tuple[int, ...] | None
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -260,7 +277,7 @@ class _Args:
     def people(self, i: int) -> tuple[str, ...]:
         v = self.pos[i]
         assert isinstance(v, tuple)
-        return v
+        return tuple(str(x) for x in v)
 
     def opt_s(self, name: str) -> str | None:
         v = self.opts.get(name)
@@ -354,6 +371,76 @@ def _dep_request(a: _Args) -> Command:
     return DepRequest(to_team=a.s(0), what=a.s(1), by=by, for_priority=a.opt_n("for"), team=a.opt_s("team"))
 
 
+def _risks(a: _Args) -> Command:
+    team = a.opt_s("team")
+    return Risks(team=None if team == "org" else team, all=a.flag("all"), org=team == "org")
+
+
+def _summary(a: _Args) -> Command:
+    team = a.opt_s("team")
+    return Summary(team=None if team == "org" else team, org=team == "org")
+
+
+def _map(a: _Args) -> Command:
+    team = a.opt_s("team")
+    return Map(team=None if team == "org" else team, org=team == "org")
+
+
+def _opt(a: _Args, name: str, kind: type[T]) -> T | None:
+    v = a.opts.get(name)
+    assert v is None or isinstance(v, kind)
+    return v
+
+
+def _standup(a: _Args) -> Command:
+    answers = a.pos[0]
+    assert isinstance(answers, tuple)
+    return Standup(answers=tuple(str(x) for x in answers), team=a.opt_s("team"))
+
+
+def _checkin(a: _Args) -> Command:
+    number = a.pos[0]
+    options = ("status", "confidence", "progress", "note")
+    if number is None and any(name in a.opts for name in options):
+        raise ParseError("say which priority you check in: checkin P-n [--status ...]", usage("checkin"))
+    return Checkin(
+        number=number if isinstance(number, int) else None,
+        status=a.opt_status("status"),
+        confidence=a.opt_n("confidence"),
+        progress=a.opt_n("progress"),
+        note=a.opt_s("note"),
+    )
+
+
+def _rhythm_set_standup(a: _Args) -> Command:
+    days, at = _opt(a, "days", tuple), _opt(a, "at", time)
+    assert days is not None and at is not None  # required options
+    questions = _opt(a, "questions", tuple)
+    return RhythmSetStandup(
+        days=tuple(int(d) for d in days), at=at, team=a.opt_s("team"), tz=a.opt_s("tz"), remind=a.opt_n("remind"),
+        digest=_opt(a, "digest", time), questions=tuple(str(q) for q in questions) if questions else None,
+    )  # fmt: skip
+
+
+def _rhythm_set_weekly(a: _Args) -> Command:
+    day, at = a.opt_n("day"), _opt(a, "at", time)
+    assert day is not None and at is not None  # required options
+    return RhythmSetWeekly(day=day, at=at, team=a.opt_s("team"), tz=a.opt_s("tz"), remind=a.opt_n("remind"),
+                           digest=_opt(a, "digest", time))  # fmt: skip
+
+
+def _away(a: _Args) -> Command:
+    start, end = a.pos
+    assert isinstance(start, DateSpec) and isinstance(end, DateSpec)
+    return Away(start=start, end=end)
+
+
+def _rhythm_skip(a: _Args) -> Command:
+    day = a.pos[0]
+    assert isinstance(day, DateSpec)
+    return RhythmSkip(day=day, team=a.opt_s("team"))
+
+
 def _priority_align(a: _Args) -> Command:
     to = a.opt_n("to")
     assert to is not None  # required option
@@ -405,9 +492,37 @@ _SPECS: dict[str, _Spec] = {
               lambda a: BlockerAdd(a.s(0), team=a.opt_s("team"), on=a.opt_s("on"))),
         _Spec("blocker resolve", (_B_ID,), {}, lambda a: BlockerResolve(a.n(0))),
         _Spec("blocker list", (), {"team": "team"}, lambda a: BlockerList(team=a.opt_s("team")), read=True),
+        _Spec("risks", (), {"team": "team_or_org", "all": "flag"}, _risks, read=True),
+        _Spec("risks thresholds", (_Pos("settings", "name=number pairs", "threshold"),), {},
+              lambda a: RisksThresholds(a.people(0))),
+        _Spec("summary", (), {"team": "team_or_org"}, _summary),
+        _Spec("map", (), {"team": "team_or_org"}, _map),
+        _Spec("standup", (_Pos("answers", "answers in quotes", "answer", optional=True),), {"team": "team"},
+              _standup),
+        _Spec("checkin", (_Pos("P", "a priority id (P-n)", "priority id", optional=True),),
+              {"status": "status", "confidence": "percent", "progress": "percent", "note": "text"}, _checkin),
+        _Spec("rhythm set standup", (),
+              {"team": "team", "days": "days", "at": "clock", "tz": "tz", "remind": "minutes", "digest": "clock",
+               "questions": "questions"}, _rhythm_set_standup, required=("days", "at")),
+        _Spec("rhythm set weekly", (),
+              {"team": "team", "day": "day", "at": "clock", "tz": "tz", "remind": "minutes", "digest": "clock"},
+              _rhythm_set_weekly, required=("day", "at")),
+        _Spec("rhythm show", (), {"team": "team"}, lambda a: RhythmShow(team=a.opt_s("team")), read=True),
+        _Spec("rhythm pause", (), {"team": "team"}, lambda a: RhythmPause(team=a.opt_s("team"))),
+        _Spec("rhythm resume", (), {"team": "team"}, lambda a: RhythmResume(team=a.opt_s("team"))),
+        _Spec("rhythm skip", (_Pos("date", "a date", "date"),), {"team": "team"}, _rhythm_skip),
+        _Spec("away", (_Pos("date", "the first day you are away", "from"), _Pos("date", "the last day", "to")), {},
+              _away),
+        _Spec("back", (), {}, lambda a: Back()),
     )
 }  # fmt: skip
-_REQUIRED_HINT = {"by": "--by <date>", "to": "--to P-m"}
+_REQUIRED_HINT = {
+    "by": "--by <date>",
+    "to": "--to P-m",
+    "days": "--days mon-fri",
+    "at": "--at HH:MM",
+    "day": "--day fri",
+}
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -474,6 +589,17 @@ def _date(raw: str, where: str, name: str) -> DateSpec:
     raise _fail(f"{where}: {clip(raw)} is not a date I understand: use {DATE_HELP}", name)
 
 
+_SETTING = re.compile(r"([a-z][a-z0-9_]{0,40})=([-+0-9.%]{1,12})")
+
+
+def _setting(raw: str, name: str) -> str:
+    """`stale_blocker_days=7`: the shape only; the core knows the names and their ranges."""
+    m = _SETTING.fullmatch(raw.strip().lower())
+    if not m:
+        raise _fail(f"expected <name>=<number> such as stale_blocker_days=7, got {clip(raw)}", name)
+    return f"{m.group(1)}={m.group(2)}"
+
+
 def _status(raw: str, where: str, name: str) -> Status:
     key = "-".join(raw.strip().lower().replace("_", " ").replace("-", " ").split())
     status = _STATUSES.get(key) or _STATUSES.get(key.replace("-", ""))
@@ -504,6 +630,13 @@ def _on(raw: str, where: str, name: str, mentions: MentionSyntax) -> str:
     return _team(raw, where, name, mentions)
 
 
+_RHYTHM_VALUES: dict[str, Callable[[str], Value]] = {
+    "days": rhythm.parse_days, "day": rhythm.parse_day, "clock": rhythm.parse_clock, "tz": rhythm.check_tz,
+    "minutes": rhythm.parse_minutes, "questions": rhythm.parse_questions,
+}  # fmt: skip
+"""Rhythm values (`--days mon-fri`, `--at 09:30`, `--tz Europe/Berlin`, `--remind 60m`, `--questions "a|b"`)."""
+
+
 def _convert(kind: str, raw: str, where: str, name: str, mentions: MentionSyntax) -> Value:
     if kind in ("team", "team_or_org"):
         return _team(raw, where, name, mentions)
@@ -526,6 +659,11 @@ def _convert(kind: str, raw: str, where: str, name: str, mentions: MentionSyntax
         return _percent(raw, where, name)
     if kind == "on":
         return _on(raw, where, name, mentions)
+    if kind in _RHYTHM_VALUES:
+        try:
+            return _RHYTHM_VALUES[kind](raw)
+        except InvalidInput as e:
+            raise _fail(f"{where}: {e.message.rstrip('.')}", name) from None
     raise AssertionError(f"unknown value kind {kind}")
 
 
@@ -553,6 +691,13 @@ def _command_name(tokens: list[_Token]) -> tuple[str, list[_Token]] | Parsed:
         return _help(" ".join(" ".join(words).split()))
     if head in NOT_YET:
         raise ParseError(not_yet(head))
+    if head in GROUPS and head in ENTRIES:  # `risks [...]` or `risks thresholds [...]`
+        rest = tokens[1:]
+        if rest and not rest[0].quoted and rest[0].text.lower() == "help":
+            return _help(head)
+        if rest and not rest[0].quoted and rest[0].text.lower() in GROUPS[head]:
+            return f"{head} {rest[0].text.lower()}", rest[1:]
+        return head, rest
     if head in GROUPS:
         subs = GROUPS[head]
         rest = tokens[1:]
@@ -561,6 +706,12 @@ def _command_name(tokens: list[_Token]) -> tuple[str, list[_Token]] | Parsed:
                 return _help(head)
             raise ParseError(f"`{head}` needs a subcommand: {', '.join(subs)}", usage(head))
         sub = rest[0].text.lower()
+        deeper = tuple(x.split(" ", 1)[1] for x in subs if x.startswith(sub + " "))  # `rhythm set standup`
+        if deeper:
+            second = rest[1].text.lower() if len(rest) > 1 else ""
+            if second not in deeper:
+                raise ParseError(f"`{head} {sub}` needs one of: {', '.join(deeper)}", usage(head))
+            return f"{head} {sub} {second}", rest[2:]
         if sub not in subs:
             if _option(rest[0]) is not None:
                 raise ParseError(f"`{head}` needs a subcommand first: {', '.join(subs)}", usage(head))
@@ -648,6 +799,22 @@ def _parse_args(spec: _Spec, rest: list[_Token], mentions: MentionSyntax) -> Par
     values: list[Value] = []
     k = 0
     for pos in spec.positionals:
+        if pos.kind == "settings":
+            values.append(tuple(_setting(t.text, name) for _, t in positionals[k:]))
+            k = len(positionals)
+            continue
+        if pos.kind == "answers":  # each quoted token is one answer; unquoted neighbours make one
+            answers: list[str] = []
+            last = -2
+            for index, token in positionals[k:]:
+                if answers and not token.quoted and index == last + 1 and not rest[last].quoted:
+                    answers[-1] += " " + token.text
+                else:
+                    answers.append(token.text)
+                last = index
+            values.append(tuple(answers))
+            k = len(positionals)
+            continue
         if pos.kind == "people":
             people = [_person(t.text, pos.where, name, mentions) for _, t in positionals[k:]]
             if not people:

@@ -134,6 +134,71 @@ SECTIONS: tuple[Section, ...] = (
                   "blocker list --team payments"),
         ),
     ),
+    Section(
+        "Rhythm",
+        (
+            Entry("standup", 'standup ["<answer 1>" "<answer 2>" "<answer 3>"] [--team <team>]',
+                  "Without answers: your open stand-up's questions. With them (in quotes, in question order): "
+                  "your answer; again before the run closes replaces it. A blocker answer other than none "
+                  "raises a blocker.",
+                  'standup "Shipped the card vault" "Token migration" "Waiting on legal review"'),
+            Entry("checkin", 'checkin [P-n [--status <status>] [--confidence 0-100] [--progress 0-100] '
+                  '[--note "<text>"]]',
+                  "Without a priority: the priorities you own and how to answer. With one: your weekly "
+                  "check-in for it (an update like `priority update`; no options means unchanged).",
+                  'checkin P-3 --status at-risk --confidence 60 --progress 40 --note "Vendor is late"'),
+            Entry("rhythm set standup",
+                  "rhythm set standup [--team <team>] --days mon-fri --at 09:30 [--tz Area/City] [--remind 60m] "
+                  '[--digest 11:00] [--questions "q1|q2|q3"]',
+                  "When the team's stand-up runs (lead or admin): prompts at --at in the team's time zone, a "
+                  "reminder --remind later to whoever has not answered, a digest to the channel at --digest.",
+                  'rhythm set standup --team payments --days mon-fri --at 09:30 --tz Europe/Berlin --digest 11:00'),
+            Entry("rhythm set weekly",
+                  "rhythm set weekly [--team <team>] --day fri --at 14:00 [--tz Area/City] [--remind 2h] "
+                  "[--digest 18:00]",
+                  "When owners are asked to check in on their priorities each week (lead or admin).",
+                  "rhythm set weekly --team payments --day fri --at 14:00"),
+            Entry("rhythm show", "rhythm show [--team <team>] [--json]",
+                  "A team's stand-up and weekly check-in, skipped dates and who is away.",
+                  "rhythm show --team payments"),
+            Entry("rhythm pause", "rhythm pause [--team <team>]",
+                  "Stop the team's rhythm until resumed (lead or admin).", "rhythm pause --team payments"),
+            Entry("rhythm resume", "rhythm resume [--team <team>]", "Start a paused rhythm again.",
+                  "rhythm resume --team payments"),
+            Entry("rhythm skip", "rhythm skip <date> [--team <team>]",
+                  "No stand-up and no weekly check-in on that date (a holiday).",
+                  "rhythm skip 2026-12-24 --team payments"),
+            Entry("away", "away <from> <to>",
+                  "You are out of office (both days included): no prompts, not counted as missing.",
+                  "away 2026-12-21 2027-01-01"),
+            Entry("back", "back", "You are back early: prompts resume.", "back"),
+        ),
+    ),
+    Section(
+        "Risks",
+        (
+            Entry("risks", "risks [--team <team>|org] [--all] [--json]",
+                  "Ranked risks with evidence ids, who should act and what to do; the top 10 unless --all "
+                  "(--json lists every one). --team covers the team, the teams below it and their dependencies.",
+                  "risks --team payments --all"),
+            Entry("risks thresholds", "risks thresholds [<name>=<number> ...]",
+                  "Show the risk thresholds, or change them (admin).",
+                  "risks thresholds stale_blocker_days=7 escalation_days=3"),
+        ),
+    ),
+    Section(
+        "Leaders",
+        (
+            Entry("summary", "summary [--team <team>|org]",
+                  "A leader's summary: by org priority, what is at risk, why and who acts, then the cross-team "
+                  "blockers. Written by a language model when one is configured, each statement citing its ids.",
+                  "summary --team compiler"),
+            Entry("map", "map [--team <team>|org]",
+                  "A picture (PNG) of the teams and their dependencies, risky ones in red and amber; with --team, "
+                  "that team's neighbourhood.",
+                  "map --team payments"),
+        ),
+    ),
 )  # fmt: skip
 
 ENTRIES: dict[str, Entry] = {e.name: e for s in SECTIONS for e in s.entries}
@@ -145,7 +210,7 @@ for _entry in ENTRIES.values():
 TOP_LEVEL: tuple[str, ...] = tuple(dict.fromkeys(name.split(" ", 1)[0] for name in ENTRIES))
 """The first words the parser knows: help, me, history, admin, team, priority, dep, blocker."""
 
-NOT_YET: frozenset[str] = frozenset({"standup", "checkin", "rhythm", "away", "back", "risks", "summary", "map"})
+NOT_YET: frozenset[str] = frozenset()
 """Commands of the product that later issues bring: recognised, refused politely, not listed."""
 
 EXAMPLE_PEOPLE = {"{alice}": "alice", "{bob}": "bob"}
@@ -208,10 +273,15 @@ def help_text(topic: str | None, mentions: MentionSyntax) -> str:
             lines.extend(f"  {e.usage}" for e in section.entries)
         lines.append(FOOTER)
         return "\n".join(lines)
+    if name in ENTRIES and name in GROUPS:  # `risks` is a command and a group (`risks thresholds`)
+        return "\n".join(_detail(ENTRIES[n], mentions) for n in (name, *(f"{name} {sub}" for sub in GROUPS[name])))
     if name in ENTRIES:
         return _detail(ENTRIES[name], mentions)
     if name in GROUPS:
         return "\n".join(_detail(ENTRIES[f"{name} {sub}"], mentions) for sub in GROUPS[name])
+    deeper = [e for e in ENTRIES.values() if e.name.startswith(name + " ")]  # `help rhythm set`
+    if deeper:
+        return "\n".join(_detail(e, mentions) for e in deeper)
     if words[0] in NOT_YET:
         return not_yet(words[0])
     close = difflib.get_close_matches(name[:40], [*ENTRIES, *GROUPS], n=1)

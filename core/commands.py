@@ -7,6 +7,7 @@ dates are unresolved DateSpecs (the core resolves them in the workspace's time z
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from typing import Literal
 
 from core.dates import DateSpec
@@ -192,6 +193,106 @@ class History(Command):
     since: DateSpec | None = None
 
 
+@dataclass(frozen=True)
+class Risks(Command):
+    team: str | None = None
+    all: bool = False
+    org: bool = False
+    """True for `--team org`: the whole organisation even when the caller has one team."""
+
+
+@dataclass(frozen=True)
+class RisksThresholds(Command):
+    settings: tuple[str, ...] = ()
+    """`name=value` pairs as typed; none means: show the thresholds."""
+
+
+@dataclass(frozen=True)
+class Summary(Command):
+    team: str | None = None
+    org: bool = False
+    """True for `--team org`: the whole organisation even when the caller has one team."""
+
+
+@dataclass(frozen=True)
+class Map(Command):
+    team: str | None = None
+    org: bool = False
+    """True for `--team org`: the whole organisation even when the caller has one team."""
+
+
+@dataclass(frozen=True)
+class Standup(Command):
+    answers: tuple[str, ...] = ()
+    """In question order; none means: show me the form."""
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Checkin(Command):
+    number: int | None = None
+    """The priority answered for; None means: show me the form."""
+    status: Status | None = None
+    confidence: int | None = None
+    progress: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RhythmSetStandup(Command):
+    days: tuple[int, ...]
+    at: time
+    team: str | None = None
+    tz: str | None = None
+    remind: int | None = None
+    """Minutes after the prompt."""
+    digest: time | None = None
+    questions: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RhythmSetWeekly(Command):
+    day: int
+    at: time
+    team: str | None = None
+    tz: str | None = None
+    remind: int | None = None
+    digest: time | None = None
+
+
+@dataclass(frozen=True)
+class RhythmShow(Command):
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class RhythmPause(Command):
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class RhythmResume(Command):
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class RhythmSkip(Command):
+    day: DateSpec
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Away(Command):
+    start: DateSpec
+    end: DateSpec
+
+
+@dataclass(frozen=True)
+class Back(Command):
+    pass
+
+
 READ_COMMANDS: tuple[type[Command], ...] = (
     Me, TeamShow, TeamList, PriorityList, PriorityShow, DepList, DepShow, BlockerList, History,
+    Risks, RhythmShow,
 )  # fmt: skip

@@ -10,17 +10,23 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from core.model import Blocker, Dependency, Event, Kind, Person, Priority, Team, Workspace
+from core.outbox import PENDING, DeliveryError, OutboxMessage
 from core.ports import (
     BlockerRepo,
+    CheckinRepo,
+    ClaimRepo,
     DependencyRepo,
     EventRepo,
     IdSequences,
+    OutboxRepo,
     PeopleRepo,
     PriorityRepo,
+    RhythmRepo,
     SettingsRepo,
     TeamRepo,
     WorkspaceRepo,
 )
+from core.rhythm import Away, Response, Rhythm, Run, RunKind, Step
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -53,6 +59,12 @@ class _State:
     events: list[Event] = field(default_factory=list)
     ids: dict[str, int] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    rhythms: dict[str, Rhythm] = field(default_factory=dict)
+    aways: dict[str, list[Away]] = field(default_factory=dict)
+    runs: dict[tuple[str, str, str], Run] = field(default_factory=dict)
+    responses: dict[tuple[str, str, str, str], Response] = field(default_factory=dict)
+    claims: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
+    outbox: list[OutboxMessage] = field(default_factory=list)
 
 
 class _Keyed(Generic[K, V]):
@@ -130,6 +142,115 @@ class _Settings:
         return copy.deepcopy(dict(sorted(self._values.items())))
 
 
+class _Rhythms:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def get(self, team: str) -> Rhythm | None:
+        return copy.deepcopy(self._s.rhythms.get(team))
+
+    def list(self) -> Sequence[Rhythm]:
+        return [copy.deepcopy(self._s.rhythms[k]) for k in sorted(self._s.rhythms)]
+
+    def save(self, rhythm: Rhythm) -> None:
+        r = copy.deepcopy(rhythm)
+        r.skip = sorted(set(r.skip))
+        self._s.rhythms[r.team] = r
+
+    def aways(self, person: str | None = None) -> Sequence[Away]:
+        found = [a for p in sorted(self._s.aways) for a in self._s.aways[p] if person in (None, p)]
+        return sorted(found, key=lambda a: (a.person, a.start))
+
+    def set_aways(self, person: str, ranges: Sequence[Away]) -> None:
+        self._s.aways[person] = sorted(ranges, key=lambda a: a.start)
+
+
+class _Checkins:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def run(self, team: str, kind: RunKind, period: str) -> Run | None:
+        return copy.deepcopy(self._s.runs.get((team, kind.value, period)))
+
+    def runs(self, since: datetime | None = None) -> Sequence[Run]:
+        found = [r for r in self._s.runs.values() if since is None or r.opens_at >= since]
+        return [copy.deepcopy(r) for r in sorted(found, key=lambda r: (r.opens_at, r.team, r.kind.value))]
+
+    def save_run(self, run: Run) -> None:
+        self._s.runs[(run.team, run.kind.value, run.period)] = copy.deepcopy(run)
+
+    def response(self, team: str, kind: RunKind, period: str, person: str) -> Response | None:
+        return copy.deepcopy(self._s.responses.get((team, kind.value, period, person)))
+
+    def responses(
+        self, team: str | None = None, kind: RunKind | None = None, period: str | None = None
+    ) -> Sequence[Response]:
+        found = [
+            r for r in self._s.responses.values()
+            if team in (None, r.team) and (kind is None or r.kind is kind) and period in (None, r.period)
+        ]  # fmt: skip
+        return [copy.deepcopy(r) for r in sorted(found, key=lambda r: (r.answered_at, r.person))]
+
+    def save_response(self, response: Response) -> None:
+        r = response
+        self._s.responses[(r.team, r.kind.value, r.period, r.person)] = copy.deepcopy(r)
+
+
+class _Claims:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def claim(self, team: str, kind: RunKind, period: str, step: Step, at: datetime, outcome: str = "done") -> bool:
+        key = (team, kind.value, period, step.value)
+        if key in self._s.claims:
+            return False
+        self._s.claims[key] = outcome
+        return True
+
+    def list(self) -> Sequence[tuple[str, str, str, str, str]]:
+        return [(*k, v) for k, v in sorted(self._s.claims.items())]
+
+
+class _Outbox:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def add(self, message: OutboxMessage) -> bool:
+        if any(m.key == message.key for m in self._s.outbox):
+            return False
+        m = copy.deepcopy(message)
+        m.id = len(self._s.outbox) + 1
+        self._s.outbox.append(m)
+        return True
+
+    def add_all(self, messages: Sequence[OutboxMessage]) -> int:
+        return sum(self.add(m) for m in messages)
+
+    def take(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        due = [m for m in self._s.outbox if m.state == PENDING and (m.next_attempt_at or now) <= now]
+        return [copy.deepcopy(m) for m in due[:limit]]
+
+    def save(self, message: OutboxMessage) -> None:
+        assert message.id is not None
+        self._s.outbox[message.id - 1] = copy.deepcopy(message)
+
+    def list(self, state: str | None = None) -> Sequence[OutboxMessage]:
+        return [copy.deepcopy(m) for m in self._s.outbox if state in (None, m.state)]
+
+
+class RecordingDelivery:
+    """A ChatDelivery that keeps what it was given; `fail` makes the next deliveries raise."""
+
+    def __init__(self) -> None:
+        self.delivered: list[OutboxMessage] = []
+        self.fail: list[DeliveryError] = []
+
+    def deliver(self, message: OutboxMessage) -> None:
+        if self.fail:
+            raise self.fail.pop(0)
+        self.delivered.append(copy.deepcopy(message))
+
+
 class FakeUnitOfWork:
     # Declared as the port types so that FakeStore is a UnitOfWorkFactory for mypy too
     # (protocol attributes are invariant: `_Keyed[int, Blocker]` alone is not a `BlockerRepo`).
@@ -142,6 +263,10 @@ class FakeUnitOfWork:
     events: EventRepo
     ids: IdSequences
     settings: SettingsRepo
+    rhythms: RhythmRepo
+    checkins: CheckinRepo
+    claims: ClaimRepo
+    outbox: OutboxRepo
 
     def __init__(self, store: FakeStore, workspace: str) -> None:
         self._store, self._name = store, workspace
@@ -159,6 +284,10 @@ class FakeUnitOfWork:
         self.events = _Events(s.events)
         self.ids = _Ids(s.ids)
         self.settings = _Settings(s.settings)
+        self.rhythms = _Rhythms(s)
+        self.checkins = _Checkins(s)
+        self.claims = _Claims(s)
+        self.outbox = _Outbox(s)
         return self
 
     def __exit__(
@@ -172,6 +301,9 @@ class FakeUnitOfWork:
 
     def rollback(self) -> None:
         self._state = copy.deepcopy(self._store.state(self._name))
+
+    def lock(self) -> None:
+        """One process, one thread: nothing to serialize with."""
 
 
 class FakeStore:

@@ -94,7 +94,7 @@ class Priority:
 
     @property
     def id(self) -> str:
-        return ref(Kind.PRIORITY, self.number)
+        return f"P-{self.number}"  # == ref(Kind.PRIORITY, n), without the enum look-up on hot paths
 
     @property
     def is_open(self) -> bool:
@@ -123,7 +123,7 @@ class Dependency:
 
     @property
     def id(self) -> str:
-        return ref(Kind.DEPENDENCY, self.number)
+        return f"D-{self.number}"  # == ref(Kind.DEPENDENCY, n), without the enum look-up on hot paths
 
     @property
     def is_open(self) -> bool:
@@ -144,7 +144,7 @@ class Blocker:
 
     @property
     def id(self) -> str:
-        return ref(Kind.BLOCKER, self.number)
+        return f"B-{self.number}"  # == ref(Kind.BLOCKER, n), without the enum look-up on hot paths
 
 
 @dataclass

@@ -5,14 +5,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from core.model import Blocker, Dependency, Event, Kind, Person, Priority, Team, Workspace
+from core.rhythm import Away, Response, Rhythm, Run, RunKind, Step
+
+if TYPE_CHECKING:
+    from core.outbox import OutboxMessage
+from core.narrative import Narrative
 
 
 class Clock(Protocol):
     def now(self) -> datetime:
         """An aware datetime (UTC)."""
+        ...
+
+
+class Summarizer(Protocol):
+    """Writes a leader's narrative from a bounded extract (a language model). The core checks it."""
+
+    def narrate(self, extract: dict[str, Any]) -> Narrative:
+        """The model's answer, read into claims; raise core.narrative.NarrativeUnavailable(reason)
+        on a timeout, an HTTP error, a refusal or an answer that is not the asked JSON."""
         ...
 
 
@@ -90,6 +104,91 @@ class SettingsRepo(Protocol):
     def all(self) -> dict[str, Any]: ...
 
 
+class RhythmRepo(Protocol):
+    """Each team's rhythm (schedules, pause, skip dates) and people's out-of-office ranges."""
+
+    def get(self, team: str) -> Rhythm | None: ...
+
+    def list(self) -> Sequence[Rhythm]:
+        """Every team's rhythm, ordered by team."""
+        ...
+
+    def save(self, rhythm: Rhythm) -> None:
+        """Insert or update, skip dates included."""
+        ...
+
+    def aways(self, person: str | None = None) -> Sequence[Away]:
+        """Out-of-office ranges (of one person), ordered by person and start."""
+        ...
+
+    def set_aways(self, person: str, ranges: Sequence[Away]) -> None:
+        """Replace that person's ranges."""
+        ...
+
+
+class CheckinRepo(Protocol):
+    """Check-in runs and their responses."""
+
+    def run(self, team: str, kind: RunKind, period: str) -> Run | None: ...
+
+    def runs(self, since: datetime | None = None) -> Sequence[Run]:
+        """Runs opening at or after `since`, ordered by opening time then team."""
+        ...
+
+    def save_run(self, run: Run) -> None: ...
+
+    def response(self, team: str, kind: RunKind, period: str, person: str) -> Response | None: ...
+
+    def responses(
+        self, team: str | None = None, kind: RunKind | None = None, period: str | None = None
+    ) -> Sequence[Response]:
+        """Responses, optionally of one run (or one team, or one kind), ordered by first answer."""
+        ...
+
+    def save_response(self, response: Response) -> None: ...
+
+
+class ClaimRepo(Protocol):
+    def claim(self, team: str, kind: RunKind, period: str, step: Step, at: datetime, outcome: str = "done") -> bool:
+        """Insert the claim row for this step; False when it exists (another process has it or did it).
+        Concurrent claimers of one step wait for the first one's transaction and then get False."""
+        ...
+
+    def list(self) -> Sequence[tuple[str, str, str, str, str]]:
+        """(team, kind, period, step, outcome) of every claim (tests, inspection)."""
+        ...
+
+
+class OutboxRepo(Protocol):
+    def add(self, message: OutboxMessage) -> bool:
+        """Queue a message; False (and nothing written) when its key is already in the outbox."""
+        ...
+
+    def add_all(self, messages: Sequence[OutboxMessage]) -> int:
+        """Queue several in one statement; returns how many were new (keys already queued are skipped)."""
+        ...
+
+    def take(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Pending messages due by `now`, oldest first, locked for this transaction; rows another
+        transaction holds are skipped (FOR UPDATE SKIP LOCKED)."""
+        ...
+
+    def save(self, message: OutboxMessage) -> None:
+        """Update a taken message's state, attempts and times."""
+        ...
+
+    def list(self, state: str | None = None) -> Sequence[OutboxMessage]: ...
+
+
+class ChatDelivery(Protocol):
+    """Sends one outbox message to a channel or a person (console print, Slack, Teams)."""
+
+    def deliver(self, message: OutboxMessage) -> None:
+        """Send it, passing `message.key` on as the idempotency key; raise core.outbox.DeliveryError
+        (with retry_after when the platform said so) when it could not be sent."""
+        ...
+
+
 class IdSequences(Protocol):
     def next(self, kind: Kind) -> int:
         """The next number for this kind in this workspace; never repeats, even across processes."""
@@ -116,6 +215,10 @@ class UnitOfWork(Protocol):
     events: EventRepo
     ids: IdSequences
     settings: SettingsRepo
+    rhythms: RhythmRepo
+    checkins: CheckinRepo
+    claims: ClaimRepo
+    outbox: OutboxRepo
 
     def __enter__(self) -> Self: ...
 
@@ -131,6 +234,13 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def lock(self) -> None:
+        """Serialize with every other writer of this workspace until commit or rollback.
+
+        Commands read, decide and write: two replicas doing that at once on one record would
+        lose an update (or both accept and decline a request). Taken first, so no deadlock."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

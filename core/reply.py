@@ -7,7 +7,10 @@ typed (Quote), which every renderer must show with chat mentions neutralised.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.mapgraph import MapGraph
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class Notice:
     person: str | None = None
     key: str = ""
     """Idempotency key: the same notice is never delivered twice."""
+    thread: str | None = None
+    """Key of the notice this one replies under (a late stand-up answer under its digest)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class Reply:
     public: bool = False
     """True for changes others in the channel should see; False for personal reads."""
     notices: tuple[Notice, ...] = field(default_factory=tuple)
+    graph: MapGraph | None = None
+    """A dependency graph for the adapter to draw and attach (`map`); the core draws nothing."""
 
 
 def line(*segments: Segment) -> Line:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from core.commands import Command
 from core.model import Event, Person
-from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.ports import Summarizer, UnitOfWork, UnitOfWorkFactory
 from core.reply import Reply
 
 
@@ -31,6 +31,14 @@ class Context:
     """People the command mentions, as the adapter's directory knows them."""
 
 
+@dataclass(frozen=True)
+class Services:
+    """Optional outside helpers the composition root wires in (each a port); none are needed."""
+
+    summarizer: Summarizer | None = None
+    """Writes `summary` narratives (an LLM); without it the deterministic summary is used."""
+
+
 @dataclass
 class Call:
     """What a handler gets: the open unit of work, the context, and the workspace's today."""
@@ -38,6 +46,7 @@ class Call:
     uow: UnitOfWork
     ctx: Context
     today: date
+    services: Services = field(default_factory=Services)
 
     @property
     def actor(self) -> str:
@@ -67,13 +76,44 @@ def ensure_people(uow: UnitOfWork, ctx: Context) -> None:
             )  # fmt: skip
 
 
-def execute(uow_factory: UnitOfWorkFactory, workspace: str, ctx: Context, command: Command) -> Reply:
-    """Run one command in one transaction. A Refused exception rolls everything back."""
+def meet(uow_factory: UnitOfWorkFactory, workspace: str, ctx: Context) -> None:
+    """People a chat adapter has seen without a command (an install, members joining) become people."""
+    with uow_factory(workspace) as uow:
+        uow.lock()
+        ensure_people(uow, ctx)
+        uow.commit()
+
+
+PLATFORM = "platform"
+"""Settings key: which chat platform owns a workspace ("slack", "teams"); unset means the console."""
+
+
+def bind_platform(uow_factory: UnitOfWorkFactory, workspace: str, platform: str) -> str:
+    """Record, once, which platform delivers this workspace's messages; returns the one recorded."""
+    with uow_factory(workspace) as uow:
+        uow.lock()
+        current = uow.settings.get(PLATFORM)
+        if current is None:
+            uow.settings.set(PLATFORM, platform)
+            uow.commit()
+            return platform
+        return str(current)
+
+
+def execute(
+    uow_factory: UnitOfWorkFactory, workspace: str, ctx: Context, command: Command, services: Services | None = None
+) -> Reply:
+    """Run one command in one transaction. A Refused exception rolls everything back. The
+    reply's notices go into the outbox in the same transaction; a sender delivers them."""
     from core.handlers import HANDLERS
+    from core.outbox import from_notice
 
     handler = HANDLERS[type(command)]
     with uow_factory(workspace) as uow:
+        uow.lock()
         ensure_people(uow, ctx)
-        result = handler(Call(uow=uow, ctx=ctx, today=workspace_today(uow, ctx.now)), command)
+        call = Call(uow=uow, ctx=ctx, today=workspace_today(uow, ctx.now), services=services or Services())
+        result = handler(call, command)
+        uow.outbox.add_all([from_notice(n, ctx.now) for n in result.notices])
         uow.commit()
     return result

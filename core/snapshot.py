@@ -36,7 +36,7 @@ class Snapshot:
     """Per team handle, ISO dates that are not working days (holidays), from the rhythm."""
 
 
-def take_snapshot(uow: UnitOfWork, *, events_since: datetime | None = None) -> Snapshot:
+def take_snapshot(uow: UnitOfWork, *, events_since: datetime | None = None, now: datetime | None = None) -> Snapshot:
     return Snapshot(
         workspace=uow.workspace.get(),
         people=tuple(uow.people.list()),
@@ -45,4 +45,26 @@ def take_snapshot(uow: UnitOfWork, *, events_since: datetime | None = None) -> S
         dependencies=tuple(uow.dependencies.list()),
         blockers=tuple(uow.blockers.list()),
         events=tuple(uow.events.list(since=events_since)),
+        participation=participation(uow, now),
+        skip_dates={r.team: frozenset(d.isoformat() for d in r.skip) for r in uow.rhythms.list() if r.skip},
     )
+
+
+def participation(uow: UnitOfWork, now: datetime | None = None, days: int = 14) -> tuple[Participation, ...]:
+    """Per team: check-ins asked and answered over the runs that finished in the `days` before
+    `now` (default: before the last run finished). Away people were not asked, so do not count."""
+    from datetime import timedelta
+
+    from core.rhythm import Tally, tallies
+
+    runs = list(uow.checkins.runs(now - timedelta(days=days + 8) if now else None))
+    end = now or max((r.closes_at for r in runs), default=None)
+    if end is None:
+        return ()
+    done = [r for r in runs if end - timedelta(days=days) < r.closes_at <= end]
+    out = []
+    for team in sorted({r.team for r in done}):
+        people = tallies([r for r in done if r.team == team], list(uow.checkins.responses(team)))
+        total = sum(people.values(), Tally())
+        out.append(Participation(team=team, expected=total.expected, answered=total.answered))
+    return tuple(out)

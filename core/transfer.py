@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from core import contracts as c
+from core import rhythm as rh
 from core.errors import Conflict, InvalidInput
+from core.import_checks import problems
 from core.model import Kind
 from core.ports import UnitOfWork
 
@@ -22,8 +24,11 @@ def export_workspace(uow: UnitOfWork) -> dict[str, Any]:
         "priorities": [c.priority_json(p) for p in uow.priorities.list()],
         "dependencies": [c.dependency_json(d) for d in uow.dependencies.list()],
         "blockers": [c.blocker_json(b) for b in uow.blockers.list()],
-        "rhythms": [],
-        "checkins": [],
+        "rhythms": [rh.rhythm_json(r) for r in uow.rhythms.list()],
+        "checkins": [
+            rh.run_json(run, uow.checkins.responses(run.team, run.kind, run.period)) for run in uow.checkins.runs()
+        ],  # fmt: skip
+        "away": [rh.away_json(a) for a in uow.rhythms.aways()],
         "events": [c.event_json(e) for e in uow.events.list()],
         "sequences": dict(sorted(uow.ids.current().items())),
         "settings": uow.settings.all(),
@@ -49,6 +54,10 @@ def import_workspace(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, int]:
         sequences = {Kind(k): int(v) for k, v in (data.get("sequences") or {}).items()}
     except (KeyError, TypeError, ValueError) as err:
         raise InvalidInput(f"The export file is malformed: {err}.") from None
+    found = problems(people, teams, priorities, dependencies, blockers, events)
+    if found:
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        raise InvalidInput(f"The export file is malformed: {'; '.join(found[:3])}{more}. Nothing was imported.")
     for p in people:
         uow.people.save(p)
     for t in teams:
@@ -59,6 +68,20 @@ def import_workspace(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, int]:
         uow.dependencies.save(d)
     for b in blockers:
         uow.blockers.save(b)
+    try:
+        rhythms = [rh.rhythm_from_json(x) for x in data.get("rhythms") or []]
+        runs = [rh.run_from_json(x) for x in data.get("checkins") or []]
+        aways = [rh.away_from_json(x) for x in data.get("away") or []]
+    except (KeyError, TypeError, ValueError) as err:
+        raise InvalidInput(f"The export file is malformed: {err}.") from None
+    for r in rhythms:
+        uow.rhythms.save(r)
+    for run, responses in runs:
+        uow.checkins.save_run(run)
+        for response in responses:
+            uow.checkins.save_response(response)
+    for person in dict.fromkeys(a.person for a in aways):
+        uow.rhythms.set_aways(person, [a for a in aways if a.person == person])
     for ev in events:
         uow.events.append(ev)
     settings = data.get("settings") or {}

@@ -36,12 +36,12 @@ def dependency_line(d: Dependency) -> Line:
 
 
 def blocker_line(b: Blocker) -> Line:
-    parts: list[Segment] = [f"{b.id} ", Quote(b.text)]
+    parts: list[Segment] = [f"{b.id} “", Quote(b.text), "”"]  # quoted: user text must not run into ours
     if b.team:
         parts.append(f" [{b.team}]")
     if b.on:
         parts.append(f" on {b.on}")
-    parts += [" raised by ", Mention(b.raised_by), f" {b.raised_at.date().isoformat()}"]
+    parts += [", raised by ", Mention(b.raised_by), f" {b.raised_at.date().isoformat()}"]
     if b.state is BlockerState.RESOLVED:
         parts.append(" — resolved")
     return tuple(parts)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Insert
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, delete, select, update
 from sqlmodel.sql.expression import SelectOfScalar
@@ -45,6 +46,11 @@ from storage.tables import (
 )
 
 R = TypeVar("R", bound=SQLModel)
+
+# Enum look-ups by value, as dicts: `DepState(value)` is slow enough to matter on 20,000 rows.
+_STATUS = {s.value: s for s in Status}
+_DEP_STATE = {s.value: s for s in DepState}
+_BLOCKER_STATE = {s.value: s for s in BlockerState}
 
 
 def dialect_insert(session: Session, row_class: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
@@ -87,6 +93,16 @@ class _Repo:
         ws_column = getattr(row_class, "workspace_id")  # noqa: B009 - every row class has it
         return select(row_class).where(ws_column == self._ws).execution_options(populate_existing=True)
 
+    def _rows(self, row_class: type[SQLModel], *where: Any, order_by: Any = None) -> Sequence[Any]:
+        """Plain rows (attribute access by column name) for bulk reads: no ORM objects, no identity
+        map, so listing 20,000 dependencies costs a fraction of loading them as entities. The
+        upserts bypass the session anyway, so nothing pending is missed."""
+        table: Any = row_class.__table__  # type: ignore[attr-defined]
+        stmt = sa_select(table).where(table.c.workspace_id == self._ws, *where)
+        if order_by is not None:
+            stmt = stmt.order_by(order_by)
+        return self._session.connection().execute(stmt).all()
+
 
 class SqlWorkspaceRepo(_Repo):
     def get(self) -> Workspace:
@@ -109,7 +125,7 @@ class SqlPeopleRepo(_Repo):
         return _person(row) if row is not None else None
 
     def list(self) -> Sequence[Person]:
-        return [_person(r) for r in self._session.exec(self._select(PersonRow).order_by(col(PersonRow.handle)))]
+        return [_person(r) for r in self._rows(PersonRow, order_by=col(PersonRow.handle))]
 
     def add_if_absent(self, person: Person) -> bool:
         stmt = dialect_insert(self._session, PersonRow).values(self._values(person))
@@ -137,9 +153,9 @@ class SqlTeamRepo(_Repo):
         return _team(row, members)
 
     def list(self) -> Sequence[Team]:
-        rows = self._session.exec(self._select(TeamRow).order_by(col(TeamRow.handle))).all()
+        rows = self._rows(TeamRow, order_by=col(TeamRow.handle))
         by_team: dict[str, list[TeamMemberRow]] = {}
-        for m in self._session.exec(self._select(TeamMemberRow)):
+        for m in self._rows(TeamMemberRow):
             by_team.setdefault(m.team, []).append(m)
         return [_team(row, by_team.get(row.handle, [])) for row in rows]
 
@@ -201,8 +217,7 @@ class SqlPriorityRepo(_Repo):
         return _priority(row) if row is not None else None
 
     def list(self) -> Sequence[Priority]:
-        stmt = self._select(PriorityRow).order_by(col(PriorityRow.number))
-        return [_priority(r) for r in self._session.exec(stmt)]
+        return [_priority(r) for r in self._rows(PriorityRow, order_by=col(PriorityRow.number))]
 
     def save(self, priority: Priority) -> None:
         p = priority
@@ -238,7 +253,7 @@ def _priority(row: PriorityRow) -> Priority:
         parent=row.parent,
         rank=row.rank,
         due=row.due,
-        status=Status(row.status),
+        status=_STATUS[row.status],
         confidence=row.confidence,
         progress=row.progress,
         closed_reason=row.closed_reason,
@@ -251,8 +266,7 @@ class SqlDependencyRepo(_Repo):
         return _dependency(row) if row is not None else None
 
     def list(self) -> Sequence[Dependency]:
-        stmt = self._select(DependencyRow).order_by(col(DependencyRow.number))
-        return [_dependency(r) for r in self._session.exec(stmt)]
+        return [_dependency(r) for r in self._rows(DependencyRow, order_by=col(DependencyRow.number))]
 
     def save(self, dependency: Dependency) -> None:
         d = dependency
@@ -289,10 +303,10 @@ def _dependency(row: DependencyRow) -> Dependency:
         created_at=row.created_at,
         updated_at=row.updated_at,
         for_priority=row.for_priority,
-        state=DepState(row.state),
+        state=_DEP_STATE[row.state],
         committed=row.committed,
         blocked_reason=row.blocked_reason,
-        blocked_from=DepState(row.blocked_from) if row.blocked_from is not None else None,
+        blocked_from=_DEP_STATE[row.blocked_from] if row.blocked_from is not None else None,
         declined_reason=row.declined_reason,
         requester_owner=row.requester_owner,
         provider_owner=row.provider_owner,
@@ -307,8 +321,7 @@ class SqlBlockerRepo(_Repo):
         return _blocker(row) if row is not None else None
 
     def list(self) -> Sequence[Blocker]:
-        stmt = self._select(BlockerRow).order_by(col(BlockerRow.number))
-        return [_blocker(r) for r in self._session.exec(stmt)]
+        return [_blocker(r) for r in self._rows(BlockerRow, order_by=col(BlockerRow.number))]
 
     def save(self, blocker: Blocker) -> None:
         b = blocker
@@ -335,7 +348,7 @@ def _blocker(row: BlockerRow) -> Blocker:
         raised_at=row.raised_at,
         team=row.team,
         on=row.on,
-        state=BlockerState(row.state),
+        state=_BLOCKER_STATE[row.state],
         resolved_by=row.resolved_by,
         resolved_at=row.resolved_at,
     )
@@ -355,9 +368,7 @@ class SqlEventRepo(_Repo):
         )
 
     def list(self, since: datetime | None = None) -> Sequence[Event]:
-        stmt = self._select(EventRow)
-        if since is not None:
-            stmt = stmt.where(EventRow.at >= _aware(since))
+        where = [col(EventRow.at) >= _aware(since)] if since is not None else []
         return [
             Event(
                 at=r.at,
@@ -367,7 +378,7 @@ class SqlEventRepo(_Repo):
                 data=copy.deepcopy(r.data),
                 seq=r.id,
             )
-            for r in self._session.exec(stmt.order_by(col(EventRow.id)))
+            for r in self._rows(EventRow, *where, order_by=col(EventRow.id))
         ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKeyConstraint, Index
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKeyConstraint, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -197,6 +197,23 @@ class SettingRow(SQLModel, table=True):
     value: Any = Field(sa_type=JSON)
 
 
+class ConversationRefRow(SQLModel, table=True):
+    """Where the bot can speak first: a chat platform's conversation reference (JSON, as the
+    platform's SDK serialises it) per user, channel, team or chat, refreshed on every activity."""
+
+    __tablename__ = "conversation_ref"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    platform: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    """user (by platform person handle), channel, team or chat."""
+    key: str = Field(primary_key=True)
+    reference: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    name: str | None = None
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
 class IdSequenceRow(SQLModel, table=True):
     """Last number handed out per (workspace, kind); bumped with UPDATE ... RETURNING."""
 
@@ -206,3 +223,136 @@ class IdSequenceRow(SQLModel, table=True):
     workspace_id: int = Field(primary_key=True)
     kind: str = Field(primary_key=True)
     last: int = 0
+
+
+# --- the operating rhythm (migration 0003) -----------------------------------------------------
+
+
+class RhythmRow(SQLModel, table=True):
+    """A team's rhythm: its time zone and the two schedules (JSON, as core.rhythm.schedule_json)."""
+
+    __tablename__ = "rhythm"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    team: str = Field(primary_key=True)
+    tz: str = "UTC"
+    paused: bool = False
+    standup: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    weekly: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+class RhythmSkipRow(SQLModel, table=True):
+    """A date (in the team's time zone) on which the team's rhythm does not run."""
+
+    __tablename__ = "rhythm_skip"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    team: str = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+
+
+class AwayRow(SQLModel, table=True):
+    """A person out of office from `start` to `end` (both included)."""
+
+    __tablename__ = "away"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    person: str = Field(primary_key=True)
+    start: date = Field(primary_key=True)
+    end: date
+
+
+class CheckinRunRow(SQLModel, table=True):
+    """One check-in run: (team, kind, period) is unique, so a run exists once whoever opens it."""
+
+    __tablename__ = "checkin_run"
+    __table_args__ = (_workspace_fk(), Index("ix_checkin_run_workspace_id_opens_at", "workspace_id", "opens_at"))
+
+    workspace_id: int = Field(primary_key=True)
+    team: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)
+    day: date
+    tz: str = "UTC"
+    opens_at: datetime = Field(sa_type=UtcDateTime)
+    closes_at: datetime = Field(sa_type=UtcDateTime)
+    digest_at: datetime = Field(sa_type=UtcDateTime)
+    prompted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    digested_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    closed: bool = False
+    questions: list[str] = Field(default_factory=list, sa_type=JSON)
+    expected: list[str] = Field(default_factory=list, sa_type=JSON)
+    away: list[str] = Field(default_factory=list, sa_type=JSON)
+    reminded: list[str] = Field(default_factory=list, sa_type=JSON)
+    priorities: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+
+
+class CheckinResponseRow(SQLModel, table=True):
+    """One person's answer to one run: unique per (run, person), replaced by an edit."""
+
+    __tablename__ = "checkin_response"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "team", "kind", "period"],
+            ["checkin_run.workspace_id", "checkin_run.team", "checkin_run.kind", "checkin_run.period"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    workspace_id: int = Field(primary_key=True)
+    team: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)
+    person: str = Field(primary_key=True)
+    answered_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+    answers: list[str] = Field(default_factory=list, sa_type=JSON)
+    updates: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    late: bool = False
+    blocker: int | None = None
+
+
+class ClaimRow(SQLModel, table=True):
+    """A rhythm step somebody took on. The primary key is the exactly-once guarantee: the first
+    transaction to insert it does the step; every other process finds it and skips."""
+
+    __tablename__ = "rhythm_claim"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    team: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)
+    step: str = Field(primary_key=True)
+    claimed_at: datetime = Field(sa_type=UtcDateTime)
+    outcome: str = "done"
+    """done, or skipped (found after the grace window)."""
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message to deliver. `key` is its idempotency key: unique per workspace."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        _workspace_fk(),
+        UniqueConstraint("workspace_id", "key", name="uq_outbox_workspace_id_key"),
+        Index("ix_outbox_workspace_id_state_next_attempt_at", "workspace_id", "state", "next_attempt_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int
+    key: str
+    channel: str | None = None
+    person: str | None = None
+    thread: str | None = None
+    payload: list[Any] = Field(default_factory=list, sa_type=JSON)
+    state: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    error: str | None = None

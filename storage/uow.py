@@ -7,17 +7,21 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from core.ports import (
     BlockerRepo,
+    CheckinRepo,
+    ClaimRepo,
     DependencyRepo,
     EventRepo,
     IdSequences,
+    OutboxRepo,
     PeopleRepo,
     PriorityRepo,
+    RhythmRepo,
     SettingsRepo,
     TeamRepo,
     UnitOfWork,
@@ -37,7 +41,10 @@ from storage.repos import (
     SqlWorkspaceRepo,
     dialect_insert,
 )
+from storage.rhythm_repos import SqlCheckinRepo, SqlClaimRepo, SqlOutboxRepo, SqlRhythmRepo
 from storage.tables import WorkspaceRow
+
+WORKSPACE_LOCK = 0x466C6F74  # "Flot": the advisory-lock namespace; the workspace id is the key
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -57,6 +64,10 @@ class SqlUnitOfWork:
     events: EventRepo
     ids: IdSequences
     settings: SettingsRepo
+    rhythms: RhythmRepo
+    checkins: CheckinRepo
+    claims: ClaimRepo
+    outbox: OutboxRepo
 
     def __init__(
         self, sessions: sessionmaker[Session] | Engine, workspace_name: str, *, default_tz: str = "UTC"
@@ -83,6 +94,7 @@ class SqlUnitOfWork:
             session.close()
             raise
         self._session = session
+        self._workspace_id = workspace_id
         self.workspace = SqlWorkspaceRepo(session, workspace_id)
         self.people = SqlPeopleRepo(session, workspace_id)
         self.teams = SqlTeamRepo(session, workspace_id)
@@ -92,6 +104,10 @@ class SqlUnitOfWork:
         self.events = SqlEventRepo(session, workspace_id)
         self.ids = SqlIdSequences(session, workspace_id)
         self.settings = SqlSettingsRepo(session, workspace_id)
+        self.rhythms = SqlRhythmRepo(session, workspace_id)
+        self.checkins = SqlCheckinRepo(session, workspace_id)
+        self.claims = SqlClaimRepo(session, workspace_id)
+        self.outbox = SqlOutboxRepo(session, workspace_id)
         return self
 
     def __exit__(
@@ -111,6 +127,13 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def lock(self) -> None:
+        """A transaction-scoped advisory lock on this workspace (PostgreSQL). SQLite needs none:
+        every transaction there begins with BEGIN IMMEDIATE and so already has the write lock."""
+        session = self.session
+        if session.get_bind().dialect.name == "postgresql":
+            session.exec(select(func.pg_advisory_xact_lock(WORKSPACE_LOCK, self._workspace_id)))
 
 
 def _workspace_id(session: Session, name: str, tz: str) -> int:

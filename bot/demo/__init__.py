@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,7 @@ from faker import Faker
 from bot.bootstrap import build
 from bot.console import Console
 from core.fakes import FixedClock
+from storage import make_engine, workspaces
 
 WORKSPACE = "demo"
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday: three weeks of history, then the tour
@@ -87,7 +89,42 @@ class Demo:
             raise DemoError(f"demo step refused: {text!r}: {outcome.reply.lines}")
 
     def at(self, when: datetime) -> None:
+        """Move the clock without running the rhythm on the way (building history)."""
         self.clock.set(when)
+        self.console.ticked_until = when
+
+    def rhythm_week(self, step: Callable[..., None]) -> None:
+        """A simulated week of the operating rhythm: cargo's stand-up on Tuesday (prompts, answers,
+        a blocker, a reminder, the digest, a late answer), then compiler's weekly check-in on Friday."""
+        lead, dev, away, quiet = (self.lead("cargo"), self.member("cargo", 1), self.member("cargo", 2),
+                                  self.member("cargo", 3))  # fmt: skip
+        owner = self.lead("compiler")
+        step(
+            "The operating rhythm: a lead sets the team's stand-up and weekly check-in",
+            f"@{lead}: rhythm set standup --team cargo --days mon-fri --at 09:30 --tz Europe/Berlin --digest 11:00",
+            f"@{owner}: rhythm set weekly --team compiler --day fri --at 14:00",
+            f"@{away}: away tomorrow +2d",
+        )
+        step(
+            "Tuesday 09:30 in Berlin: everyone in cargo is asked, except who is away",
+            "!time 2026-11-24T08:30:00+00:00",
+            f'@{dev}: standup "Reviewed the 2027 lint PRs" "Land cargo fix for the new lints" "none"',
+            f'@{quiet}: standup "Publish API client" "Token rotation" "Waiting on crates-io for D-1"',
+        )
+        step(
+            "An hour later, one reminder to those who have not answered; at 11:00 the digest",
+            "!time 2026-11-24T09:30:00+00:00",
+            "!time 2026-11-24T10:00:00+00:00",
+            f'@{lead}: standup "Triage" "Edition planning" "-"',
+        )
+        step(
+            "cargo pauses its stand-up for release week; Friday is compiler's weekly check-in",
+            f"@{lead}: rhythm pause --team cargo",
+            "!time 2026-11-27T14:00:00+00:00",
+            f'@{owner}: checkin P-5 --confidence 35 --note "Deadlock fix is in review; D-3 still blocked"',
+            "!time 2026-11-27T18:00:00+00:00",
+            f"@{owner}: team show compiler",
+        )
 
     def lead(self, team: str) -> str:
         return (self.leads.get(team) or self.members[team])[0]
@@ -228,23 +265,44 @@ class Demo:
             'priority add "Unterminated',
         )
         step("Machine-readable output for scripts", "blocker list --team infra --json")
+        self.rhythm_week(step)
+        step("Risks, ranked: what to act on first, with the ids and who acts", "risks")
+        step("Where are we at risk, and why? The leaders' summary", "summary")
+        step("The dependency map (a picture: risky dependencies in red and amber)", "map")
 
 
-def _fresh_sqlite(db_url: str) -> None:
+def _fresh_sqlite(db_url: str) -> str | None:
+    """Start the demo from scratch, but only ever delete a file that holds nothing but an earlier
+    demo: any other workspace in it means it is somebody's data. Returns why it refused, or None."""
     m = re.match(r"^sqlite:///(.+)$", db_url)
-    if m and m.group(1) != ":memory:":
-        for suffix in ("", "-wal", "-shm"):
-            Path(m.group(1) + suffix).unlink(missing_ok=True)
+    if not m or m.group(1) == ":memory:" or not Path(m.group(1)).exists():
+        return None
+    engine = make_engine(db_url)
+    try:
+        others = [w for w in workspaces(engine) if w != WORKSPACE]
+    except Exception:  # not a Flotilla database at all
+        others = ["something that is not a Flotilla database"]
+    finally:
+        engine.dispose()
+    if others:
+        return (f"{m.group(1)} already holds other data ({', '.join(others[:3])}); "
+                "the demo needs a file of its own: give --db sqlite:///flotilla-demo.db")  # fmt: skip
+    for suffix in ("", "-wal", "-shm"):
+        Path(m.group(1) + suffix).unlink(missing_ok=True)
+    return None
 
 
 def run_demo(db_url: str, seed: int, out: TextIO) -> int:
     if not db_url.startswith("sqlite"):
         print("The demo writes a local SQLite file: give --db sqlite:///PATH.", file=out)
         return 2
-    _fresh_sqlite(db_url)
+    refused = _fresh_sqlite(db_url)
+    if refused:
+        print(refused, file=out)
+        return 2
     app = build(database_url=db_url)
     clock = FixedClock(START)
-    console = Console(app.uow_factory, clock, ADMIN, workspace=WORKSPACE)
+    console = Console(app.uow_factory, clock, ADMIN, workspace=WORKSPACE, services=app.services)
     demo = Demo(console, clock, seed)
     try:
         print("Flotilla demo: building the Rust project's 123 teams with generated people, "

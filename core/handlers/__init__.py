@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core import commands as c
-from core.handlers import blockers, dependencies, history, people, priorities, teams
+from core.handlers import blockers, checkins, dependencies, history, people, priorities, rhythm, risks, summaries, teams
 from core.reply import Reply
 from core.service import Call
 
@@ -41,4 +41,18 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.BlockerResolve: blockers.resolve,
     c.BlockerList: blockers.list_,
     c.History: history.history,
+    c.Standup: checkins.standup,
+    c.Checkin: checkins.checkin,
+    c.RhythmSetStandup: rhythm.set_standup,
+    c.RhythmSetWeekly: rhythm.set_weekly,
+    c.RhythmShow: rhythm.show,
+    c.RhythmPause: rhythm.pause,
+    c.RhythmResume: rhythm.resume,
+    c.RhythmSkip: rhythm.skip,
+    c.Away: rhythm.away,
+    c.Back: rhythm.back,
+    c.Risks: risks.risks,
+    c.RisksThresholds: risks.thresholds,
+    c.Summary: summaries.summary,
+    c.Map: summaries.map_,
 }

@@ -17,6 +17,10 @@ _VERBS = {
     "dependency.requested": "requested", "dependency.accepted": "accepted", "dependency.declined": "declined",
     "dependency.blocked": "blocked", "dependency.unblocked": "unblocked", "dependency.delivered": "delivered",
     "dependency.cancelled": "cancelled", "blocker.raised": "raised", "blocker.resolved": "resolved",
+    "blocker.edited": "edited", "priority.confirmed": "confirmed unchanged",
+    "checkin.answered": "answered the check-in of", "rhythm.set": "set the rhythm of",
+    "rhythm.paused": "paused the rhythm of", "rhythm.resumed": "resumed the rhythm of",
+    "rhythm.skipped": "set a skipped date for", "person.away": "set time away for", "person.back": "is back:",
 }  # fmt: skip
 
 

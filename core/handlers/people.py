@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from core import access, commands
+from core.checkins import pending
 from core.contracts import blocker_json, dependency_json, priority_json
 from core.errors import Conflict
 from core.model import BlockerState
 from core.reply import Line, Mention, Reply, line, reply
+from core.rhythm import RunKind
 from core.service import Call
 from core.views import blocker_line, dependency_line, priority_line
 
@@ -28,14 +30,16 @@ def me(call: Call, _: commands.Me) -> Reply:
     lines += [line("  ", *dependency_line(d)) for d in deps]
     lines.append(line(f"Your open blockers ({len(blockers)}):"))
     lines += [line("  ", *blocker_line(b)) for b in blockers]
-    lines.append(line("Pending check-ins: none"))
+    waiting = pending(call.uow, call.actor, call.now)
+    said = ", ".join(f"{r.team} {r.label} (`{'standup' if r.kind is RunKind.STANDUP else 'checkin'}`)" for r in waiting)
+    lines.append(line(f"Pending check-ins: {said or 'none'}"))
     data = {
         "handle": call.actor,
         "teams": sorted(mine),
         "priorities": [priority_json(p) for p in prios],
         "dependencies": [dependency_json(d) for d in deps],
         "blockers": [blocker_json(b) for b in blockers],
-        "checkins": [],
+        "checkins": [{"team": r.team, "kind": r.kind.value, "period": r.period} for r in waiting],
     }
     return reply(*lines, data=data)
 

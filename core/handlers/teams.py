@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from core import access, commands
+from core.checkins import participation
 from core.contracts import team_json
 from core.errors import Conflict, InvalidInput
+from core.graph import reliability_of
 from core.handlers.checks import MAX_TITLE, text
 from core.model import Team
 from core.reply import ChannelRef, Line, Mention, Quote, Reply, Segment, line, reply
@@ -61,7 +63,8 @@ def remove(call: Call, cmd: commands.TeamRemove) -> Reply:
     t = access.team(call, cmd.team)
     access.require_lead_or_admin(call, t, f"remove people from {t.handle}")
     if not t.has_member(cmd.person):
-        raise InvalidInput(f"{cmd.person} is not in {t.handle}.")
+        known = call.uow.people.get(cmd.person)
+        raise InvalidInput(f"{known.name if known else cmd.person} is not a member of {t.handle}.")
     t.members = [h for h in t.members if h != cmd.person]
     t.leads = [h for h in t.leads if h != cmd.person]
     call.uow.teams.save(t)
@@ -89,7 +92,16 @@ def show(call: Call, cmd: commands.TeamShow) -> Reply:
     ]
     active = [p for p in call.uow.priorities.list() if p.team == t.handle and p.is_open]
     lines.append(line(f"Open priorities: {len(active)}"))
-    data = team_json(t) | {"children": [x.handle for x in children]}
+    kept = reliability_of(t.handle, call.uow.dependencies.list(), call.today)
+    if kept.due:
+        lines.append(line(f"Commitment reliability (90 days): {kept.percent}% of {kept.due} accepted "
+                          f"dependenc{'ies' if kept.due != 1 else 'y'} delivered on time"))  # fmt: skip
+    else:
+        lines.append(line("Commitment reliability (90 days): no accepted dependencies due yet"))
+    data = team_json(t) | {"children": [x.handle for x in children], "reliability": kept.to_json()}
+    if call.uow.rhythms.get(t.handle) is not None:  # check-in participation, once the team has a rhythm
+        said, data["participation"] = participation(call.uow, t.handle, call.now)
+        lines += said
     return reply(*lines, data=data)
 
 

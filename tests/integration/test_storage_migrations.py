@@ -29,6 +29,14 @@ TABLES = {
     "event",
     "id_sequence",
     "workspace_setting",
+    "conversation_ref",
+    "rhythm",
+    "rhythm_skip",
+    "away",
+    "checkin_run",
+    "checkin_response",
+    "rhythm_claim",
+    "outbox",
     "alembic_version",
 }
 

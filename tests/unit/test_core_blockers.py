@@ -87,6 +87,6 @@ def test_list_filters_by_team(world: Org) -> None:
     text = world.say("bob", c.BlockerList(team="checkout"), now=NOW + timedelta(days=2))
     assert text.splitlines() == [
         "1 open blocker in checkout:",
-        "  B-3 On D-1 on D-1 raised by @bob 2026-11-23 · 2d old",
+        "  B-3 “On D-1” on D-1, raised by @bob 2026-11-23 · 2d old",
     ]
     world.refused("bob", c.BlockerList(team="nope"), NotFound)

@@ -108,6 +108,7 @@ def test_show_a_named_team(acme: Org) -> None:
         "Home channel: #C-payments",
         "Child teams: none",
         "Open priorities: 0",
+        "Commitment reliability (90 days): no accepted dependencies due yet",
     ]
     data = acme.data("bob", c.TeamShow("product"))
     assert data["children"] == ["checkout", "payments"]
