@@ -21,8 +21,8 @@ from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.conversation import Conversation, Outcome
-from bot.grammar import SlackMentions
-from bot.slack import render
+from bot.grammar import ParseError, SlackMentions, parse
+from bot.slack import forms, render
 from bot.slack.delivery import PostedMessages, SlackDelivery
 from bot.slack.directory import UserCache, look_up
 from bot.slack.home import home_view
@@ -348,6 +348,119 @@ class SlackAdapter:
             original = {"text": said, "blocks": [render.section(render.escape(said))] if said else []}
             WebhookClient(meta["response_url"]).send(replace_original=True, **self.answered(original, outcome))
         self.after(client, workspace, user, outcome.reply)
+
+    # --- the stand-up and check-in forms ------------------------------------------------------
+
+    def form_command(self, text: str) -> commands.Standup | commands.Checkin | None:
+        """`standup` with no answers or `checkin` with no priority (and no --json): a modal's job."""
+        try:
+            parsed = parse(command_text(text), SlackMentions())
+        except ParseError:
+            return None
+        cmd = parsed.command
+        if parsed.json or parsed.is_help:
+            return None
+        if isinstance(cmd, commands.Standup) and not cmd.answers:
+            return cmd
+        if isinstance(cmd, commands.Checkin) and cmd.number is None:
+            return cmd
+        return None
+
+    def form_view(self, client: WebClient, workspace: str, user: str,
+                  cmd: commands.Command) -> tuple[Outcome, dict[str, Any] | None]:  # fmt: skip
+        """The core's form data for this person as a modal (None: nothing to ask, or refused)."""
+        outcome = self.conversation(client, workspace).run(cmd, user, self.clock.now())
+        data = outcome.reply.data
+        if outcome.refused:
+            return outcome, None
+        if isinstance(cmd, commands.Standup) and isinstance(data, dict) and data.get("questions"):
+            return outcome, forms.standup_modal(data, outcome.reply.lines)
+        if isinstance(cmd, commands.Checkin) and isinstance(data, list) and data:
+            return outcome, forms.checkin_modal(data)
+        return outcome, None
+
+    def slash_form(self, body: dict[str, Any], context: Any, respond: Respond) -> None:
+        """`/flotilla standup` or `/flotilla checkin`, after the ack: the modal, on the command's
+        trigger_id (valid for 3 s); a refusal, or nothing to ask, is said as any answer is."""
+        workspace, client = self.client_for(context)
+        user = body["user_id"]
+        cmd = self.form_command(body.get("text") or "")
+        if cmd is None:
+            return self.slash(body, context, respond)
+        outcome, view = self.form_view(client, workspace, user, cmd)
+        if view is None:
+            text, blocks, _ = self.outcome_message(outcome)
+            respond(text=text, blocks=blocks, response_type="ephemeral")
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def open_form(self, body: dict[str, Any], action: dict[str, Any], context: Any) -> None:
+        """The **Open stand-up** / **Open check-in** button of a prompt: the same modal."""
+        workspace, client = self.client_for(context)
+        user = body["user"]["id"]
+        team = str(action.get("value") or "") or None
+        cmd: commands.Command = (commands.Standup(team=team) if action["action_id"] == render.ACTION_STANDUP_OPEN
+                                 else commands.Checkin())  # fmt: skip
+        outcome, view = self.form_view(client, workspace, user, cmd)
+        if view is None:
+            if outcome.refused:
+                self.tell(client, user, body, outcome)
+            else:
+                text, blocks = render.message(outcome.reply.lines)
+                client.chat_postMessage(channel=user, text=text, blocks=blocks)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def submit_standup(self, ack: Callable[..., Any], body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        """The answers go through the core as `standup "a1" "a2" ...`; a refusal shows next to the
+        answer it is about. A double submit of the same answers is taken once."""
+        workspace, client = self.client_for(context)
+        user = body["user"]["id"]
+        cmd = forms.standup_command(view)
+        key = f"view:{workspace}:{view.get('id')}:{forms.fingerprint(cmd.answers)}"
+        if not self._claim(key):
+            ack()
+            return
+        outcome = self.conversation(client, workspace).run(cmd, user, self.clock.now())
+        if outcome.refused:
+            self.claims.release(key)
+            message = render.mrkdwn(outcome.reply.lines)
+            ack(response_action="errors", errors=forms.standup_errors(message, len(cmd.answers)))
+            return
+        ack(response_action="update", view=forms.done_modal("Stand-up", outcome.reply.lines))
+        self.after(client, workspace, user, outcome.reply)
+
+    def submit_checkin(self, ack: Callable[..., Any], body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        """One `checkin P-n` per priority in the form. Each one taken is claimed with its values, so
+        submitting again after an error (or twice) repeats none of them; an edited one runs again."""
+        workspace, client = self.client_for(context)
+        user = body["user"]["id"]
+        wanted, errors = forms.checkin_commands(view)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        conversation = self.conversation(client, workspace)
+        done: list[Reply] = []
+        for pid, cmd in wanted:
+            said = forms.fingerprint(cmd.status, cmd.confidence, cmd.progress, cmd.note)
+            key = f"view:{workspace}:{view.get('id')}:{pid}:{said}"
+            if not self._claim(key):
+                continue
+            outcome = conversation.run(cmd, user, self.clock.now())
+            if outcome.refused:
+                self.claims.release(key)
+                errors.update(forms.checkin_error(pid, render.mrkdwn(outcome.reply.lines)))
+            else:
+                done.append(outcome.reply)
+        if errors:
+            ack(response_action="errors", errors=errors)
+        elif done:
+            lines = [ln for r in done for ln in r.lines]
+            ack(response_action="update", view=forms.done_modal("Weekly check-in", lines))
+        else:
+            ack()  # a double submit: the first one is acting
+        for result in done:
+            self.after(client, workspace, user, result)
 
     # --- the one error handler -------------------------------------------------------------------
 

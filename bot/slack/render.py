@@ -25,12 +25,17 @@ ACTION_DEP_DECLINE = "dep_decline"
 ACTION_DEP_DONE = "dep_done"
 ACTION_BLOCKER_RESOLVE = "blocker_resolve"
 VIEW_DEP_DECLINE = "dep_decline_modal"
+ACTION_STANDUP_OPEN = "standup_open"
+ACTION_CHECKIN_OPEN = "checkin_open"
+VIEW_STANDUP = "standup_modal"
+VIEW_CHECKIN = "checkin_modal"
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 # What may survive from user text: a plain user or channel reference (never a special mention).
 _SAFE_REF = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^<>]*)?>|<#([CG][A-Z0-9]{2,})(?:\|[^<>]*)?>")
 _ID = re.compile(r"^([DB])-(\d+)$")
+_RHYTHM_ASK = re.compile(r"^(standup|weekly):([^:]+):[^:]+:(?:prompt|reminder):@")
 _PINGS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 
 
@@ -178,12 +183,18 @@ def buttons_for_record(data: Any) -> list[dict[str, Any]]:
 
 
 def buttons_for_notice(notice: Notice) -> list[dict[str, Any]]:
-    """A request to a team (`D-n:requested:…`) is answered with buttons; other notices only inform."""
+    """A request to a team (`D-n:requested:…`) is answered with buttons, a stand-up or check-in
+    prompt or reminder opens its form; other notices only inform."""
     dep, _, rest = notice.key.partition(":")
     if _ID.match(dep) and dep.startswith("D-") and rest.startswith("requested"):
         return dependency_buttons(dep, "requested")
     if _ID.match(dep) and dep.startswith("D-") and rest.startswith("accepted"):
         return dependency_buttons(dep, "accepted")
+    asks = _RHYTHM_ASK.match(notice.key)
+    if asks and asks.group(1) == "standup":
+        return [button("Open stand-up", ACTION_STANDUP_OPEN, asks.group(2), "primary")]
+    if asks:
+        return [button("Open check-in", ACTION_CHECKIN_OPEN, asks.group(2), "primary")]
     return []
 
 

@@ -1,4 +1,5 @@
-"""Buttons: accept, decline (opens a form), mark delivered, resolve. Ack first, act after."""
+"""Buttons: accept, decline (opens a form), mark delivered, resolve, open the stand-up or check-in
+form. Ack first, act after."""
 
 from __future__ import annotations
 
@@ -27,3 +28,10 @@ def register(app: App, adapter: SlackAdapter) -> None:
     for action_id in (render.ACTION_DEP_ACCEPT, render.ACTION_DEP_DONE, render.ACTION_BLOCKER_RESOLVE):
         app.action(action_id)(ack=ack_action, lazy=[run_button])
     app.action(render.ACTION_DEP_DECLINE)(ack=ack_action, lazy=[open_decline])
+
+    def open_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        adapter.open_form(body, action, context)  # on this thread: the trigger_id lasts 3 s
+
+    for action_id in (render.ACTION_STANDUP_OPEN, render.ACTION_CHECKIN_OPEN):
+        app.action(action_id)(open_form)

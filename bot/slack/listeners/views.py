@@ -14,3 +14,11 @@ def register(app: App, adapter: SlackAdapter) -> None:
     @app.view(render.VIEW_DEP_DECLINE)
     def submit_decline(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
         adapter.submit_decline(ack, body, view, context)
+
+    @app.view(render.VIEW_STANDUP)
+    def submit_standup(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        adapter.submit_standup(ack, body, view, context)
+
+    @app.view(render.VIEW_CHECKIN)
+    def submit_checkin(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        adapter.submit_checkin(ack, body, view, context)
