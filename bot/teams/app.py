@@ -29,6 +29,7 @@ from bot.teams.delivery import TeamsChatDelivery, TeamsDelivery
 from bot.teams.handler import TeamsBot, names_for
 from bot.teams.references import ReferenceStore, Snapshot
 from bot.teams.render import Names
+from bot.teams.seen import SeenLog
 from core.outbox import Drained, drain
 from core.ports import Clock, UnitOfWorkFactory
 from core.reply import Notice
@@ -117,14 +118,16 @@ def build_teams_app(
     make_policy: Callable[[], RetryPolicy] | None = None,
     notices: Callable[[TeamsDelivery], Callable[[str, tuple[Notice, ...]], Any]] | None = None,
     services: Services | None = None,
+    seen: SeenLog | None = None,
 ) -> TeamsApp:
     """The adapter, bot and delivery. `notices` is what happens after a command that caused notices
-    (default: drain the outbox); tests pass their own pacer/policy so that nothing really waits."""
+    (default: drain the outbox); tests pass their own pacer/policy so that nothing really waits.
+    `seen` (bot.teams.seen.SeenActivities, its table created) makes redeliveries no-ops."""
     shared_pacer = pacer or ConversationPacer()
     policy = make_policy or (lambda: RetryPolicy(shared_pacer))
     adapter = CloudAdapter(PacedAuthentication(auth or authentication(config), policy))
     adapter.on_turn_error = on_turn_error(adapter)
-    bot = TeamsBot(uow_factory=uow_factory, refs=refs, clock=clock, services=services or Services())
+    bot = TeamsBot(uow_factory=uow_factory, refs=refs, clock=clock, services=services or Services(), seen=seen)
     delivery = TeamsDelivery(adapter=adapter, refs=refs, app_id=config.APP_ID,
                              names=lambda ws: names_for(uow_factory, refs, ws))  # fmt: skip
     bot.notices = notices(delivery) if notices else outbox_drainer(uow_factory, delivery, clock)

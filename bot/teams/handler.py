@@ -18,7 +18,7 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from bot.conversation import Conversation, Outcome
@@ -37,7 +37,8 @@ from bot.teams.references import (
     remember,
     workspace_of,
 )
-from bot.teams.render import Names, json_block, markdown, system_markdown
+from bot.teams.render import Names, json_block, markdown, picture_data_url, system_markdown
+from bot.teams.seen import SeenLog, seen_key
 from core.ports import Clock, UnitOfWorkFactory
 from core.reply import Line, Notice, line
 from core.service import Context, PersonInfo, Services, meet
@@ -50,6 +51,9 @@ WELCOME = (
     "this channel the home of a team. `@Flotilla help` lists everything; here in a personal chat, no mention "
     "is needed."
 )
+
+DEDUPLICATED = (ActivityTypes.message, ActivityTypes.invoke)
+"""The activities whose redelivery would run a command or send a reply twice."""
 
 NoticeSink = Callable[[str, tuple[Notice, ...]], Any]
 """Where a command's notices go: `(workspace, notices)`; may return an awaitable."""
@@ -64,6 +68,9 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     """Without one, notices are dropped (logged); serve wires the outbox or direct delivery."""
     services: Services = field(default_factory=Services)
     """Outside helpers (the LLM summarizer) from the composition root."""
+    seen: SeenLog | None = None
+    """Claims of handled activities (bot.teams.seen): a redelivered message or invoke is a no-op.
+    None (TestAdapter turn tests) handles every activity."""
     _conversations: dict[str, Conversation] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -73,9 +80,25 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        if not await self._first_delivery(activity):
+            log.info("a %s activity was delivered again; handled already, nothing done", activity.type)
+            if activity.type == ActivityTypes.invoke:
+                again = _invoke_message("That was recorded already.")
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=again))
+            return
         if activity.channel_id in ("msteams", "emulator", "test", "directline", "webchat"):
             await self._remember(activity.conversation and workspace_of(activity), learned(activity))
         await super().on_turn(turn_context)
+
+    async def _first_delivery(self, activity: Activity) -> bool:
+        """Claim (conversation id, activity id) for a message or invoke; False if already claimed.
+        Runs after authentication (CloudAdapter calls on_turn only then): a forged request claims nothing."""
+        if self.seen is None or activity.type not in DEDUPLICATED:
+            return True
+        conversation = activity.conversation.id if activity.conversation is not None else None
+        if not activity.id or not conversation:
+            return True
+        return await asyncio.to_thread(self.seen.claim, seen_key(conversation, activity.id), self.clock.now())
 
     async def _remember(self, workspace: str | None, items: list[Remembered]) -> None:
         if workspace and items:
@@ -111,7 +134,10 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         outcome = await asyncio.to_thread(
             conversation.handle, command, actor.handle, self.clock.now(), home_channel(activity)
         )
-        await turn_context.send_activity(self._reply_activity(outcome, workspace, command))
+        reply = self._reply_activity(outcome, workspace, command)
+        if outcome.reply.graph is not None and not outcome.refused and not outcome.as_json:
+            await asyncio.to_thread(attach_picture, reply, outcome)
+        await turn_context.send_activity(reply)
         await self._notify(workspace, outcome)
 
     def _actor(self, activity: Activity) -> PersonInfo | None:
@@ -306,6 +332,26 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         result = self.notices(workspace, outcome.reply.notices)
         if asyncio.iscoroutine(result):
             await result
+
+
+MAP_FILE = "flotilla-map.png"
+
+
+def attach_picture(activity: Activity, outcome: Outcome) -> None:
+    """`map`: the core hands a graph; it is drawn here and sent inline with the legend (a base64
+    data URL: Teams needs nowhere to host it). Too big a picture is left out, and the reply says so."""
+    from bot.map_render import render_png  # matplotlib loads only when a map is drawn
+
+    graph = outcome.reply.graph
+    if graph is None:
+        return
+    url = picture_data_url(render_png(graph))
+    if url is None:
+        too_big = system_markdown("The map picture is too large to send in Teams; here is the legend only.")
+        activity.text = too_big + ("\n\n" + activity.text if activity.text else "")
+        return
+    activity.attachments = [*(activity.attachments or []),
+                            Attachment(content_type="image/png", content_url=url, name=MAP_FILE)]  # fmt: skip
 
 
 def _invoke_message(text: str) -> InvokeResponse:

@@ -8,6 +8,7 @@ no markup from user text survives.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -19,6 +20,9 @@ from core.reply import ChannelRef, Line, Mention, Quote, Segment
 
 MAX_TEXT = 20_000
 """Teams refuses messages much over 28 KB; long output (help, `--json`) is cut well below it."""
+
+MAX_PICTURE = 1_000_000
+"""Characters of a data URL that Teams is sent inline; a bigger picture is left out."""
 
 _MARKDOWN = re.compile(r"([\\`*_~\[\]#|])")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -88,3 +92,9 @@ def clip(text: str) -> str:
     if len(text) <= MAX_TEXT:
         return text
     return text[:MAX_TEXT].rsplit("\n", 1)[0] + "\n\n… (cut: the rest is too long for one Teams message)"
+
+
+def picture_data_url(png: bytes, limit: int | None = None) -> str | None:
+    """A PNG as a `data:image/png;base64,` URL for an inline image attachment, or None if too big."""
+    url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return url if len(url) <= (MAX_PICTURE if limit is None else limit) else None

@@ -16,6 +16,7 @@ from bot.clock import SystemClock
 from bot.settings import Settings
 from bot.teams.app import TeamsApp, build_teams_app, outbox_drainer
 from bot.teams.auth import bot_config
+from bot.teams.seen import SeenActivities
 from storage.conversation_refs import SqlConversationRefs, workspaces_with_refs
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,10 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
     try:
         config = bot_config(flotilla.settings)
         refs = SqlConversationRefs(flotilla.engine, "teams")
-        teams = build_teams_app(flotilla.uow_factory, refs, SystemClock(), config, services=flotilla.services)
+        seen = SeenActivities(flotilla.engine)
+        seen.create_tables()  # adapter infrastructure, like the Slack claims: created if missing, no migration
+        teams = build_teams_app(flotilla.uow_factory, refs, SystemClock(), config, services=flotilla.services,
+                                seen=seen)  # fmt: skip
         app = teams.web_app()
         app.cleanup_ctx.append(drain_loop(flotilla, teams))
         stop_scheduler = None if args.no_scheduler else start_scheduler(flotilla, teams)

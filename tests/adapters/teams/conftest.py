@@ -25,6 +25,7 @@ from bot.bootstrap import build
 from bot.teams.app import TeamsApp, build_teams_app
 from bot.teams.auth import BotConfig
 from bot.teams.connector import ConversationPacer, RetryPolicy
+from bot.teams.seen import SeenActivities
 from core.fakes import FixedClock
 from storage.conversation_refs import SqlConversationRefs
 
@@ -96,7 +97,7 @@ class Connector:
     created: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=4 * 1024 * 1024)  # inline pictures are up to ~1 MB
         app.router.add_post("/v3/conversations/{cid}/activities", self.post)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self.post)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self.post)
@@ -155,9 +156,18 @@ class Stack:
     app: Any
     clock: FixedClock
 
-    async def post(self, activity: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    posted: int = 0
+
+    async def post(
+        self, activity: dict[str, Any], headers: dict[str, str] | None = None, *, again: bool = False
+    ) -> tuple[int, Any]:
+        """Post an activity. Each post is a new activity (Teams gives every one its own id: the
+        fixture's id gets a suffix) unless `again`, a redelivery of the activity exactly as given."""
         activity = copy.deepcopy(activity)
         activity["serviceUrl"] = self.service_url
+        if not again and activity.get("id"):
+            self.posted += 1
+            activity["id"] = f"{activity['id']}{self.posted:04d}"
         response = await self.client.post("/api/messages", json=activity, headers=headers or {})
         body = await response.json() if response.content_type == "application/json" else await response.text()
         return response.status, body
@@ -179,9 +189,11 @@ async def teams_stack(db_url: str, *, app_id: str = "", password: str = "") -> A
     time = FakeTime()
     pacer = ConversationPacer(clock=time.clock, sleep=time.sleep)
     clock = FixedClock(NOW)
+    seen = SeenActivities(flotilla.engine)
+    seen.create_tables()
     teams = build_teams_app(
         flotilla.uow_factory, refs, clock, BotConfig(app_id, password, "MultiTenant", ""),
-        pacer=pacer, make_policy=lambda: RetryPolicy(pacer, sleep=time.sleep, jitter=lambda: 0.5),
+        pacer=pacer, make_policy=lambda: RetryPolicy(pacer, sleep=time.sleep, jitter=lambda: 0.5), seen=seen,
     )  # fmt: skip
     client = TestClient(TestServer(teams.web_app(), host="127.0.0.1"))
     await client.start_server()

@@ -4,16 +4,22 @@ answers recorded by a local Bot Connector stand-in."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web import Application, Request, Response
 
+from bot.teams import render
 from bot.teams.connector import ConversationPacer
+from bot.teams.render import MAX_PICTURE
+from bot.teams.seen import SeenActivities, seen_key
 from core.reply import Notice, line
 from tests.adapters.teams.conftest import (
+    NOW,
     TENANT,
     Stack,
     activity_validator,
@@ -248,5 +254,104 @@ def test_healthz_and_bad_bodies(tmp_path: Path) -> None:
             await s.client.post("/api/messages", data="{", headers={"Content-Type": "application/json"})
         ).status == 400
         assert (await s.client.post("/api/messages", json={"text": "no type"})).status == 400
+
+    run(tmp_path, scenario)
+
+
+def test_a_redelivered_message_or_invoke_is_a_no_op(tmp_path: Path) -> None:
+    """Bot Framework may deliver an activity twice (same id, same conversation): acted on once."""
+
+    async def scenario(s: Stack) -> None:
+        await two_teams(s)
+        ask = say('dep request ledger "Ledger API keys v2" --by fri')
+        ask["id"] = "1732260000777"
+        sent_before = len(s.connector.sent)
+        for _ in range(2):
+            status, _ = await s.post(ask, again=True)
+            assert status == 201
+        with s.app.uow_factory(TENANT) as uow:
+            deps = [d for d in uow.dependencies.list() if d.what == "Ledger API keys v2"]
+        assert len(deps) == 1
+        replies = [m for m in s.connector.sent[sent_before:] if m.conversation == ask["conversation"]["id"]]
+        assert len(replies) == 1 and "D-2" in (replies[0].body.get("text") or "")
+        cards = [m for m in s.connector.sent[sent_before:] if m.conversation.startswith(LEDGER)]
+        assert len(cards) == 1  # the ledger channel is asked once
+        # Action.Execute delivered twice: recorded once; the second answer says so and changes nothing
+        click = fixture("adaptive_card_action_invoke")
+        status, body = await s.post(click, again=True)
+        assert status == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+        events = len(s.export()["events"])
+        status, body = await s.post(click, again=True)
+        assert status == 200 and body == {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                                          "value": "That was recorded already."}  # fmt: skip
+        assert len(s.export()["events"]) == events
+        assert len([t for t in s.connector.texts() if t.startswith("ledger accepted D-1")]) == 1
+        # the same id in another conversation is another activity
+        elsewhere = say("team list", channel=LEDGER)
+        elsewhere["id"] = ask["id"]
+        before = len(s.connector.sent)
+        await s.post(elsewhere, again=True)
+        assert len(s.connector.sent) == before + 1
+
+    run(tmp_path, scenario)
+
+
+def test_seen_activities_survive_a_restart_and_are_pruned_after_a_day(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'teams.db'}"
+    first = say('team create payments "Payments"')
+
+    async def once(expect_reply: bool) -> None:
+        async with teams_stack(db) as s:
+            status, _ = await s.post(first, again=True)
+            assert status == 201
+            assert len(s.connector.sent) == (1 if expect_reply else 0)
+
+    asyncio.run(once(True))
+    asyncio.run(once(False))  # another process, the same database: still a redelivery
+
+    from bot.bootstrap import build
+
+    app = build(database_url=db)
+    try:
+        seen = SeenActivities(app.engine)
+        seen.create_tables()  # checkfirst: the table is there already
+        key = seen_key("c", "1")
+        assert seen.claim(key, NOW) and not seen.claim(key, NOW)
+        assert seen.prune(NOW + timedelta(days=1, seconds=1)) == 2
+        assert seen.claim(key, NOW + timedelta(days=2))  # forgotten after a day
+    finally:
+        app.close()
+
+
+def test_map_is_sent_as_an_inline_png(tmp_path: Path) -> None:
+    async def scenario(s: Stack) -> None:
+        await two_teams(s)
+        before = len(s.connector.sent)
+        status, _ = await s.post(say("map"))
+        assert status == 201
+        [reply] = s.connector.sent[before:]
+        [picture] = reply.body["attachments"]
+        assert picture["contentType"] == "image/png" and picture["name"] == "flotilla-map.png"
+        prefix = "data:image/png;base64,"
+        assert picture["contentUrl"].startswith(prefix) and len(picture["contentUrl"]) <= MAX_PICTURE
+        png = base64.b64decode(picture["contentUrl"][len(prefix) :], validate=True)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"
+        assert reply.body["text"]  # the legend, as text beside the picture
+        assert_valid(s)
+
+    run(tmp_path, scenario)
+
+
+def test_a_map_too_large_to_send_inline_gives_the_legend_only(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(render, "MAX_PICTURE", 100)
+
+    async def scenario(s: Stack) -> None:
+        await two_teams(s)
+        before = len(s.connector.sent)
+        await s.post(say("map"))
+        [reply] = s.connector.sent[before:]
+        assert not reply.body.get("attachments")
+        assert reply.body["text"].startswith("The map picture is too large to send in Teams; here is the legend only.")
+        assert_valid(s)
 
     run(tmp_path, scenario)
