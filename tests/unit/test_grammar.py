@@ -15,7 +15,7 @@ from bot.grammar import (
     parse,
     usage,
 )
-from bot.grammar_help import ENTRIES, NOT_YET, example
+from bot.grammar_help import ENTRIES, example
 from core.commands import (
     READ_COMMANDS,
     AdminAdd,
@@ -325,16 +325,6 @@ def test_unknown_command_suggests_the_closest_and_lists_commands() -> None:
         parse("foo", CONSOLE)
     assert caught.value.message.startswith("unknown command 'foo'")
     assert "Did you mean" not in caught.value.message
-
-
-@pytest.mark.parametrize("name", sorted(NOT_YET))
-def test_later_commands_are_refused_politely(name: str) -> None:
-    for text in (name, f"{name.upper()} --team payments", f'{name} "a" "b"'):
-        with pytest.raises(ParseError) as caught:
-            parse(text, CONSOLE)
-        assert caught.value.message == f"`{name}` is not available yet."
-    assert help_text(name, CONSOLE) == f"`{name}` is not available yet."
-    assert name not in help_text(None, CONSOLE).split()
 
 
 def test_messages_never_echo_long_input_or_newlines() -> None:
