@@ -18,12 +18,10 @@ from typing import Literal, TypeVar
 from bot.grammar_help import (
     ENTRIES,
     GROUPS,
-    NOT_YET,
     TOP_LEVEL,
     MentionSyntax,
     clip,
     help_text,
-    not_yet,
     usage,
 )
 from core import rhythm
@@ -689,8 +687,6 @@ def _command_name(tokens: list[_Token]) -> tuple[str, list[_Token]] | Parsed:
     if head in ("help", "?") or (_is_help_flag(tokens[0])):
         words = [t.text.lower() for t in tokens[1:] if not _is_help_flag(t)]
         return _help(" ".join(" ".join(words).split()))
-    if head in NOT_YET:
-        raise ParseError(not_yet(head))
     if head in GROUPS and head in ENTRIES:  # `risks [...]` or `risks thresholds [...]`
         rest = tokens[1:]
         if rest and not rest[0].quoted and rest[0].text.lower() == "help":

@@ -210,8 +210,6 @@ for _entry in ENTRIES.values():
 TOP_LEVEL: tuple[str, ...] = tuple(dict.fromkeys(name.split(" ", 1)[0] for name in ENTRIES))
 """The first words the parser knows: help, me, history, admin, team, priority, dep, blocker."""
 
-NOT_YET: frozenset[str] = frozenset()
-"""Commands of the product that later issues bring: recognised, refused politely, not listed."""
 
 EXAMPLE_PEOPLE = {"{alice}": "alice", "{bob}": "bob"}
 
@@ -229,10 +227,6 @@ def clip(text: str, limit: int = 40) -> str:
     if len(flat) > limit or len(text) > limit * 4:
         flat = flat[: limit - 1] + "…"
     return f"'{flat}'"
-
-
-def not_yet(name: str) -> str:
-    return f"`{name}` is not available yet."
 
 
 def usage(command_name: str) -> str:
@@ -282,8 +276,6 @@ def help_text(topic: str | None, mentions: MentionSyntax) -> str:
     deeper = [e for e in ENTRIES.values() if e.name.startswith(name + " ")]  # `help rhythm set`
     if deeper:
         return "\n".join(_detail(e, mentions) for e in deeper)
-    if words[0] in NOT_YET:
-        return not_yet(words[0])
     close = difflib.get_close_matches(name[:40], [*ENTRIES, *GROUPS], n=1)
     hint = f" Did you mean `help {close[0]}`?" if close else ""
     return f"No help for {clip(name)}.{hint} Topics: {', '.join(TOP_LEVEL)}."
