@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
-from bot.bootstrap import build
+from bot.bootstrap import build, settle_heap
 from bot.console import Console
 from core.fakes import FixedClock
 from core.handlers.risks import EVENTS_DAYS
@@ -247,7 +247,9 @@ def measure(backend: str, url: str, people: int, runs: int, stressed: bool = Fal
     start = time.perf_counter()
     app = load(url, org)
     loaded = time.perf_counter() - start
+    del org  # a running bot holds no generator output: don't make the collector walk it
     try:
+        settle_heap()  # as every `flotilla` command and server does once its app is built
         out = io.StringIO()
         console = Console(app.uow_factory, FixedClock(NOW), "p0", workspace=WS, out=out)
 
@@ -261,12 +263,13 @@ def measure(backend: str, url: str, people: int, runs: int, stressed: bool = Fal
             with app.uow_factory(WS) as uow:
                 return take_snapshot(uow, events_since=NOW - timedelta(days=EVENTS_DAYS), now=NOW)
 
+        # End to end first, while nothing else is held, as in a running bot.
+        e2e_s, snapshot_s, e2e_mb = median_time(e2e, runs), median_time(snap, runs), peak_mb(e2e)
         snapshot = snap()
         found = assess(snapshot, NOW, Thresholds())
         return Result(
-            backend, people, loaded, median_time(e2e, runs), median_time(snap, runs),
-            median_time(lambda: assess(snapshot, NOW, Thresholds()), runs), peak_mb(e2e),
-            peak_mb(lambda: assess(snapshot, NOW, Thresholds())), len(found),
+            backend, people, loaded, e2e_s, snapshot_s, median_time(lambda: assess(snapshot, NOW, Thresholds()), runs),
+            e2e_mb, peak_mb(lambda: assess(snapshot, NOW, Thresholds())), len(found),
         )  # fmt: skip
     finally:
         app.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from bot.bootstrap import Flotilla, build
+from bot.bootstrap import Flotilla, build, settle_heap
 from bot.clock import SystemClock, parse_instant
 from bot.console import Console, valid_handle
 from core.errors import Refused
@@ -114,9 +114,11 @@ class UsageError(Exception):
 
 def _build(database_url: str | None) -> Flotilla:
     try:
-        return build(database_url=database_url)
+        app = build(database_url=database_url)
     except ValueError as e:  # an unsupported or malformed database URL
         raise UsageError(str(e)) from None
+    settle_heap()
+    return app
 
 
 def _speaker(args: argparse.Namespace) -> str:

@@ -8,7 +8,9 @@ commits: the unit of work does.
 
 from __future__ import annotations
 
+import collections
 import copy
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -101,7 +103,15 @@ class _Repo:
         stmt = sa_select(table).where(table.c.workspace_id == self._ws, *where)
         if order_by is not None:
             stmt = stmt.order_by(order_by)
-        return self._session.connection().execute(stmt).all()
+        # Named tuples: reading a field of SQLAlchemy's Row by name costs about 0.7 µs, of a named
+        # tuple a few dozen ns, and a snapshot reads over half a million fields.
+        shape = _shape(table)
+        return [shape._make(r) for r in self._session.connection().execute(stmt).all()]
+
+
+@functools.cache
+def _shape(table: Any) -> Any:
+    return collections.namedtuple(f"{table.name.title()}Record", table.c.keys())
 
 
 class SqlWorkspaceRepo(_Repo):
@@ -375,7 +385,7 @@ class SqlEventRepo(_Repo):
                 actor=r.actor,
                 kind=r.kind,
                 subject=r.subject,
-                data=copy.deepcopy(r.data),
+                data=r.data,  # decoded afresh for this call: nothing else holds it
                 seq=r.id,
             )
             for r in self._rows(EventRow, *where, order_by=col(EventRow.id))

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bot.bootstrap import Flotilla, build
+from bot.bootstrap import Flotilla, build, settle_heap
 from bot.clock import SystemClock
 from bot.settings import Settings
 from bot.slack.app import SlackService, build_slack
@@ -36,6 +36,7 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
     service = build_slack(flotilla.settings, flotilla.engine, flotilla.uow_factory, SystemClock(),
                           services=flotilla.services, socket=args.socket)  # fmt: skip
     stop_scheduler = None if args.no_scheduler else start_scheduler(flotilla, service)
+    settle_heap()
     try:
         if args.socket:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -65,4 +66,5 @@ def wsgi_from_env() -> WSGIApp:
     service = build_slack(
         flotilla.settings, flotilla.engine, flotilla.uow_factory, SystemClock(), services=flotilla.services
     )
+    settle_heap()
     return wsgi_app(service.app, database_ready(flotilla.engine))

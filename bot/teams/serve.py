@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from bot.bootstrap import Flotilla, build
+from bot.bootstrap import Flotilla, build, settle_heap
 from bot.clock import SystemClock
 from bot.settings import Settings
 from bot.teams.app import TeamsApp, build_teams_app, outbox_drainer
@@ -78,6 +78,7 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
                                 seen=seen)  # fmt: skip
         app = teams.web_app()
         app.cleanup_ctx.append(drain_loop(flotilla, teams))
+        settle_heap()
         stop_scheduler = None if args.no_scheduler else start_scheduler(flotilla, teams)
         try:
             log.warning("Flotilla for Microsoft Teams on http://%s:%d/api/messages (auth %s)", args.host, args.port,

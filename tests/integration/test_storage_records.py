@@ -226,6 +226,25 @@ def test_datetimes_come_back_utc_aware_whatever_offset_went_in(uow_factory: SqlU
         assert got.raised_at.hour == 9
 
 
+def test_listed_datetimes_are_exact_and_utc_aware(uow_factory: SqlUnitOfWorkFactory) -> None:
+    """The bulk reads (what a snapshot loads) parse stored times their own fast way: same values."""
+    moments = [
+        NOW,
+        NOW.replace(microsecond=0),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
+    ]
+    with uow_factory("acme") as uow:
+        for n, at in enumerate(moments, 1):
+            uow.blockers.save(Blocker(n, "x", "U1", raised_at=at, resolved_at=at if n == 2 else None))
+        uow.commit()
+    with uow_factory("acme") as uow:
+        listed = uow.blockers.list()
+    assert [b.raised_at for b in listed] == moments
+    assert all(b.raised_at.tzinfo == UTC for b in listed)
+    assert [b.resolved_at for b in listed] == [None, moments[1], None]
+    assert listed[2].raised_at.isoformat() == "2027-01-01T04:59:59.999999+00:00"
+
+
 def test_naive_datetimes_are_refused(uow_factory: SqlUnitOfWorkFactory) -> None:
     with uow_factory("acme") as uow, pytest.raises(ValueError, match="naive"):
         uow.blockers.save(Blocker(1, "x", "U1", raised_at=datetime(2026, 7, 1, 11, 0)))
