@@ -14,6 +14,10 @@ from core.ports import UnitOfWorkFactory
 from core.reply import Reply, line, reply
 from core.service import Context, PersonInfo, Services, bind_platform, execute
 
+PLATFORM_ADMINS = frozenset({"slack"})
+"""Platforms that name the admins themselves (SPEC: Slack workspace admins and the installer), so
+the first person to speak does not become one."""
+
 Directory = Callable[[str], PersonInfo]
 """Looks a person up by handle (console: the name; Slack: users.info; Teams: the roster)."""
 
@@ -80,6 +84,7 @@ class Conversation:
             now=now,
             channel=channel or (self.default_channel(cmd) if self.default_channel else None),
             people=tuple(self.directory(h) for h in dict.fromkeys(mentioned(cmd)) if h != actor),
+            first_speaker_admin=self.platform not in PLATFORM_ADMINS,
         )
         if not self._bound and self.platform != "console":
             bind_platform(self.uow_factory, self.workspace, self.platform)

@@ -18,6 +18,7 @@ def grant_platform_admin(
 ) -> bool:
     """Make `who` an admin of `workspace` (creating them if new); True when that changed anything."""
     with uow_factory(workspace) as uow:
+        uow.lock()  # two replicas seeing the same admin at once record one admin.added, not two
         person = uow.people.get(who.handle)
         if person is not None and person.admin:
             return False

@@ -29,6 +29,9 @@ class Context:
     """The chat channel the command came from (bound as home by `team create`)."""
     people: tuple[PersonInfo, ...] = field(default_factory=tuple)
     """People the command mentions, as the adapter's directory knows them."""
+    first_speaker_admin: bool = True
+    """Whether the first person seen in a new workspace becomes its admin (the console, `run`,
+    a Teams install). Slack says False: there its workspace admins and the installer are admins."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,9 @@ def workspace_today(uow: UnitOfWork, now: datetime) -> date:
 
 
 def ensure_people(uow: UnitOfWork, ctx: Context) -> None:
-    """Create the speaker and mentioned people on first sight; the first person in a workspace is admin."""
-    first = uow.people.get(ctx.actor.handle) is None and not uow.people.list()
+    """Create the speaker and mentioned people on first sight; where the adapter allows it, the
+    first person in a workspace is its admin."""
+    first = ctx.first_speaker_admin and uow.people.get(ctx.actor.handle) is None and not uow.people.list()
     for info in (ctx.actor, *ctx.people):
         person = Person(handle=info.handle, name=info.name, tz=info.tz, admin=first and info is ctx.actor)
         if uow.people.add_if_absent(person) and person.admin:

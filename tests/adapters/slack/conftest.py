@@ -147,7 +147,8 @@ class Slack:
 
 @pytest.fixture
 def standin() -> Iterator[SlackStandIn]:
-    users = {uid: slack_user(uid, name, admin=False) for name, uid in PEOPLE.items()}
+    # ada is a Slack workspace admin, so a Flotilla admin; nobody else is, first speaker or not.
+    users = {uid: slack_user(uid, name, admin=name == "ada") for name, uid in PEOPLE.items()}
     s = SlackStandIn(team_id=TEAM, users=users).start()
     yield s
     s.stop()

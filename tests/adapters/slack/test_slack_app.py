@@ -16,7 +16,7 @@ def texts(answer: dict[str, Any]) -> str:
 
 
 def org(slack: Slack) -> None:
-    """ada (first to speak: admin) makes payments (bob lead, pia) and ledger (leo lead)."""
+    """ada (a Slack workspace admin) makes payments (bob lead, pia) and ledger (leo lead)."""
     slack.command(ADA, 'team create payments "Payments"', CHANNELS["payments"])
     slack.command(ADA, 'team create ledger "Ledger"', CHANNELS["ledger"])
     slack.command(ADA, f"team add payments <@{BOB}|bob> --lead")
@@ -241,8 +241,22 @@ def test_json_in_chat_is_attached_as_a_file(slack: Slack) -> None:
     assert uploaded["handle"] == "payments" and uploaded["channel"] == CHANNELS["payments"]
 
 
+def test_the_first_to_speak_in_slack_is_not_made_admin(slack: Slack) -> None:
+    """SPEC: in Slack, workspace admins and the installer are admins; the first-speaker rule is the
+    console's. So bob, who is neither, stays a member however early he speaks."""
+    for text in ("me", "help", "team list", "risks", "summary", "admin list"):
+        answer = slack.command(BOB, text)
+        assert answer["response_type"] == "ephemeral" and texts(answer), text
+    refused = slack.command(BOB, 'team create payments "Payments"', CHANNELS["payments"])
+    assert "admin" in texts(refused)
+    assert [(p["handle"], p["admin"]) for p in slack.export()["people"]] == [(BOB, False)]
+    assert slack.export()["teams"] == []
+    slack.command(ADA, "me")  # a Slack workspace admin: admin on first sight, whoever came first
+    assert [(p["handle"], p["admin"]) for p in slack.export()["people"]] == [(ADA, True), (BOB, False)]
+
+
 def test_workspace_admins_are_admins(slack: Slack) -> None:
-    slack.command(ADA, "me")  # ada is first, so admin
+    slack.command(ADA, "me")  # a Slack workspace admin
     slack.standin.users[PEOPLE["sam"]]["is_admin"] = True
     answer = slack.command(PEOPLE["sam"], 'team create search "Search"', CHANNELS["search"])
     assert texts(answer).startswith("Team search created")
