@@ -12,7 +12,7 @@ from core import commands
 from core.errors import Refused
 from core.ports import UnitOfWorkFactory
 from core.reply import Reply, line, reply
-from core.service import Context, PersonInfo, Services, bind_platform, execute
+from core.service import Context, PersonInfo, Services, execute
 
 PLATFORM_ADMINS = frozenset({"slack"})
 """Platforms that name the admins themselves (SPEC: Slack workspace admins and the installer), so
@@ -61,10 +61,9 @@ class Conversation:
     default_channel: Callable[[commands.Command], str | None] | None = None
     """Where a command with no channel of its own happens (the console names one per team)."""
     services: Services = field(default_factory=Services)
+    """Optional helpers for the core (the LLM summarizer), from the composition root."""
     platform: str = "console"
     """Slack and Teams set theirs: the workspace then belongs to that platform's outbox sender."""
-    _bound: bool = field(default=False, init=False, repr=False)
-    """Optional helpers for the core (the LLM summarizer), from the composition root."""
 
     def handle(self, text: str, actor: str, now: datetime, channel: str | None = None) -> Outcome:
         try:
@@ -84,11 +83,9 @@ class Conversation:
             now=now,
             channel=channel or (self.default_channel(cmd) if self.default_channel else None),
             people=tuple(self.directory(h) for h in dict.fromkeys(mentioned(cmd)) if h != actor),
+            platform=None if self.platform == "console" else self.platform,
             first_speaker_admin=self.platform not in PLATFORM_ADMINS,
         )
-        if not self._bound and self.platform != "console":
-            bind_platform(self.uow_factory, self.workspace, self.platform)
-            self._bound = True
         try:
             result = execute(self.uow_factory, self.workspace, ctx, cmd, self.services)
         except Refused as e:

@@ -29,6 +29,9 @@ class Context:
     """The chat channel the command came from (bound as home by `team create`)."""
     people: tuple[PersonInfo, ...] = field(default_factory=tuple)
     """People the command mentions, as the adapter's directory knows them."""
+    platform: str | None = None
+    """The chat platform the command came through ("slack", "teams"); None for the console. The
+    first command from a platform records it as the workspace's owner (see PLATFORM)."""
     first_speaker_admin: bool = True
     """Whether the first person seen in a new workspace becomes its admin (the console, `run`,
     a Teams install). Slack says False: there its workspace admins and the installer are admins."""
@@ -92,16 +95,10 @@ PLATFORM = "platform"
 """Settings key: which chat platform owns a workspace ("slack", "teams"); unset means the console."""
 
 
-def bind_platform(uow_factory: UnitOfWorkFactory, workspace: str, platform: str) -> str:
-    """Record, once, which platform delivers this workspace's messages; returns the one recorded."""
-    with uow_factory(workspace) as uow:
-        uow.lock()
-        current = uow.settings.get(PLATFORM)
-        if current is None:
-            uow.settings.set(PLATFORM, platform)
-            uow.commit()
-            return platform
-        return str(current)
+def bind_platform(uow: UnitOfWork, platform: str) -> None:
+    """Record, once, which platform delivers this workspace's messages (in the caller's transaction)."""
+    if uow.settings.get(PLATFORM) is None:
+        uow.settings.set(PLATFORM, platform)
 
 
 def execute(
@@ -115,6 +112,8 @@ def execute(
     handler = HANDLERS[type(command)]
     with uow_factory(workspace) as uow:
         uow.lock()
+        if ctx.platform is not None:
+            bind_platform(uow, ctx.platform)
         ensure_people(uow, ctx)
         call = Call(uow=uow, ctx=ctx, today=workspace_today(uow, ctx.now), services=services or Services())
         result = handler(call, command)

@@ -352,9 +352,13 @@ class SlackAdapter:
     # --- the stand-up and check-in forms ------------------------------------------------------
 
     def form_command(self, text: str) -> commands.Standup | commands.Checkin | None:
-        """`standup` with no answers or `checkin` with no priority (and no --json): a modal's job."""
+        """`standup` with no answers or `checkin` with no priority (and no --json): a modal's job.
+        Runs before the ack on every command, so anything else is turned away without parsing."""
+        typed = command_text(text)
+        if typed[:7].lower() not in ("standup", "checkin"):
+            return None
         try:
-            parsed = parse(command_text(text), SlackMentions())
+            parsed = parse(typed, SlackMentions())
         except ParseError:
             return None
         cmd = parsed.command
