@@ -33,11 +33,13 @@ from sqlalchemy.engine import make_url
 
 from bot.bootstrap import build, settle_heap
 from bot.console import Console
+from bot.llm import data_message
 from core.fakes import FixedClock
 from core.handlers.risks import EVENTS_DAYS
 from core.risk import assess
 from core.risks import Thresholds
 from core.snapshot import take_snapshot
+from core.summary import EXTRACT_LIMIT, build_extract
 from storage.tables import (
     BlockerRow,
     DependencyRow,
@@ -52,6 +54,8 @@ from storage.tables import (
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 WS = "bench"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CHARS_PER_TOKEN = 4
+"""OpenAI's rule of thumb for English; no tokenizer is installed (tiktoken fetches its tables online)."""
 
 
 @dataclass
@@ -240,6 +244,7 @@ class Result:
     e2e_mb: float
     engine_mb: float
     risks: int
+    extract_chars: int
 
 
 def measure(backend: str, url: str, people: int, runs: int, stressed: bool = False) -> Result:
@@ -267,9 +272,12 @@ def measure(backend: str, url: str, people: int, runs: int, stressed: bool = Fal
         e2e_s, snapshot_s, e2e_mb = median_time(e2e, runs), median_time(snap, runs), peak_mb(e2e)
         snapshot = snap()
         found = assess(snapshot, NOW, Thresholds())
+        # What `summary` hands the LLM, exactly as sent (the user message around the extract).
+        extract = build_extract(snapshot, found, EXTRACT_LIMIT, today=NOW.date())
+        sent = data_message(extract, "0" * 32)
         return Result(
             backend, people, loaded, e2e_s, snapshot_s, median_time(lambda: assess(snapshot, NOW, Thresholds()), runs),
-            e2e_mb, peak_mb(lambda: assess(snapshot, NOW, Thresholds())), len(found),
+            e2e_mb, peak_mb(lambda: assess(snapshot, NOW, Thresholds())), len(found), len(sent),
         )  # fmt: skip
     finally:
         app.close()
@@ -294,8 +302,9 @@ def postgres_database(base: str) -> str | None:
 def table(results: list[Result]) -> str:
     lines = [
         "| backend | people | risks found | `risks --all` end to end | snapshot load | engine alone | "
-        "peak memory end to end | peak memory engine | growth (end to end / engine) | bulk load |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "peak memory end to end | peak memory engine | growth (end to end / engine) | bulk load | "
+        "summary extract sent to the LLM |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     previous: dict[str, Result] = {}
     for r in results:
@@ -303,10 +312,21 @@ def table(results: list[Result]) -> str:
         growth = f"{r.e2e_s / before.e2e_s:.1f}x / {r.engine_s / before.engine_s:.1f}x" if before else "—"
         lines.append(
             f"| {r.backend} | {r.people:,} | {r.risks:,} | {r.e2e_s * 1000:,.0f} ms | {r.snapshot_s * 1000:,.0f} ms | "
-            f"{r.engine_s * 1000:,.0f} ms | {r.e2e_mb:,.1f} MB | {r.engine_mb:,.1f} MB | {growth} | {r.load_s:.1f} s |"
+            f"{r.engine_s * 1000:,.0f} ms | {r.e2e_mb:,.1f} MB | {r.engine_mb:,.1f} MB | {growth} | {r.load_s:.1f} s | "
+            f"{r.extract_chars:,} chars, ~{round(r.extract_chars / CHARS_PER_TOKEN):,} tokens |"
         )
         previous[r.backend] = r
     return "\n".join(lines)
+
+
+def machine_speed() -> float:
+    """Seconds for 10 million additions in a Python loop: this shared machine's speed varies by up
+    to 2x from hour to hour, so results are reported next to it."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -330,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(measure("PostgreSQL", pg, people, args.runs, args.stressed))
             print(f"PostgreSQL {people}: {results[-1]}", file=sys.stderr)
     print(table(results))
+    print(f"\nMachine speed (10M Python additions): {machine_speed():.2f} s")
     return 0
 
 

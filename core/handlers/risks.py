@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -74,8 +75,8 @@ def render_risks(shown: list[Risk]) -> list[Line]:
 
 
 def risks(call: Call, cmd: commands.Risks) -> Reply:
-    team = None if cmd.org else _scope(call, cmd.team)
     snapshot = take_snapshot(call.uow, events_since=call.now - timedelta(days=EVENTS_DAYS), now=call.now)
+    team = None if cmd.org else _scope(call, cmd.team, snapshot.teams)
     found = assess(snapshot, call.now, thresholds_of(call))
     scope = "the whole organisation"
     if team is not None:
@@ -97,12 +98,11 @@ def risks(call: Call, cmd: commands.Risks) -> Reply:
     return reply(*lines, data=data)
 
 
-def _scope(call: Call, handle: str | None) -> Team | None:
+def _scope(call: Call, handle: str | None, teams: Sequence[Team]) -> Team | None:
     """`--team`, else the whole organisation for leaders (admins, leads of a team with teams below it),
-    else the caller's only team."""
+    else the caller's only team. `teams` are the snapshot's: a large organisation's are not read twice."""
     if handle is not None:
         return access.team(call, handle)
-    teams = call.uow.teams.list()
     parents = {t.parent for t in teams}
     if access.is_admin(call) or any(call.actor in t.leads and t.handle in parents for t in teams):
         return None
