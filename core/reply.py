@@ -6,6 +6,7 @@ typed (Quote), which every renderer must show with chat mentions neutralised.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,10 @@ class Reply:
     notices: tuple[Notice, ...] = field(default_factory=tuple)
     graph: MapGraph | None = None
     """A dependency graph for the adapter to draw and attach (`map`); the core draws nothing."""
+    then: Callable[[], Reply] | None = field(default=None, compare=False, repr=False)
+    """Work to finish after the command's transaction has committed, giving the final reply: a
+    slow outside call (the LLM writing a summary) must not hold the workspace's lock meanwhile.
+    It reads nothing from the store and writes nothing; `execute` runs it, adapters never see it."""
 
 
 def line(*segments: Segment) -> Line:

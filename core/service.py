@@ -119,4 +119,6 @@ def execute(
         result = handler(call, command)
         uow.outbox.add_all([from_notice(n, ctx.now) for n in result.notices])
         uow.commit()
+    if result.then is not None:  # outside the transaction: other commands are not kept waiting
+        result = result.then()
     return result

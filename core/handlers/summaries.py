@@ -48,14 +48,20 @@ def summary(call: Call, cmd: commands.Summary) -> Reply:
     if summarizer is None or not in_scope(OrgIndex(snapshot), risks, scope):
         return reply(*standard, data=data)
     extract = build_extract(snapshot, risks, EXTRACT_LIMIT, today=call.today, team=handle)
-    try:
-        narrative = check(summarizer.narrate(extract), known_ids(extract))
-    except NarrativeUnavailable as e:
-        return reply(unavailable_note(e.reason), *standard, data={**data, "note": e.reason})
-    included = int(extract["totals"]["risks_included"])
-    lines = narrative_lines(narrative, scope.label(), call.today, included)
-    claims = [{"text": c.text, "cites": list(c.cites)} for c in narrative.claims]
-    return reply(*lines, data={**data, "narrative": claims})
+    label, today = scope.label(), call.today
+
+    def narrate() -> Reply:
+        """After the transaction: the LLM may take up to its timeout, and holds no lock meanwhile."""
+        try:
+            narrative = check(summarizer.narrate(extract), known_ids(extract))
+        except NarrativeUnavailable as e:
+            return reply(unavailable_note(e.reason), *standard, data={**data, "note": e.reason})
+        included = int(extract["totals"]["risks_included"])
+        lines = narrative_lines(narrative, label, today, included)
+        claims = [{"text": c.text, "cites": list(c.cites)} for c in narrative.claims]
+        return reply(*lines, data={**data, "narrative": claims})
+
+    return Reply(lines=tuple(standard), data=data, then=narrate)
 
 
 def map_(call: Call, cmd: commands.Map) -> Reply:

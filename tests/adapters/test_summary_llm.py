@@ -16,14 +16,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.bootstrap import build
 from bot.console import Console
 from bot.llm import SYSTEM_PROMPT, build_summarizer
 from bot.settings import Settings
 from core.fakes import FakeStore, FixedClock
+from core.ports import UnitOfWorkFactory
 from core.service import Services
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -89,9 +92,9 @@ def llm() -> Iterator[tuple[Behaviour, str]]:
         server.server_close()
 
 
-def build_org() -> FakeStore:
+def build_org(store: UnitOfWorkFactory | None = None) -> UnitOfWorkFactory:
     """payments needs ledger's D-1 for P-2, under org priority P-1; D-1 is blocked with a hostile reason."""
-    store = FakeStore()
+    store = store or FakeStore()
     console = Console(store, FixedClock(NOW), "ada", out=None)
     for speaker, text in [
         ("ada", 'team create product "Product"'),
@@ -111,7 +114,7 @@ def build_org() -> FakeStore:
     return store
 
 
-def summary(store: FakeStore, services: Services | None = None) -> str:
+def summary(store: UnitOfWorkFactory, services: Services | None = None) -> str:
     out = io.StringIO()
     console = Console(store, FixedClock(LATER), "ada", out=out, services=services or Services())
     console.command("summary")
@@ -131,7 +134,7 @@ def answer(*paragraphs: tuple[str, list[str]]) -> str:
 
 
 @pytest.fixture(scope="module")
-def org() -> FakeStore:
+def org() -> UnitOfWorkFactory:
     return build_org()
 
 
@@ -251,3 +254,32 @@ def test_without_a_key_no_model_is_asked(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     assert build_summarizer(Settings(_env_file=None)) is None  # type: ignore[call-arg]
     assert build_summarizer(Settings(openai_api_key="changeme", _env_file=None)) is None  # type: ignore[call-arg]
+
+
+def test_other_commands_go_on_while_the_model_writes(llm: tuple[Behaviour, str], tmp_path: Path) -> None:
+    """The model's call happens after the summary's transaction: on SQLite a transaction holds the
+    database's write lock, so a 20-second model call inside it would stall every command."""
+    behaviour, url = llm
+    behaviour.delay = 1.0
+    behaviour.content = answer(("One-click checkout (P-2) is at risk: ledger's D-1 is blocked.", ["P-2", "D-1"]))
+    app = build(database_url=f"sqlite:///{tmp_path / 'summary.db'}")
+    try:
+        build_org(app.uow_factory)
+        finished: dict[str, float] = {}
+
+        def meanwhile() -> None:
+            while not behaviour.requests:
+                time.sleep(0.01)
+            outcome = Console(app.uow_factory, FixedClock(LATER), "bob", out=None).command('blocker add "Meanwhile"')
+            assert not outcome.refused
+            finished["write"] = time.monotonic()
+
+        writer = threading.Thread(target=meanwhile, daemon=True)
+        writer.start()
+        text = summary(app.uow_factory, services_for(url))
+        finished["summary"] = time.monotonic()
+        writer.join(10)
+        assert "One-click checkout (P-2) is at risk" in text  # the model's narrative was used
+        assert finished["write"] < finished["summary"] - 0.5, finished  # the write did not wait for it
+    finally:
+        app.close()
