@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,21 +55,6 @@ def take_snapshot(uow: UnitOfWork, *, events_since: datetime | None = None, now:
         )
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No garbage collection while a snapshot loads. Loading 10,000 people's organisation allocates
-    about 300,000 objects that all stay alive (nothing to collect), and the collector, counting
-    allocations, would otherwise walk them again and again: a third of the load (BENCHMARKS.md).
-    Process-wide, so the switch only ever turns the collector back on if it found it on."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def participation(uow: UnitOfWork, now: datetime | None = None, days: int = 14) -> tuple[Participation, ...]:
     """Per team: check-ins asked and answered over the runs that finished in the `days` before
     `now` (default: before the last run finished). Away people were not asked, so do not count."""
@@ -87,3 +73,30 @@ def participation(uow: UnitOfWork, now: datetime | None = None, days: int = 14) 
         total = sum(people.values(), Tally())
         out.append(Participation(team=team, expected=total.expected, answered=total.answered))
     return tuple(out)
+
+
+_pause_lock = threading.Lock()
+_pauses = 0
+_resume_collector = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection while a snapshot loads. Loading 10,000 people's organisation allocates
+    about 300,000 objects that all stay alive (nothing to collect), and the collector, counting
+    allocations, would otherwise walk them again and again: a third of the load (BENCHMARKS.md).
+    The switch is process-wide and loads overlap (Slack's pool, the scheduler, Teams' threads): the
+    first load in turns the collector off, the last one out turns it back on if it was on."""
+    global _pauses, _resume_collector
+    with _pause_lock:
+        if _pauses == 0:
+            _resume_collector = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _resume_collector:
+                gc.enable()

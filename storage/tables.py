@@ -61,9 +61,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         def process(value: Any) -> datetime | None:
             if value is None:
                 return None
-            if isinstance(value, str) and len(value) <= 26:  # as written: naive UTC, no offset
-                return parse(value + "+00:00")
-            return fallback(value) if fallback is not None else value  # pragma: no cover - not written by us
+            if isinstance(value, str) and len(value) == 26 and value[19] == ".":
+                return parse(value + "+00:00")  # the shape we write: naive UTC, with microseconds
+            # Anything else (a date alone, an offset, a `Z`: written by hand or another tool) the
+            # slow, general way: SQLAlchemy's parse, then to UTC as process_result_value does.
+            return self.process_result_value(fallback(value) if fallback is not None else value, dialect)
 
         return process
 

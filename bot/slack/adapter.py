@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -98,6 +99,9 @@ class SlackAdapter:
     token_for: Callable[[str], str | None] = lambda _workspace: None
     """The bot token of a workspace outside a request (scheduler): the single token, or the install's."""
     posted: PostedMessages = field(default_factory=PostedMessages)
+    urgent: Executor | None = None
+    """Threads for work that must start at once after the ack (opening a form before its trigger
+    expires in 3 s): not the small lazy pool, where a slow command could keep it waiting."""
     services: Services = field(default_factory=Services)
     """The core's optional helpers (the LLM summarizer for `summary`), from the composition root."""
     _clients: dict[tuple[str, str], LimitedWebClient] = field(default_factory=dict, init=False)
@@ -355,7 +359,8 @@ class SlackAdapter:
         """`standup` with no answers or `checkin` with no priority (and no --json): a modal's job.
         Runs before the ack on every command, so anything else is turned away without parsing."""
         typed = command_text(text)
-        if typed[:7].lower() not in ("standup", "checkin"):
+        lowered = typed.lower()
+        if "standup" not in lowered and "checkin" not in lowered:
             return None
         try:
             parsed = parse(typed, SlackMentions())
@@ -465,6 +470,21 @@ class SlackAdapter:
             ack()  # a double submit: the first one is acting
         for result in done:
             self.after(client, workspace, user, result)
+
+    def at_once(self, fn: Callable[..., None], body: dict[str, Any], *args: Any) -> None:
+        """Run `fn(body, *args)` right after the ack, on the urgent threads (inline without them);
+        a failure goes to the one error handler."""
+
+        def run() -> None:
+            try:
+                fn(body, *args)
+            except Exception as e:
+                self.on_error(e, body)
+
+        if self.urgent is None:
+            run()
+        else:
+            self.urgent.submit(run)
 
     # --- the one error handler -------------------------------------------------------------------
 

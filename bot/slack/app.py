@@ -47,7 +47,8 @@ BOT_SCOPES = (
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 LISTENER_THREADS = 64
-"""Threads for listeners (the ack side): an ack never queues behind another request's work."""
+"""Threads for what must start the moment a request is acked (opening a form); acks themselves run
+on the thread that received the request (process_before_response)."""
 LAZY_THREADS = 2
 """Threads for the work after the ack. Few on purpose: the database serialises writes anyway, and
 more threads only take the interpreter away from the acks that Slack is timing."""
@@ -127,6 +128,7 @@ def build_slack(
     executor = ThreadPoolExecutor(max_workers=listener_threads, thread_name_prefix="slack-listener")
     lazy_executor = ThreadPoolExecutor(max_workers=lazy_threads, thread_name_prefix="slack-lazy")
     options: dict[str, Any] = {}
+    adapter.urgent = executor  # bolt acks on the request thread (process_before_response), leaving it free
     if mode == Mode.OAUTH:
         options["oauth_settings"] = oauth_settings(settings, engine, adapter)
         adapter.token_for = installed_token(options["oauth_settings"].installation_store)
@@ -139,6 +141,7 @@ def build_slack(
         client=client,
         listener_executor=executor,
         request_verification_enabled=True,
+        process_before_response=True,
         **options,
     )
     # bolt runs lazy listeners on the listener executor; give them their own, smaller pool.

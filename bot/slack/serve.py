@@ -35,8 +35,8 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
     flotilla = build(settings, database_url=args.db)
     service = build_slack(flotilla.settings, flotilla.engine, flotilla.uow_factory, SystemClock(),
                           services=flotilla.services, socket=args.socket)  # fmt: skip
+    settle_heap()  # before the scheduler's thread starts allocating
     stop_scheduler = None if args.no_scheduler else start_scheduler(flotilla, service)
-    settle_heap()
     try:
         if args.socket:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

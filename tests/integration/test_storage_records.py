@@ -277,3 +277,47 @@ def test_new_workspace_takes_the_factory_default_tz(engine: Engine) -> None:
     factory = SqlUnitOfWorkFactory(engine, default_tz="Europe/Paris")
     with factory("paris") as uow:
         assert uow.workspace.get().tz == "Europe/Paris"
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("2026-11-23 09:00:00.000000", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),  # as Flotilla writes
+        ("2026-11-23 09:00:00.123456", datetime(2026, 11, 23, 9, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-11-23 09:00:00", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),  # by hand, or by other tools
+        ("2026-11-23T09:00:00", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("2026-11-23 09:00:00+05:00", datetime(2026, 11, 23, 4, 0, tzinfo=UTC)),
+        ("2026-11-23T09:00:00Z", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("2026-11-23 09:00:00.000000+05:00", datetime(2026, 11, 23, 4, 0, tzinfo=UTC)),
+        ("2026-11-23", datetime(2026, 11, 23, 0, 0, tzinfo=UTC)),
+    ],
+)
+def test_sqlite_times_in_any_iso_shape_read_as_utc(stored: str, expected: datetime) -> None:
+    """SQLite keeps text. Flotilla's own shape takes a fast path; any other ISO shape still reads
+    as the right UTC instant, never as an error or a naive datetime."""
+    from sqlalchemy import Column, Integer, MetaData, Table, create_engine
+    from sqlalchemy import select as sa_select
+    from sqlalchemy import text as sa_text
+
+    from storage.tables import UtcDateTime
+
+    engine = create_engine("sqlite://")
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("at", UtcDateTime()))
+    table.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa_text("INSERT INTO t (id, at) VALUES (1, :at)"), {"at": stored})
+        got = conn.execute(sa_select(table.c.at)).scalar_one()
+    assert got == expected and got.tzinfo == UTC
+
+
+def test_every_column_can_name_a_field_of_the_bulk_reads() -> None:
+    """The bulk reads return named tuples of a table's columns: a column named like a keyword or
+    starting with an underscore would break every list of its table."""
+    import collections
+
+    from sqlmodel import SQLModel
+
+    import storage.tables  # noqa: F401 - registers the tables
+
+    for table in SQLModel.metadata.tables.values():
+        collections.namedtuple("Row", table.c.keys())  # raises ValueError on a bad name

@@ -31,7 +31,7 @@ def register(app: App, adapter: SlackAdapter) -> None:
 
     def open_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
-        adapter.open_form(body, action, context)  # on this thread: the trigger_id lasts 3 s
+        adapter.at_once(adapter.open_form, body, action, context)  # not the lazy pool: the trigger lasts 3 s
 
     for action_id in (render.ACTION_STANDUP_OPEN, render.ACTION_CHECKIN_OPEN):
         app.action(action_id)(open_form)

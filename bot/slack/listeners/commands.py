@@ -26,10 +26,10 @@ def register(app: App, adapter: SlackAdapter) -> None:
         return adapter.form_command(body.get("text") or "") is not None
 
     def open_form(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
-        """`standup` / `checkin` with nothing more: ack, then open the modal at once on this
-        listener thread (not the small lazy pool), well inside the trigger_id's 3 s."""
+        """`standup` / `checkin` with nothing more: ack, then open the modal at once on the urgent
+        threads (not the small lazy pool), well inside the trigger_id's 3 s."""
         ack()
-        adapter.slash_form(body, context, respond)
+        adapter.at_once(adapter.slash_form, body, context, respond)
 
     app.command(COMMAND, matchers=[is_form])(open_form)  # first: bolt runs the first listener that matches
     app.command(COMMAND)(ack=ack_command, lazy=[run_command])
