@@ -17,7 +17,9 @@ from bot.slack.listeners.commands import COMMAND
 from bot.slack.listeners.events import EVENTS
 
 ROOT = Path(__file__).resolve().parents[3]
-SCHEMAS = ROOT.parent / "shared" / "schemas" / "slack-manifest"
+SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas" / "slack-manifest"
+SCHEMAS = SHARED_SCHEMAS if SHARED_SCHEMAS.is_dir() else ROOT / "tests" / "fixtures" / "slack" / "schemas"
+"""Slack's manifest schema: beside the checkout (../shared), else the copy in tests/fixtures."""
 REMOTE = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
 
 # Each Web API method the adapter calls, and the bot scope Slack requires for it.
