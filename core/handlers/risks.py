@@ -22,7 +22,7 @@ EVENTS_DAYS = 120
 LABELS: dict[RiskKind, str] = {
     RiskKind.OVERDUE_DEPENDENCY: "Overdue dependencies",
     RiskKind.UNANSWERED_REQUEST: "Unanswered requests",
-    RiskKind.DUE_SOON_UNACCEPTED: "Due soon, not accepted or blocked",
+    RiskKind.DUE_SOON_UNACCEPTED: "Due soon and still unaccepted or blocked",
     RiskKind.BLOCKED_DEPENDENCY: "Blocked dependencies",
     RiskKind.STALE_BLOCKER: "Old blockers",
     RiskKind.ENDANGERED_PRIORITY: "Priorities endangered by a dependency",
