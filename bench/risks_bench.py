@@ -35,10 +35,9 @@ from bot.bootstrap import build, settle_heap
 from bot.console import Console
 from bot.llm import data_message
 from core.fakes import FixedClock
-from core.handlers.risks import EVENTS_DAYS
 from core.risk import assess
 from core.risks import Thresholds
-from core.snapshot import take_snapshot
+from core.snapshot import risk_snapshot
 from core.summary import EXTRACT_LIMIT, build_extract
 from storage.tables import (
     BlockerRow,
@@ -266,7 +265,7 @@ def measure(backend: str, url: str, people: int, runs: int, stressed: bool = Fal
 
         def snap() -> Any:
             with app.uow_factory(WS) as uow:
-                return take_snapshot(uow, events_since=NOW - timedelta(days=EVENTS_DAYS), now=NOW)
+                return risk_snapshot(uow, NOW)
 
         # End to end first, while nothing else is held, as in a running bot.
         e2e_s, snapshot_s, e2e_mb = median_time(e2e, runs), median_time(snap, runs), peak_mb(e2e)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.graph import Graph
+from core.graph import Graph, blocked_since, days_since
 from core.model import Blocker, DepState, Event
 from core.ports import UnitOfWork
 from core.reply import Line, Mention, Notice, Quote, Segment, line
@@ -76,17 +76,15 @@ def escalations(
     notices: list[Notice] = []
     events: list[Event] = []
     found: list[tuple[Rung, list[Segment]]] = []
-    for b in sorted(snapshot.blockers, key=lambda x: x.number):
-        if b.state.value != "open":
-            continue
-        days = max(0, (now - b.raised_at).days)
+    for b in sorted(g.open_blockers(), key=lambda x: x.number):
+        days = days_since(now, b.raised_at)
         for rung in _rungs(g, b.id, g.blocker_provider(b), days, thresholds):
             found.append((rung, _blocker_text(b, days)))
-    blocked_at = {e.subject: e.at for e in snapshot.events if e.kind == "dependency.blocked"}
+    blocked_at = blocked_since(snapshot.events)
     for d in sorted(snapshot.dependencies, key=lambda x: x.number):
         if d.state is not DepState.BLOCKED:
             continue
-        days = max(0, (now - blocked_at.get(d.id, d.updated_at)).days)
+        days = days_since(now, blocked_at.get(d.id, d.updated_at))
         what: list[Segment] = [f"{d.id} ({d.from_team} → {d.to_team}) “", Quote(d.what), "”",
                                f" has been blocked for {days} days"]  # fmt: skip
         if d.blocked_reason:
@@ -117,7 +115,7 @@ def _blocker_text(b: Blocker, days: int) -> list[Segment]:
 
 def escalate(uow: UnitOfWork, now: datetime) -> list[Notice]:
     """Climb every rung that is due, recording each; the caller commits and delivers the notices."""
-    snapshot = take_snapshot(uow)
+    snapshot = take_snapshot(uow, now=now)
     thresholds = Thresholds.from_settings(uow.settings.get("risk"))
     notices, events = escalations(snapshot, now, thresholds, sent_keys(snapshot.events))
     for e in events:

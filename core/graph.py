@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from core.model import Blocker, BlockerState, Dependency, DepState, Priority, Team
+from core.model import Blocker, BlockerState, Dependency, DepState, Event, Priority, Team
 from core.snapshot import Snapshot
 
 RELIABILITY_WINDOW_DAYS = 90
@@ -48,6 +48,30 @@ class Reliability:
 def promised(d: Dependency) -> date:
     """The date a dependency is expected: the committed date once accepted, else the needed-by date."""
     return d.committed or d.needed_by
+
+
+def blocked_since(events: Iterable[Event]) -> dict[str, datetime]:
+    """When each dependency was last blocked, from the audit trail (dependency id -> moment)."""
+    return {e.subject: e.at for e in events if e.kind == "dependency.blocked"}
+
+
+def last_touches(events: Iterable[Event]) -> dict[str, datetime]:
+    """When each priority was last changed in any way, from the audit trail (priority id -> moment)."""
+    return {e.subject: e.at for e in events if e.subject.startswith("P-") and e.kind.startswith("priority.")}
+
+
+def days_since(now: datetime, then: datetime) -> int:
+    """Whole days from `then` to `now`, never negative: how every age in risks and summaries is told."""
+    return max(0, (now - then).days)
+
+
+def decline_unhandled(d: Dependency, served: Priority | None, last_touch: datetime | None) -> bool:
+    """A declined request endangers the open priority it served until that priority is re-planned
+    (changed after the decline); one that served no priority endangers nothing."""
+    if d.state is not DepState.DECLINED or served is None or not served.is_open:
+        return False
+    last = max(served.updated_at, last_touch or served.updated_at)
+    return last <= (d.answered_at or d.updated_at)
 
 
 def reliability_of(team: str, deps: Iterable[Dependency], today: date) -> Reliability:
@@ -171,20 +195,15 @@ class Graph:
         self.teams: dict[str, Team] = {t.handle: t for t in snapshot.teams}
         self.priorities: dict[int, Priority] = {p.number: p for p in snapshot.priorities}
         self.dependencies: dict[int, Dependency] = {d.number: d for d in snapshot.dependencies}
-        self.blockers: dict[int, Blocker] = {b.number: b for b in snapshot.blockers}
         self.admins: list[str] = sorted(p.handle for p in snapshot.people if p.admin)
         self.children: dict[int, list[int]] = defaultdict(list)
         """Open priorities aligned to each priority."""
         for p in snapshot.priorities:
             if p.parent is not None and p.is_open:
                 self.children[p.parent].append(p.number)
-        self.deps_for: dict[int, list[Dependency]] = defaultdict(list)
-        """Dependencies by the priority they serve."""
         self.incoming: dict[str, list[Dependency]] = defaultdict(list)
         """Open dependencies by providing team."""
         for d in snapshot.dependencies:
-            if d.for_priority is not None:
-                self.deps_for[d.for_priority].append(d)
             if d.is_open:
                 self.incoming[d.to_team].append(d)
         self._open: set[int] = {p.number for p in snapshot.priorities if p.is_open}
@@ -273,21 +292,6 @@ class Graph:
             if a in shared:
                 return a
         return None
-
-    def subtree(self, team: str) -> set[str]:
-        """A team and every team below it."""
-        below: dict[str, list[str]] = defaultdict(list)
-        for t in self.teams.values():
-            if t.parent is not None:
-                below[t.parent].append(t.handle)
-        out = {team}
-        todo = [team]
-        while todo:
-            for child in below.get(todo.pop(), []):
-                if child not in out:
-                    out.add(child)
-                    todo.append(child)
-        return out
 
     def dependents(self, dep: Dependency) -> tuple[int, ...]:
         """Open priorities that depend on a dependency: the one it serves and its alignment ancestors."""

@@ -129,7 +129,7 @@ _ORDER = {EdgeColour.RED: 0, EdgeColour.AMBER: 1, EdgeColour.GREEN: 2, EdgeColou
 
 
 def _edge(index: OrgIndex, d: Dependency, today: date, at_risk: set[str]) -> MapEdge | None:
-    if not d.is_open and not index.declined_still_matters(d, today):
+    if not d.is_open and not index.declined_still_matters(d):
         return None
     colour, reason = _colour(index, d, today, at_risk)
     return MapEdge(d.id, d.from_team, d.to_team, d.state, colour, reason)

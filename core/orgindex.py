@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
-from core.model import Blocker, BlockerState, Dependency, DepState, Priority, Team
+from core.graph import blocked_since, decline_unhandled, last_touches, promised
+from core.model import Blocker, BlockerState, Dependency, Priority, Team
 from core.snapshot import Snapshot
 
 
@@ -104,21 +106,21 @@ class OrgIndex:
 
     # -- state of dependencies ----------------------------------------------------------------
 
-    def due(self, d: Dependency) -> date:
-        """The date that counts: the committed one once accepted, else needed-by."""
-        return d.committed or d.needed_by
-
     def overdue(self, d: Dependency, today: date) -> bool:
-        return d.is_open and self.due(d) < today
+        return d.is_open and promised(d) < today
 
-    def declined_still_matters(self, d: Dependency, today: date) -> bool:
-        """A declined request still hurts while the priority it served is open (or its date is ahead)."""
-        if d.state is not DepState.DECLINED:
-            return False
-        if d.for_priority is not None:
-            p = self.priorities.get(f"P-{d.for_priority}")
-            return p is not None and p.is_open
-        return d.needed_by >= today
+    def declined_still_matters(self, d: Dependency) -> bool:
+        """The risk engine's rule (core.graph.decline_unhandled), so summaries and maps agree with `risks`."""
+        served = self.priorities.get(f"P-{d.for_priority}") if d.for_priority else None
+        return decline_unhandled(d, served, self.last_touch.get(served.id) if served else None)
+
+    @functools.cached_property
+    def last_touch(self) -> dict[str, datetime]:
+        return last_touches(self.snapshot.events)
+
+    @functools.cached_property
+    def blocked_since(self) -> dict[str, datetime]:
+        return blocked_since(self.snapshot.events)
 
     def open_blockers(self) -> list[Blocker]:
         return [b for b in self.snapshot.blockers if b.state is BlockerState.OPEN]

@@ -13,7 +13,17 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from core.graph import Graph, Reliability, promised, reliability_by_team, team_cycles
+from core.graph import (
+    Graph,
+    Reliability,
+    blocked_since,
+    days_since,
+    decline_unhandled,
+    last_touches,
+    promised,
+    reliability_by_team,
+    team_cycles,
+)
 from core.model import Blocker, Dependency, DepState, Priority, Status
 from core.risks import Risk, RiskKind, Thresholds
 from core.snapshot import Snapshot
@@ -59,19 +69,15 @@ class _Engine:
         self.deps = sorted(snapshot.dependencies, key=lambda d: d.number)
         self.reliability: dict[str, Reliability] = reliability_by_team(snapshot.dependencies, self.today)
         self.out: list[Risk] = []
-        self.last_touch: dict[str, datetime] = {}
-        self.blocked_at: dict[str, datetime] = {}
         self.confidence: dict[str, list[tuple[object, object]]] = defaultdict(list)
+        self.last_touch = last_touches(snapshot.events)
+        self.blocked_at = blocked_since(snapshot.events)
         for e in snapshot.events:
-            if e.subject.startswith("P-") and e.kind.startswith("priority."):
-                self.last_touch[e.subject] = e.at
-                after = e.data.get("after")
-                if e.kind == "priority.updated" and isinstance(after, dict) and "confidence" in after:
-                    before = e.data.get("before")
-                    was = before.get("confidence") if isinstance(before, dict) else None
-                    self.confidence[e.subject].append((was, after["confidence"]))
-            elif e.kind == "dependency.blocked":
-                self.blocked_at[e.subject] = e.at
+            after = e.data.get("after")
+            if e.kind == "priority.updated" and isinstance(after, dict) and "confidence" in after:
+                before = e.data.get("before")
+                was = before.get("confidence") if isinstance(before, dict) else None
+                self.confidence[e.subject].append((was, after["confidence"]))
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -114,8 +120,7 @@ class _Engine:
         return level + max(0, 5 - p.rank) * 3
 
     def blocked_days(self, d: Dependency) -> int:
-        since = self.blocked_at.get(d.id, d.updated_at)
-        return max(0, (self.now - since).days)
+        return days_since(self.now, self.blocked_at.get(d.id, d.updated_at))
 
     def is_overdue(self, d: Dependency) -> bool:
         return d.is_open and promised(d) < self.today
@@ -293,13 +298,8 @@ class _Engine:
             )
 
     def _decline_unhandled(self, d: Dependency) -> bool:
-        """A decline endangers its priority until that priority is re-planned (updated after it)."""
         p = self.g.priorities.get(d.for_priority or 0)
-        if p is None or not p.is_open:
-            return False
-        declined = d.answered_at or d.updated_at
-        last = max(p.updated_at, self.last_touch.get(p.id, p.updated_at))
-        return last <= declined
+        return decline_unhandled(d, p, self.last_touch.get(p.id) if p else None)
 
     def priority(self, p: Priority) -> None:
         pid = p.id

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.model import Blocker, Dependency, Event, Person, Priority, Team, Workspace
 from core.ports import UnitOfWork
@@ -38,6 +38,15 @@ class Snapshot:
     participation: tuple[Participation, ...] = field(default_factory=tuple)
     skip_dates: dict[str, frozenset[str]] = field(default_factory=dict)
     """Per team handle, ISO dates that are not working days (holidays), from the rhythm."""
+
+
+EVENTS_DAYS = 120
+"""How far back the risk engine, summaries and maps read the audit trail (confidence trends, last updates)."""
+
+
+def risk_snapshot(uow: UnitOfWork, now: datetime) -> Snapshot:
+    """What `risks`, `summary` and `map` read at `now`: one window, so the three always agree."""
+    return take_snapshot(uow, events_since=now - timedelta(days=EVENTS_DAYS), now=now)
 
 
 def take_snapshot(uow: UnitOfWork, *, events_since: datetime | None = None, now: datetime | None = None) -> Snapshot:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, overload
 
+from core.graph import days_since, promised
 from core.model import Blocker, Dependency, DepState, Priority
 from core.narrative import Narrative
 from core.orgindex import OrgIndex
@@ -113,8 +114,12 @@ class CrossTeam:
     days: int
 
 
-def summarize(snapshot: Snapshot, risks: Sequence[Risk], today: date, team: str | None = None) -> tuple[Line, ...]:
-    """The deterministic leader summary, as neutral lines."""
+def summarize(
+    snapshot: Snapshot, risks: Sequence[Risk], now: datetime, team: str | None = None, *, today: date | None = None
+) -> tuple[Line, ...]:
+    """The deterministic leader summary at `now`, as neutral lines (`today`: the workspace's date,
+    by default `now`'s)."""
+    today = today or now.date()
     index = OrgIndex(snapshot)
     scope = Scope.of(index, team)
     found = in_scope(index, risks, scope)
@@ -126,7 +131,7 @@ def summarize(snapshot: Snapshot, risks: Sequence[Risk], today: date, team: str 
             loose.append(r)
         else:
             groups.setdefault(top.id, []).append(r)
-    cross = cross_team(index, scope, today)
+    cross = cross_team(index, scope, now, today)
     orgs = _org_priorities_in_scope(index, scope, groups)
 
     lines: list[Line] = [_headline(scope, today, found, groups, cross)]
@@ -317,20 +322,20 @@ def _rank_key(p: Priority) -> tuple[int, int]:
 # --- cross-team blockers --------------------------------------------------------------------------
 
 
-def cross_team(index: OrgIndex, scope: Scope, today: date) -> list[CrossTeam]:
-    """Dependencies blocked, declined (while they still matter) or overdue, and blockers on another team."""
-    blocked_since = _blocked_since(index)
+def cross_team(index: OrgIndex, scope: Scope, now: datetime, today: date) -> list[CrossTeam]:
+    """Dependencies blocked, declined (while they still matter) or overdue, and blockers on another team.
+    Ages are counted as the risk engine counts them, so one reply never gives two for the same thing."""
     items: list[CrossTeam] = []
     for d in index.snapshot.dependencies:
         if not scope.holds(index, (d.id,)):
             continue
-        item = _dep_problem(index, d, today, blocked_since.get(d.id))
+        item = _dep_problem(index, d, now, today)
         if item is not None:
             items.append(item)
     for b in index.open_blockers():
         if not _crosses(index, b) or not scope.holds(index, (b.id,)):
             continue
-        days = (today - b.raised_at.date()).days
+        days = days_since(now, b.raised_at)
         where = f" [{b.team}]" if b.team else ""
         items.append(CrossTeam(b.id, line(f"  • {b.id} “", Quote(_clip(b.text, 90)),
                                           f"”{where} on {b.on}, open {_n(days, 'day')}, raised by ",
@@ -339,22 +344,21 @@ def cross_team(index: OrgIndex, scope: Scope, today: date) -> list[CrossTeam]:
     return sorted(items, key=lambda c: (order.get(c.id[0], 2), -c.days, c.id))
 
 
-def _dep_problem(index: OrgIndex, d: Dependency, today: date, blocked_at: date | None) -> CrossTeam | None:
+def _dep_problem(index: OrgIndex, d: Dependency, now: datetime, today: date) -> CrossTeam | None:
     head: list[Segment] = [f"  • {d.id} {d.from_team} → {d.to_team} “", Quote(_clip(d.what, TITLE_CHARS)), "”: "]
     side = d.provider_owner or d.requester_owner
     owner: list[Segment] = [", owner ", Mention(side)] if side else [", no owner named"]
     if d.state is DepState.BLOCKED:
-        since = blocked_at or d.updated_at.date()
-        days = (today - since).days
+        days = days_since(now, index.blocked_since.get(d.id, d.updated_at))
         why: list[Segment] = [": “", Quote(_clip(d.blocked_reason, 90)), "”"] if d.blocked_reason else []
         return CrossTeam(d.id, (*head, f"blocked for {_n(days, 'day')}", *why, *owner), days)
-    if index.declined_still_matters(d, today):
-        days = (today - (d.answered_at or d.updated_at).date()).days
+    if index.declined_still_matters(d):
+        days = days_since(now, d.answered_at or d.updated_at)
         why = [": “", Quote(_clip(d.declined_reason, 90)), "”"] if d.declined_reason else []
         serves = f" though P-{d.for_priority} still needs it" if d.for_priority else ""
         return CrossTeam(d.id, (*head, f"declined {_n(days, 'day')} ago{serves}", *why), days)
     if index.overdue(d, today):
-        due = index.due(d)
+        due = promised(d)
         days = (today - due).days
         return CrossTeam(d.id, (*head, f"{d.state.value}, overdue since {due.isoformat()}", *owner), days)
     return None
@@ -370,14 +374,6 @@ def _crosses(index: OrgIndex, b: Blocker) -> bool:
         return b.on != b.team
     p = index.priorities.get(b.on)
     return p is not None and b.team is not None and p.team != b.team
-
-
-def _blocked_since(index: OrgIndex) -> dict[str, date]:
-    since: dict[str, date] = {}
-    for e in index.snapshot.events:
-        if e.kind == "dependency.blocked":
-            since[e.subject] = e.at.date()
-    return since
 
 
 # --- the extract for a language model -------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from core import access, commands
@@ -13,11 +12,9 @@ from core.reply import Line, Mention, Reply, line, reply
 from core.risk import assess, touching
 from core.risks import Risk, RiskKind, Thresholds
 from core.service import Call
-from core.snapshot import take_snapshot
+from core.snapshot import risk_snapshot
 
 TOP = 10
-EVENTS_DAYS = 120
-"""How far back the engine reads the audit trail (confidence trends, last updates)."""
 
 LABELS: dict[RiskKind, str] = {
     RiskKind.OVERDUE_DEPENDENCY: "Overdue dependencies",
@@ -75,7 +72,7 @@ def render_risks(shown: list[Risk]) -> list[Line]:
 
 
 def risks(call: Call, cmd: commands.Risks) -> Reply:
-    snapshot = take_snapshot(call.uow, events_since=call.now - timedelta(days=EVENTS_DAYS), now=call.now)
+    snapshot = risk_snapshot(call.uow, call.now)
     team = None if cmd.org else _scope(call, cmd.team, snapshot.teams)
     found = assess(snapshot, call.now, thresholds_of(call))
     scope = "the whole organisation"

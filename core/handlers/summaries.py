@@ -10,7 +10,7 @@ from core.orgindex import OrgIndex
 from core.reply import Line, Reply, line, reply
 from core.risks import Risk, Thresholds
 from core.service import Call
-from core.snapshot import Snapshot, take_snapshot
+from core.snapshot import Snapshot, risk_snapshot
 from core.summary import (
     EXTRACT_LIMIT,
     Scope,
@@ -39,9 +39,9 @@ def _scope_team(call: Call, team: str | None, org: bool) -> Team | None:
 def summary(call: Call, cmd: commands.Summary) -> Reply:
     team = _scope_team(call, cmd.team, cmd.org)
     handle = team.handle if team else None
-    snapshot = take_snapshot(call.uow)
+    snapshot = risk_snapshot(call.uow, call.now)
     risks = live_risks(call, snapshot)
-    standard = summarize(snapshot, risks, call.today, handle)
+    standard = summarize(snapshot, risks, call.now, handle, today=call.today)
     scope = Scope.of(OrgIndex(snapshot), handle)
     data = {"scope": scope.team, "as_of": call.today.isoformat(), "narrative": None, "note": None}
     summarizer = call.services.summarizer
@@ -66,7 +66,7 @@ def summary(call: Call, cmd: commands.Summary) -> Reply:
 
 def map_(call: Call, cmd: commands.Map) -> Reply:
     team = _scope_team(call, cmd.team, cmd.org)
-    snapshot = take_snapshot(call.uow)
+    snapshot = risk_snapshot(call.uow, call.now)
     graph = build_map(snapshot, live_risks(call, snapshot), call.today, team.handle if team else None)
     return Reply(lines=_map_lines(graph), data=graph.to_json(), graph=graph)
 

@@ -57,7 +57,7 @@ def hand_made() -> list[Risk]:
     ]  # fmt: skip
 
 
-LATER = date(2026, 11, 29)
+LATER = NOW + timedelta(days=6)
 
 
 def test_grouped_by_org_priority_with_why_and_who_acts(world: Org) -> None:
@@ -121,7 +121,7 @@ def test_a_team_scope_keeps_what_touches_the_team_and_its_children(world: Org) -
 
 def test_a_healthy_org_says_so(acme: Org) -> None:
     acme.run("alice", c.PriorityAdd("Grow revenue in Europe", org=True, owner="paula"))
-    text = render(summarize(snap(acme.store), [], TODAY))
+    text = render(summarize(snap(acme.store), [], NOW))
     assert text.splitlines() == [
         "Summary for the whole organisation, 2026-11-23: no risks; 0 cross-team blockers.",
         "Nothing is at risk: every dependency is on time and no blocker crosses a team.",
@@ -143,7 +143,7 @@ def test_length_is_bounded_however_many_risks(world: Org) -> None:
 
 
 def test_extract_holds_the_top_risks_and_their_records(world: Org) -> None:
-    extract = build_extract(snap(world.store), hand_made(), 3, today=LATER)
+    extract = build_extract(snap(world.store), hand_made(), 3, today=LATER.date())
     assert [r["subject"] for r in extract["risks"]] == ["D-1", "P-1", "B-1"]
     assert extract["risks"][0]["owner"] == "Ivy"  # display names, not handles
     records = {r["id"]: r for r in extract["records"]}
@@ -227,5 +227,5 @@ def test_narrative_from_json_refuses_other_shapes() -> None:
 
 def test_blocked_since_comes_from_the_audit_trail(world: Org) -> None:
     s = snap(world.store)
-    later = TODAY + timedelta(days=9)
+    later = NOW + timedelta(days=9)
     assert "blocked for 9 days" in render(summarize(s, [], later))
