@@ -18,6 +18,7 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 from botframework.connector.models import ErrorResponseException
+from msrest.exceptions import ClientRequestError
 
 from bot.teams import cards
 from bot.teams.connector import retry_after
@@ -107,6 +108,8 @@ class TeamsDelivery:
             headers = getattr(e.response, "headers", None) or {}
             raise DeliveryError(f"Teams answered {status}", retry_after=retry_after(headers.get("Retry-After")),
                                 permanent=status in (400, 401, 403, 404)) from None  # fmt: skip
+        except ClientRequestError as e:  # unreachable, timed out: try again later
+            raise DeliveryError(f"Teams could not be reached: {type(e).__name__}") from None
         if sent is None:
             raise DeliveryError("no conversation reference for this channel or person yet", permanent=True)
         self.refs.save(workspace, "message", message.key, {"thread": sent})
@@ -125,14 +128,19 @@ class TeamsDelivery:
 
     async def _continue(self, reference: ConversationReference, activity: Activity) -> str:
         sent: list[str] = []
+        failed: list[Exception] = []
 
         async def send(turn: TurnContext) -> None:
             turn.activity.id = None  # a new message (send_to_conversation), not a reply to the continuation event
-            response = await turn.send_activity(activity)
+            try:
+                response = await turn.send_activity(activity)
+            except Exception as e:  # noqa: BLE001 - re-raised below, past the adapter's own catch-all
+                failed.append(e)
+                return
             sent.append(_thread_of(turn.activity.conversation.id, response.id if response else None))
 
         await self.adapter.continue_conversation(reference, send, self.app_id)
-        return sent[0] if sent else ""
+        return _outcome_of(sent, failed)
 
     async def _open_personal_chat(self, workspace: str, person: str, activity: Activity) -> str | None:
         known = self.refs.get(workspace, "account", person)
@@ -148,6 +156,7 @@ class TeamsDelivery:
         )
 
         sent: list[str] = []
+        failed: list[Exception] = []
 
         async def send(turn: TurnContext) -> None:
             ref = TurnContext.get_conversation_reference(turn.activity)
@@ -156,12 +165,26 @@ class TeamsDelivery:
             stored.pop("activityId", None)
             self.refs.save(workspace, "user", person, stored, info.get("name"))
             turn.activity.id = None
-            response = await turn.send_activity(activity)
+            try:
+                response = await turn.send_activity(activity)
+            except Exception as e:  # noqa: BLE001 - re-raised below, past the adapter's own catch-all
+                failed.append(e)
+                return
             sent.append(_thread_of(turn.activity.conversation.id, response.id if response else None))
 
         await self.adapter.create_conversation(self.app_id, send, params, info.get("channelId") or "msteams",
                                                info["serviceUrl"])  # fmt: skip
-        return sent[0] if sent else None
+        return _outcome_of(sent, failed)
+
+
+def _outcome_of(sent: list[str], failed: list[Exception]) -> str:
+    """What a proactive send came to. The adapter hands an error raised in the callback to its
+    on_turn_error, which only logs it: re-raise it here, or the outbox would mark the row sent."""
+    if failed:
+        raise failed[0]
+    if not sent:
+        raise DeliveryError("Teams did not run the send (no turn)")
+    return sent[0]
 
 
 def _thread_of(conversation_id: str, message_id: str | None) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -25,20 +24,12 @@ DRAIN_EVERY = 15.0
 """Seconds between outbox passes: retries that fell due, and anything another process queued."""
 
 
-def start_scheduler(flotilla: Flotilla, teams: TeamsApp) -> Callable[[], None] | None:
-    """Hook for the rhythm scheduler (bot/scheduler.py, issue 3), started beside the app unless
-    --no-scheduler; the same convention as `serve slack`. None while there is no scheduler."""
-    if importlib.util.find_spec("bot.scheduler") is None:
-        log.info("no rhythm scheduler in this build yet: serving commands and draining the outbox only")
-        return None
-    from bot import scheduler  # type: ignore[attr-defined,unused-ignore]
+def start_scheduler(flotilla: Flotilla) -> Callable[[], None]:
+    """The rhythm scheduler beside the app (unless --no-scheduler). It only enqueues: `drain_loop`
+    delivers Teams workspaces' outboxes, since a Teams send must run on the app's event loop."""
+    from bot.scheduler import start_background
 
-    starter = getattr(scheduler, "start_background", None)
-    if starter is None:
-        log.warning("bot.scheduler has no start_background(flotilla, delivery): not started")
-        return None
-    stop: Callable[[], None] = starter(flotilla, teams.delivery)
-    return stop
+    return start_background(flotilla, None)
 
 
 def drain_loop(
@@ -79,7 +70,7 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
         app = teams.web_app()
         app.cleanup_ctx.append(drain_loop(flotilla, teams))
         settle_heap()
-        stop_scheduler = None if args.no_scheduler else start_scheduler(flotilla, teams)
+        stop_scheduler = None if args.no_scheduler else start_scheduler(flotilla)
         try:
             log.warning("Flotilla for Microsoft Teams on http://%s:%d/api/messages (auth %s)", args.host, args.port,
                         "on" if config.APP_ID else "OFF")  # fmt: skip

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web import Application, Request, Response
 
 from bot.teams import render
+from bot.teams.app import outbox_drainer
 from bot.teams.connector import ConversationPacer
 from bot.teams.render import MAX_PICTURE
 from bot.teams.seen import SeenActivities, seen_key
@@ -353,5 +354,35 @@ def test_a_map_too_large_to_send_inline_gives_the_legend_only(tmp_path: Path, mo
         assert not reply.body.get("attachments")
         assert reply.body["text"].startswith("The map picture is too large to send in Teams; here is the legend only.")
         assert_valid(s)
+
+    run(tmp_path, scenario)
+
+
+def test_a_refused_proactive_send_is_not_marked_sent(tmp_path: Path) -> None:
+    """CloudAdapter hands an error raised while sending to its on_turn_error, which only logs: the
+    outbox must still see the failure. A 403 is permanent (failed); a 500 is retried later."""
+    from core.outbox import FAILED, PENDING, SENT, from_notice
+
+    async def scenario(s: Stack) -> None:
+        await s.post(fixture("channel_message_mention", text="<at>Flotilla</at> team list"))
+        channel = "19:payments0channel0id@thread.tacv2"
+        with s.app.uow_factory(TENANT) as uow:
+            uow.outbox.add_all([from_notice(Notice(lines=(line(f"notice {k}"),), channel=channel, key=k), s.clock.now())
+                                for k in ("forbidden", "flaky")])  # fmt: skip
+            uow.commit()
+        before = len(s.connector.sent)
+        s.connector.fail_next(403)
+        s.connector.fail_next(500)
+        kick = outbox_drainer(s.app.uow_factory, s.teams.delivery, s.clock)
+        drained = await kick(TENANT)
+        assert [m.key for m in drained.failed] == ["forbidden"] and [m.key for m in drained.retrying] == ["flaky"]
+        assert len(s.connector.sent) == before  # nothing reached the conversation
+        with s.app.uow_factory(TENANT) as uow:
+            states = {m.key: m.state for m in uow.outbox.list()}
+        assert (
+            states["forbidden"] == FAILED
+            and states["flaky"] == PENDING
+            and SENT not in (states["forbidden"], states["flaky"])
+        )
 
     run(tmp_path, scenario)
