@@ -142,6 +142,25 @@ class SlackAdapter:
     def _claim(self, key: str) -> bool:
         return self.claims.claim(key, self.clock.now())
 
+    def _run_claimed(self, key: str, conversation: Conversation, cmd: commands.Command, user: str) -> Outcome:
+        """Run a claimed command; give the claim back when it is refused or fails, so that trying
+        again (the same click, the same form) runs it rather than being taken for a duplicate."""
+        try:
+            outcome = conversation.run(cmd, user, self.clock.now())
+        except BaseException:
+            self.claims.release(key)
+            raise
+        if outcome.refused:
+            self.claims.release(key)
+        return outcome
+
+    def _after_all(self, body: dict[str, Any], client: WebClient, workspace: str, user: str,
+                   replies: list[Reply]) -> None:  # fmt: skip
+        """`after` for what a form or click did, off the request thread: with bolt answering Slack
+        only once the listener returns, sends and App Home refreshes must not hold that answer."""
+        for reply_ in replies:
+            self.after(client, workspace, user, reply_)
+
     def prune_claims(self) -> int:
         return self.claims.prune(self.clock.now() - timedelta(days=CLAIM_DAYS))
 
@@ -290,9 +309,8 @@ class SlackAdapter:
         key = f"action:{workspace}:{user}:{action['action_id']}:{value}:{where}"
         if not self._claim(key):
             return  # a double click: the first one is acting
-        outcome = self.conversation(client, workspace).run(make(record_number(value, kind)), user, self.clock.now())
+        outcome = self._run_claimed(key, self.conversation(client, workspace), make(record_number(value, kind)), user)
         if outcome.refused:
-            self.claims.release(key)
             self.tell(client, user, body, outcome)
             return
         if body.get("message") and body.get("response_url"):
@@ -339,19 +357,22 @@ class SlackAdapter:
         if not self._claim(key):
             ack()
             return
-        outcome = self.conversation(client, workspace).run(
-            commands.DepDecline(number=record_number(meta.get("dep", ""), "D"), why=reason), user, self.clock.now()
-        )
+        cmd = commands.DepDecline(number=record_number(meta.get("dep", ""), "D"), why=reason)
+        outcome = self._run_claimed(key, self.conversation(client, workspace), cmd, user)
         if outcome.refused:
-            self.claims.release(key)
             ack(response_action="errors", errors={"reason": render.clip(render.mrkdwn(outcome.reply.lines), 150)})
             return
         ack()
+        self.at_once(self._declined, body, client, workspace, user, meta, outcome)
+
+    def _declined(self, body: dict[str, Any], client: WebClient, workspace: str, user: str, meta: dict[str, Any],
+                  outcome: Outcome) -> None:  # fmt: skip
+        """After the decline form closes: the request message says what was done, notices go out."""
         if meta.get("response_url"):
-            said = meta.get("text") or ""
-            original = {"text": said, "blocks": [render.section(render.escape(said))] if said else []}
+            said = meta.get("text") or ""  # the message's own text, as Slack holds it: already escaped
+            original = {"text": said, "blocks": [render.section(said)] if said else []}
             WebhookClient(meta["response_url"]).send(replace_original=True, **self.answered(original, outcome))
-        self.after(client, workspace, user, outcome.reply)
+        self._after_all(body, client, workspace, user, [outcome.reply])
 
     # --- the stand-up and check-in forms ------------------------------------------------------
 
@@ -430,14 +451,13 @@ class SlackAdapter:
         if not self._claim(key):
             ack()
             return
-        outcome = self.conversation(client, workspace).run(cmd, user, self.clock.now())
+        outcome = self._run_claimed(key, self.conversation(client, workspace), cmd, user)
         if outcome.refused:
-            self.claims.release(key)
             message = render.mrkdwn(outcome.reply.lines)
             ack(response_action="errors", errors=forms.standup_errors(message, len(cmd.answers)))
             return
         ack(response_action="update", view=forms.done_modal("Stand-up", outcome.reply.lines))
-        self.after(client, workspace, user, outcome.reply)
+        self.at_once(self._after_all, body, client, workspace, user, [outcome.reply])
 
     def submit_checkin(self, ack: Callable[..., Any], body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         """One `checkin P-n` per priority in the form. Each one taken is claimed with its values, so
@@ -455,9 +475,8 @@ class SlackAdapter:
             key = f"view:{workspace}:{view.get('id')}:{pid}:{said}"
             if not self._claim(key):
                 continue
-            outcome = conversation.run(cmd, user, self.clock.now())
+            outcome = self._run_claimed(key, conversation, cmd, user)
             if outcome.refused:
-                self.claims.release(key)
                 errors.update(forms.checkin_error(pid, render.mrkdwn(outcome.reply.lines)))
             else:
                 done.append(outcome.reply)
@@ -468,8 +487,8 @@ class SlackAdapter:
             ack(response_action="update", view=forms.done_modal("Weekly check-in", lines))
         else:
             ack()  # a double submit: the first one is acting
-        for result in done:
-            self.after(client, workspace, user, result)
+        if done:
+            self.at_once(self._after_all, body, client, workspace, user, done)
 
     def at_once(self, fn: Callable[..., None], body: dict[str, Any], *args: Any) -> None:
         """Run `fn(body, *args)` right after the ack, on the urgent threads (inline without them);
