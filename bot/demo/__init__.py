@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from faker import Faker
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
 
 from bot.bootstrap import build
 from bot.console import Console
@@ -279,8 +281,14 @@ def _fresh_sqlite(db_url: str) -> str | None:
         return None
     engine = make_engine(db_url)
     try:
-        others = [w for w in workspaces(engine) if w != WORKSPACE]
-    except Exception:  # not a Flotilla database at all
+        # Look before anything is migrated: `workspaces()` would first add Flotilla's tables to
+        # whatever the file is, and a file of somebody else's tables would then look empty.
+        foreign = set(inspect(engine).get_table_names()) - set(SQLModel.metadata.tables) - {"alembic_version"}
+        if foreign:
+            others = [f"tables that are not Flotilla's: {', '.join(sorted(foreign)[:3])}"]
+        else:
+            others = [w for w in workspaces(engine) if w != WORKSPACE]
+    except Exception:  # not a database at all
         others = ["something that is not a Flotilla database"]
     finally:
         engine.dispose()

@@ -167,6 +167,20 @@ def test_demo_never_deletes_someone_elses_database(db: str, tmp_path: Path) -> N
     assert "keepme" in run("team list", db, workspace="mine").stdout
 
 
+def test_demo_never_deletes_a_file_that_is_not_flotillas(tmp_path: Path) -> None:
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE precious (x)")
+        conn.execute("INSERT INTO precious VALUES (42)")
+    result = flotilla("demo", db=f"sqlite:///{other}")
+    assert result.returncode == 2 and "tables that are not Flotilla's: precious" in result.stdout
+    with sqlite3.connect(other) as conn:
+        assert conn.execute("SELECT x FROM precious").fetchall() == [(42,)]
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["precious"]
+
+
 def test_bad_arguments_are_one_line_and_exit_2(db: str) -> None:
     for args in (["run", "me", "--now", "garbage"], ["run", "me", "--as", "Bob Smith"],
                  ["console", "--clock", "fake"]):  # fmt: skip
