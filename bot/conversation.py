@@ -14,10 +14,6 @@ from core.ports import UnitOfWorkFactory
 from core.reply import Reply, line, reply
 from core.service import Context, PersonInfo, Services, execute
 
-PLATFORM_ADMINS = frozenset({"slack"})
-"""Platforms that name the admins themselves (SPEC: Slack workspace admins and the installer), so
-the first person to speak does not become one."""
-
 Directory = Callable[[str], PersonInfo]
 """Looks a person up by handle (console: the name; Slack: users.info; Teams: the roster)."""
 
@@ -84,7 +80,6 @@ class Conversation:
             channel=channel or (self.default_channel(cmd) if self.default_channel else None),
             people=tuple(self.directory(h) for h in dict.fromkeys(mentioned(cmd)) if h != actor),
             platform=None if self.platform == "console" else self.platform,
-            first_speaker_admin=self.platform not in PLATFORM_ADMINS,
         )
         try:
             result = execute(self.uow_factory, self.workspace, ctx, cmd, self.services)

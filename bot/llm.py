@@ -14,12 +14,13 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import PLACEHOLDERS, Settings
 from core.narrative import SCHEMA, Narrative, NarrativeUnavailable
+
+if TYPE_CHECKING:  # the library loads only when a key is configured: it costs ~1 s at every start
+    import openai
 
 log = logging.getLogger("flotilla.llm")
 
@@ -62,6 +63,8 @@ class OpenAISummarizer:
     timeout: float = TIMEOUT_SECONDS
 
     def narrate(self, extract: dict[str, Any]) -> Narrative:
+        import openai
+
         nonce = secrets.token_hex(8)
         try:
             completion = self.client.chat.completions.create(
@@ -123,6 +126,8 @@ def build_summarizer(settings: Settings, timeout: float = TIMEOUT_SECONDS) -> Op
     """
     if not configured(settings):
         return None
+    import openai
+
     client = openai.OpenAI(
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url or None,

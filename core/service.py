@@ -32,9 +32,6 @@ class Context:
     platform: str | None = None
     """The chat platform the command came through ("slack", "teams"); None for the console. The
     first command from a platform records it as the workspace's owner (see PLATFORM)."""
-    first_speaker_admin: bool = True
-    """Whether the first person seen in a new workspace becomes its admin (the console, `run`,
-    a Teams install). Slack says False: there its workspace admins and the installer are admins."""
 
 
 @dataclass(frozen=True)
@@ -70,10 +67,16 @@ def workspace_today(uow: UnitOfWork, now: datetime) -> date:
     return now.astimezone(ZoneInfo(uow.workspace.get().tz)).date()
 
 
+PLATFORM_ADMINS = frozenset({"slack"})
+"""Platforms that name the admins themselves (SPEC: Slack workspace admins and the installer, see
+core.admins), so the first person to speak there is not made one. Everywhere else (the console,
+`run`, Teams, which tells a bot nothing of tenant roles) the first person in a workspace is admin."""
+
+
 def ensure_people(uow: UnitOfWork, ctx: Context) -> None:
     """Create the speaker and mentioned people on first sight; where the adapter allows it, the
     first person in a workspace is its admin."""
-    first = ctx.first_speaker_admin and uow.people.get(ctx.actor.handle) is None and not uow.people.list()
+    first = ctx.platform not in PLATFORM_ADMINS and uow.people.get(ctx.actor.handle) is None and not uow.people.list()
     for info in (ctx.actor, *ctx.people):
         person = Person(handle=info.handle, name=info.name, tz=info.tz, admin=first and info is ctx.actor)
         if uow.people.add_if_absent(person) and person.admin:

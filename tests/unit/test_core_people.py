@@ -87,3 +87,17 @@ def test_workspaces_never_see_each_other(store: FakeStore) -> None:
     b.run("zed", c.TeamCreate("payments", "Payments B"))
     assert a.team("payments").name == "Payments"
     assert b.team("payments").name == "Payments B"
+
+
+def test_the_first_speaker_rule_is_not_slacks() -> None:
+    """SPEC: in the console and `run` (and Teams, where the installer is the first seen) the first
+    person to speak is admin; Slack names its admins itself (workspace admins, the installer)."""
+    from core.service import Context, PersonInfo, execute
+
+    for platform, admin in ((None, True), ("teams", True), ("slack", False)):
+        store = FakeStore()
+        ctx = Context(actor=PersonInfo("U1", "ada"), now=NOW, platform=platform)
+        execute(store, "acme", ctx, c.Me())
+        with store("acme") as uow:
+            person = uow.people.get("U1")
+        assert person is not None and person.admin is admin, platform
