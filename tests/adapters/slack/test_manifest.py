@@ -86,3 +86,26 @@ def test_every_web_api_method_the_adapter_calls_is_covered_by_a_scope() -> None:
     needed = {s for m, s in METHOD_SCOPES.items() if m in called and s}
     needed |= {"commands", "app_mentions:read", "chat:write.public"}  # the slash command, the event, home channels
     assert needed == set(BOT_SCOPES)
+
+
+def test_each_mode_refuses_to_start_without_its_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A missing or placeholder secret stops `serve slack` at once, naming it (never its value)."""
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    from bot.settings import MissingSecret, Settings
+    from bot.slack.app import mode_of, require_secrets
+
+    cases = [
+        (Settings(slack_bot_token="xoxb-1", _env_file=None), False, "SLACK_SIGNING_SECRET"),  # type: ignore[call-arg]
+        (Settings(slack_signing_secret="s3", _env_file=None), False, "SLACK_BOT_TOKEN"),  # type: ignore[call-arg]
+        (Settings(slack_bot_token="xoxb-1", _env_file=None), True, "SLACK_APP_TOKEN"),  # type: ignore[call-arg]
+    ]
+    for settings, socket, missing in cases:
+        with pytest.raises(MissingSecret, match=missing):
+            require_secrets(settings, mode_of(settings, socket))
