@@ -28,6 +28,16 @@ log = logging.getLogger("flotilla")
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
+    return value
+
+
 def _db_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL or sqlite:///flotilla.db)")
     p.add_argument("--workspace", default="console", help="workspace name (default: console)")
@@ -78,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
     slk.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     slk.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default: all)")
     slk.add_argument("--no-scheduler", action="store_true", help="do not run the rhythm scheduler in this process")
+    slk.add_argument("--workers", type=_non_negative, default=1, metavar="N",
+                     help="processes that run the commands after their ack (default 1; 0: threads of this "
+                          "process)")  # fmt: skip
     slk.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL)")
     tms = srv_sub.add_parser("teams", help="the Microsoft Teams bot: Bot Framework endpoint /api/messages")
     tms.add_argument("--port", type=int, default=3978, help="HTTP port (default 3978)")

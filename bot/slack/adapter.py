@@ -27,6 +27,7 @@ from bot.slack import forms, render
 from bot.slack.delivery import PostedMessages, SlackDelivery
 from bot.slack.directory import UserCache, look_up
 from bot.slack.home import home_view
+from bot.slack.jobs import COMMAND, MENTION, Job, JobQueue, finishing
 from bot.slack.ratelimit import LimitedWebClient, RateLimiter
 from bot.slack.store import Claims
 from core import commands
@@ -54,6 +55,18 @@ BUTTON_COMMANDS: dict[str, tuple[str, Callable[[int], commands.Command]]] = {
     render.ACTION_BLOCKER_RESOLVE: ("B", lambda n: commands.BlockerResolve(number=n)),
 }
 """What each button stands for: the command it runs, and the id kind its value must be."""
+
+
+JOB_CONTEXT = ("team_id", "enterprise_id", "is_enterprise_install", "bot_user_id")
+"""What a job keeps of bolt's context: enough to find the workspace and its token again."""
+SECRET_FIELDS = frozenset({"token"})
+"""Request fields a job does not keep (the legacy verification token)."""
+Finish = Callable[[Any], None]
+
+
+def event_key(workspace: str, body: dict[str, Any]) -> str:
+    """The claim that makes a redelivered event (Slack retries after 3 s without an ack) a no-op."""
+    return f"event:{workspace}:{body.get('event_id') or (body.get('event') or {}).get('event_ts')}"
 
 
 def workspace_of(context: Any) -> str:
@@ -104,6 +117,10 @@ class SlackAdapter:
     expires in 3 s): not the small lazy pool, where a slow command could keep it waiting."""
     services: Services = field(default_factory=Services)
     """The core's optional helpers (the LLM summarizer for `summary`), from the composition root."""
+    jobs: JobQueue | None = None
+    """Where typed commands and mentions wait between their ack and their run (bot.slack.jobs)."""
+    queued: Callable[[], None] = lambda: None
+    """Called after a job is queued: wakes the job threads of this process, if it runs any."""
     _clients: dict[tuple[str, str], LimitedWebClient] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -130,8 +147,10 @@ class SlackAdapter:
             grant_platform_admin(self.uow_factory, workspace, user.info, self.clock.now(), "Slack workspace admin")
         return user.info
 
-    def conversation(self, client: WebClient, workspace: str) -> Conversation:
-        return Conversation(self.uow_factory, workspace, SlackMentions(), lambda h: self.person(client, workspace, h),
+    def conversation(self, client: WebClient, workspace: str, finish: Finish | None = None) -> Conversation:
+        """The core for one workspace; `finish` (a job's) runs in the transaction that commits."""
+        uow_factory = self.uow_factory if finish is None else finishing(self.uow_factory, finish)
+        return Conversation(uow_factory, workspace, SlackMentions(), lambda h: self.person(client, workspace, h),
                             services=self.services, platform="slack")  # fmt: skip
 
     def grant_installer(self, client: WebClient, workspace: str, user_id: str) -> None:
@@ -166,11 +185,35 @@ class SlackAdapter:
 
     # --- typed commands ----------------------------------------------------------------------
 
-    def slash(self, body: dict[str, Any], context: Any, respond: Respond) -> None:
+    def enqueue(self, kind: str, body: dict[str, Any], context: Any, claim: str | None = None) -> bool:
+        """Before the ack: keep the request in the database (bot.slack.jobs), to run after it.
+        False when `claim` (an event's id) was taken already: a redelivery, nothing to do."""
+        assert self.jobs is not None, "build_slack gives the adapter its job queue"
+        kept = {k: context.get(k) for k in JOB_CONTEXT}
+        payload = {"body": {k: v for k, v in body.items() if k not in SECRET_FIELDS}, "context": kept}
+        queued = self.jobs.put(kind, workspace_of(context), payload, claim=claim, claimed_at=self.clock.now())
+        if queued:
+            self.queued()
+        return queued
+
+    def run_job(self, job: Job, finish: Finish) -> None:
+        """A queued command or mention, in whichever process took it: the token is looked up
+        here (jobs never store one), the answer goes where the request said."""
+        body = job.payload["body"]
+        context = dict(job.payload["context"])
+        context["bot_token"] = self.token_for(workspace_of(context))
+        if job.kind == COMMAND:
+            self.slash(body, context, Respond(response_url=body.get("response_url")), finish)
+        elif job.kind == MENTION:
+            self.mention(body, body["event"], context, finish)
+        else:
+            raise ValueError(f"unknown Slack job kind {job.kind!r}")
+
+    def slash(self, body: dict[str, Any], context: Any, respond: Respond, finish: Finish | None = None) -> None:
         """`/flotilla <text>`, after the ack: run it, answer through the response_url."""
         workspace, client = self.client_for(context)
         user, channel = body["user_id"], body.get("channel_id")
-        outcome = self.conversation(client, workspace).handle(
+        outcome = self.conversation(client, workspace, finish).handle(
             command_text(body.get("text") or ""), user, self.clock.now(), home_channel(channel)
         )
         text, blocks, public = self.outcome_message(outcome)
@@ -180,13 +223,11 @@ class SlackAdapter:
         self.send_picture(client, user, home_channel(channel), outcome)
         self.after(client, workspace, user, outcome.reply if not outcome.refused else None)
 
-    def mention(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+    def mention(self, body: dict[str, Any], event: dict[str, Any], context: Any, finish: Finish | None = None) -> None:
         """`@Flotilla <text>` in a channel: same grammar; public answers go in the thread."""
         workspace, client = self.client_for(context)
-        if not self._claim(f"event:{workspace}:{body.get('event_id') or event.get('event_ts')}"):
-            return  # Slack redelivered an event we already took
         user, channel = event["user"], event["channel"]
-        outcome = self.conversation(client, workspace).handle(
+        outcome = self.conversation(client, workspace, finish).handle(
             command_text(event.get("text") or "", context.get("bot_user_id")), user, self.clock.now(),
             home_channel(channel),
         )  # fmt: skip

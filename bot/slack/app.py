@@ -24,7 +24,9 @@ from sqlalchemy import Engine
 
 from bot.settings import Settings
 from bot.slack.adapter import SlackAdapter
+from bot.slack.delivery import PostedMessages
 from bot.slack.directory import UserCache
+from bot.slack.jobs import JobQueue, JobRunner
 from bot.slack.listeners import register
 from bot.slack.ratelimit import RateLimiter, RetryAfterHandler
 from bot.slack.store import Claims, oauth_stores
@@ -50,8 +52,10 @@ LISTENER_THREADS = 64
 """Threads for what must start the moment a request is acked (opening a form); acks themselves run
 on the thread that received the request (process_before_response)."""
 LAZY_THREADS = 2
-"""Threads for the work after the ack. Few on purpose: the database serialises writes anyway, and
-more threads only take the interpreter away from the acks that Slack is timing."""
+"""Threads for the light work after an ack (the App Home tab). Few on purpose: the database
+serialises writes anyway, and more threads only take the interpreter away from the acks."""
+JOB_THREADS = 2
+"""Threads that run queued commands when they run beside the app (`serve slack --workers 0`)."""
 
 
 class Mode:
@@ -67,13 +71,23 @@ class SlackService:
     mode: str
     executor: ThreadPoolExecutor
     lazy_executor: ThreadPoolExecutor
+    jobs: JobQueue
+    runner: JobRunner
+
+    def run_jobs_here(self, threads: int = JOB_THREADS) -> None:
+        """Run queued commands on threads of this process (else worker processes must run them)."""
+        self.adapter.queued = self.runner.notify
+        self.runner.start(threads)
 
     def drain(self) -> None:
-        """Wait for everything started after an ack (tests, benchmarks, shutdown)."""
+        """Wait for everything started after an ack, queued commands included (tests, benchmarks)."""
+        self.runner.settle()
         self.executor.shutdown(wait=True)
         self.lazy_executor.shutdown(wait=True)
+        self.runner.settle()  # what the last forms and clicks queued
 
     def close(self) -> None:
+        self.runner.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.lazy_executor.shutdown(wait=False, cancel_futures=True)
 
@@ -121,8 +135,11 @@ def build_slack(
     base_url = api_url(settings)
     claims = Claims(engine)
     claims.create_tables()
+    jobs = JobQueue(engine, claims.table)
+    jobs.create_tables()
     adapter = SlackAdapter(uow_factory=uow_factory, clock=clock, claims=claims, limiter=limiter,
-                           users=UserCache(), base_url=base_url, services=services or Services())  # fmt: skip
+                           users=UserCache(), base_url=base_url, services=services or Services(),
+                           jobs=jobs, posted=PostedMessages(store=claims))  # fmt: skip
     token = settings.slack_bot_token if mode != Mode.OAUTH else None
     client = WebClient(token=token, base_url=base_url, retry_handlers=[RetryAfterHandler(limiter, "app")])
     executor = ThreadPoolExecutor(max_workers=listener_threads, thread_name_prefix="slack-listener")
@@ -152,7 +169,9 @@ def build_slack(
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         adapter.on_error(error, body)
 
-    return SlackService(app=app, adapter=adapter, mode=mode, executor=executor, lazy_executor=lazy_executor)
+    runner = JobRunner(jobs, adapter.run_job, adapter.on_error)
+    return SlackService(app=app, adapter=adapter, mode=mode, executor=executor, lazy_executor=lazy_executor,
+                        jobs=jobs, runner=runner)  # fmt: skip
 
 
 def single_token(client: WebClient) -> Callable[[str], str | None]:

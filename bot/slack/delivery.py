@@ -12,14 +12,19 @@ between Slack's answer and that commit, which resends one message. Where a messa
 
 from __future__ import annotations
 
+import logging
+import queue
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
 from bot.slack import render
 from core.outbox import DeliveryError, OutboxMessage
+
+log = logging.getLogger(__name__)
 
 PERMANENT = frozenset({
     "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "account_inactive",
@@ -31,21 +36,50 @@ PERMANENT = frozenset({
 
 @dataclass
 class PostedMessages:
-    """Outbox key -> (channel, ts) of what this process posted, bounded; for threading replies."""
+    """Outbox key -> (channel, ts) of what was posted, for threading replies: kept in the database
+    when given a `store` (bot.slack.store.Claims), so any process finds it (a worker answering a
+    late stand-up finds the digest the scheduler posted), after a restart too; the last `limit`
+    are also kept in memory. A post is written by a thread of its own: `remember` is called
+    inside the outbox row's transaction, which on SQLite holds the write lock."""
 
+    store: Any = None
     limit: int = 100_000
     _posts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _unwritten: queue.Queue[tuple[str, str, str, str]] = field(default_factory=queue.Queue, init=False)
+    _writer: threading.Thread | None = field(default=None, init=False)
 
     def remember(self, workspace: str, key: str, channel: str, ts: str) -> None:
         with self._lock:
             if len(self._posts) >= self.limit:
                 self._posts.pop(next(iter(self._posts)))
-            self._posts[(workspace, key)] = (channel, ts)
+            self._posts.setdefault((workspace, key), (channel, ts))
+            if self.store is not None:
+                self._unwritten.put((workspace, key, channel, ts))
+                if self._writer is None:
+                    self._writer = threading.Thread(target=self._write, daemon=True, name="slack-posts")
+                    self._writer.start()
+
+    def _write(self) -> None:
+        while True:
+            post = self._unwritten.get()
+            try:
+                self.store.remember_post(*post)
+            except Exception as e:  # the thread is then only in memory, as before
+                log.warning("could not keep where a Slack message was posted: %s", type(e).__name__)
+            finally:
+                self._unwritten.task_done()
+
+    def flush(self) -> None:
+        """Wait until every post remembered so far is written (tests, shutdown)."""
+        self._unwritten.join()
 
     def find(self, workspace: str, key: str) -> tuple[str, str] | None:
         with self._lock:
-            return self._posts.get((workspace, key))
+            found = self._posts.get((workspace, key))
+        if found is None and self.store is not None:
+            found = self.store.find_post(workspace, key)
+        return found
 
 
 def _retry_after(headers: object) -> float | None:

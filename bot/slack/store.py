@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 CLAIMS_TABLE = "flotilla_slack_claims"
 HOMES_TABLE = "flotilla_slack_homes"
+POSTS_TABLE = "flotilla_slack_posts"
 MAX_KEY = 255
 
 
@@ -36,6 +37,14 @@ class Claims:
             Column("workspace", String(64), primary_key=True),
             Column("user_id", String(64), primary_key=True),
             Column("opened_at", DateTime(timezone=True), nullable=False),
+        )
+        self.posts = Table(
+            POSTS_TABLE,
+            self.metadata,
+            Column("workspace", String(64), primary_key=True),
+            Column("key", String(MAX_KEY), primary_key=True),
+            Column("channel", String(64), nullable=False),
+            Column("ts", String(32), nullable=False),
         )
 
     def create_tables(self) -> None:
@@ -59,6 +68,23 @@ class Claims:
         """Forget claims older than Slack's retry window (it stops retrying after about an hour)."""
         with self.engine.begin() as conn:
             return conn.execute(delete(self.table).where(self.table.c.claimed_at < before)).rowcount or 0
+
+    def remember_post(self, workspace: str, key: str, channel: str, ts: str) -> None:
+        """Where an outbox message was posted (a digest, say): later answers go in its thread, from
+        whichever process sends them, after a restart too."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.posts).values(workspace=workspace, key=key[:MAX_KEY], channel=channel, ts=ts))
+        except IntegrityError:
+            pass  # posted again (a retried send): the first post keeps the thread
+
+    def find_post(self, workspace: str, key: str) -> tuple[str, str] | None:
+        q = select(self.posts.c.channel, self.posts.c.ts).where(
+            (self.posts.c.workspace == workspace) & (self.posts.c.key == key[:MAX_KEY])
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return (row.channel, row.ts) if row is not None else None
 
     def home_opened(self, workspace: str, user: str, now: datetime) -> None:
         """Remember who looks at their App Home: only their views are republished on changes."""

@@ -1,5 +1,5 @@
-"""`/flotilla <text>`: acknowledged at once, run after the ack (a lazy listener); `standup` and
-`checkin` with nothing more open their modal right after the ack."""
+"""`/flotilla <text>`: kept in the job table, acknowledged, and run by a worker (bot.slack.jobs);
+`standup` and `checkin` with nothing more open their modal right after the ack."""
 
 from __future__ import annotations
 
@@ -7,20 +7,18 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.slack.adapter import SlackAdapter, guarded
+from bot.slack.adapter import SlackAdapter
+from bot.slack.jobs import COMMAND as COMMAND_JOB
 
 COMMAND = "/flotilla"
 
 
 def register(app: App, adapter: SlackAdapter) -> None:
-    after_ack = guarded(adapter.on_error)
 
-    def ack_command(ack: Ack) -> None:
+    def queue_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """Kept before it is acked: once Slack has its ack, it will not send the command again."""
+        adapter.enqueue(COMMAND_JOB, body, context)
         ack()
-
-    @after_ack
-    def run_command(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
-        adapter.slash(body, context, respond)
 
     def is_form(body: dict[str, Any]) -> bool:
         return adapter.form_command(body.get("text") or "") is not None
@@ -32,4 +30,4 @@ def register(app: App, adapter: SlackAdapter) -> None:
         adapter.at_once(adapter.slash_form, body, context, respond)
 
     app.command(COMMAND, matchers=[is_form])(open_form)  # first: bolt runs the first listener that matches
-    app.command(COMMAND)(ack=ack_command, lazy=[run_command])
+    app.command(COMMAND)(queue_command)

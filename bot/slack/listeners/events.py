@@ -1,4 +1,5 @@
-"""Events API: `@Flotilla <text>` mentions and the App Home tab. Acked at once, handled after."""
+"""Events API: `@Flotilla <text>` mentions (kept in the job table, acked, run by a worker) and
+the App Home tab (acked at once, handled after)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.slack.adapter import SlackAdapter, guarded
+from bot.slack.adapter import SlackAdapter, event_key, guarded, workspace_of
+from bot.slack.jobs import MENTION
 
 EVENTS = ("app_home_opened", "app_mention")
 """Every event this app subscribes to (manifest.yaml lists exactly these)."""
@@ -18,13 +20,14 @@ def register(app: App, adapter: SlackAdapter) -> None:
     def ack_event(ack: Ack) -> None:
         ack()
 
-    @after_ack
-    def on_mention(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-        adapter.mention(body, event, context)
+    def queue_mention(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """Kept (once per event id: Slack redelivers unacked events) before it is acked."""
+        adapter.enqueue(MENTION, body, context, claim=event_key(workspace_of(context), body))
+        ack()
 
     @after_ack
     def on_home_opened(event: dict[str, Any], context: BoltContext) -> None:
         adapter.home_opened(event, context)
 
-    app.event("app_mention")(ack=ack_event, lazy=[on_mention])
+    app.event("app_mention")(queue_mention)
     app.event("app_home_opened")(ack=ack_event, lazy=[on_home_opened])

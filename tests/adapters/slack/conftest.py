@@ -159,7 +159,7 @@ def roomy_limiter() -> RateLimiter:
     return RateLimiter(limits={}, per_channel={}, default=Rate(10_000.0, 10_000.0))
 
 
-def serve(standin: SlackStandIn, tmp_path: Path, limiter: RateLimiter | None = None,
+def serve(standin: SlackStandIn, tmp_path: Path, limiter: RateLimiter | None = None, jobs_here: bool = True,
           **settings: Any) -> tuple[Flotilla, SlackService, Any, FixedClock]:  # fmt: skip
     values = {
         "flotilla_database_url": f"sqlite:///{tmp_path / 'slack.db'}",
@@ -171,6 +171,8 @@ def serve(standin: SlackStandIn, tmp_path: Path, limiter: RateLimiter | None = N
     clock = FixedClock(NOW)
     service = build_slack(flotilla.settings, flotilla.engine, flotilla.uow_factory, clock,
                           limiter=limiter or roomy_limiter())  # fmt: skip
+    if jobs_here:  # queued commands run on threads of the test's process, with its clock
+        service.run_jobs_here()
     server = http_server(wsgi_app(service.app), "127.0.0.1", 0)
     serve_in_thread(server)
     return flotilla, service, server, clock

@@ -1,0 +1,346 @@
+"""Typed commands and mentions, kept in the database from their ack until they have run.
+
+Slack times the ack (3 s) and never retries an acked request, so the ack first writes the request
+here. A crash, a deploy or a restart after the ack loses nothing: whichever worker takes the job
+next runs it. A worker holds a job on a lease; a worker that dies mid-job lets the lease run out
+and another one takes it over. The job is deleted in the same transaction that commits the
+command, so a command that was saved never runs twice (only its answer can be lost, if the worker
+dies between the commit and the post). A command that fails is reported to the person once and
+not retried; a job whose worker died MAX_ATTEMPTS times is given up, and the person told.
+
+Workers run in processes of their own under `serve slack` (`--workers`), so that the process that
+acks spends no interpreter time on commands (BENCHMARKS.md), or as threads beside the app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Self
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from core.ports import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+JOBS_TABLE = "flotilla_slack_jobs"
+LEASE_SECONDS = 120.0
+"""How long a worker may hold a job before another takes it over (a command's LLM call is 20 s at most)."""
+MAX_ATTEMPTS = 3
+POLL_SECONDS = 0.05
+"""How often an idle worker looks for new jobs (threads beside the app are also woken at once)."""
+
+PUT_PATIENCE_SECONDS = 2.0
+"""How long an ack waits for SQLite's write lock before it gives up (Slack waits 3 s for the ack)."""
+PUT_RETRY_SECONDS = 0.0002
+
+COMMAND = "command"
+MENTION = "mention"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    workspace: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass
+class _Waiting:
+    """A job an ack is waiting to see written (by itself or by whichever ack writes first)."""
+
+    row: dict[str, Any]
+    written: bool = False
+    error: Exception | None = None
+
+
+class JobQueue:
+    """The jobs table. Its own MetaData, created on start like the claims' tables (bot.slack.store)."""
+
+    def __init__(self, engine: Engine, claims: Table | None = None) -> None:
+        self.engine = engine
+        self.claims = claims
+        self.metadata = MetaData()
+        self.table = Table(
+            JOBS_TABLE,
+            self.metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("kind", String(16), nullable=False),
+            Column("workspace", String(64), nullable=False),
+            Column("payload", Text, nullable=False),
+            Column("created_at", Float, nullable=False),
+            Column("leased_until", Float, nullable=True),
+            Column("attempts", Integer, nullable=False, default=0),
+            sqlite_autoincrement=True,  # ids never come back: a finished job's id is not a new job's
+        )
+        self._put = insert(self.table)
+        self._put_engine, self._impatient = _impatient_twin(engine)
+        self._put_lock = threading.Lock()
+        self._waiting_lock = threading.Lock()
+        self._waiting: list[_Waiting] = []
+
+    def create_tables(self) -> None:
+        self.metadata.create_all(self.engine)
+
+    def put(self, kind: str, workspace: str, payload: dict[str, Any], *, claim: str | None = None,
+            claimed_at: Any = None) -> bool:  # fmt: skip
+        """Queue a job; with `claim`, only if that key is new (a redelivered event), in one transaction."""
+        now = time.time()
+        row = {"kind": kind, "workspace": workspace, "payload": json.dumps(payload), "created_at": now,
+               "leased_until": None, "attempts": 0}  # fmt: skip
+        return self._put_inner(row, claim, claimed_at)
+
+    def _put_inner(self, row: dict[str, Any], claim: str | None, claimed_at: Any) -> bool:
+        if claim is not None:  # alone: its claim may be taken, which fails only its own transaction
+            with self._put_lock:
+                return self._patiently(lambda: self._put_claimed(row, claim, claimed_at))
+        waiting = _Waiting(row)
+        with self._waiting_lock:
+            self._waiting.append(waiting)
+        with self._put_lock:  # one writer at a time; it writes every job waiting by then
+            if not waiting.written:
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                try:
+                    self._patiently(lambda: self._put_all([w.row for w in batch]))
+                except Exception as e:
+                    for w in batch:
+                        w.error = e
+                    raise
+                finally:
+                    for w in batch:
+                        w.written = True
+        if waiting.error is not None:
+            raise waiting.error
+        return True
+
+    def _patiently(self, write: Callable[[], bool]) -> bool:
+        deadline = time.monotonic() + PUT_PATIENCE_SECONDS
+        while True:
+            try:
+                return write()
+            except OperationalError as e:
+                if not (self._impatient and "locked" in str(e)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(PUT_RETRY_SECONDS)  # a worker's command holds SQLite's write lock
+
+    def _put_all(self, rows: list[dict[str, Any]]) -> bool:
+        with self._put_engine.begin() as conn:
+            conn.execute(self._put, rows)
+        return True
+
+    def _put_claimed(self, row: dict[str, Any], claim: str, claimed_at: Any) -> bool:
+        assert self.claims is not None, "a queue that claims keys needs the claims table"
+        try:
+            with self._put_engine.begin() as conn:
+                conn.execute(insert(self.claims).values(key=claim[:255], claimed_at=claimed_at))
+                conn.execute(self._put, row)
+        except IntegrityError:
+            return False
+        return True
+
+    def take(self) -> Job | None:
+        """The oldest job nobody holds, now held by the caller for LEASE_SECONDS (any process). A new
+        job is free at once, whatever the clocks of the replicas say; only a lease's end is timed."""
+        t = self.table
+        now = time.time()
+        free = t.c.leased_until.is_(None) | (t.c.leased_until < now)
+        with self.engine.begin() as conn:
+            pick = select(t).where(free).order_by(t.c.id).limit(1).with_for_update(skip_locked=True)
+            row = conn.execute(pick).first()
+            if row is None:
+                return None
+            taken = conn.execute(
+                sql_update(t).where((t.c.id == row.id) & free)
+                .values(leased_until=now + LEASE_SECONDS, attempts=t.c.attempts + 1)
+            )  # fmt: skip
+            if taken.rowcount != 1:  # pragma: no cover - another worker took it between the two statements
+                return None
+        return Job(id=row.id, kind=row.kind, workspace=row.workspace, payload=json.loads(row.payload),
+                   attempts=row.attempts + 1)  # fmt: skip
+
+    def done(self, job_id: int, conn: Any = None) -> None:
+        """Delete a finished job, in the caller's transaction when given one."""
+        stmt = delete(self.table).where(self.table.c.id == job_id)
+        if conn is not None:
+            conn.execute(stmt)
+            return
+        with self.engine.begin() as own:
+            own.execute(stmt)
+
+    def pending(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(self.table)).scalar_one())
+
+
+def _impatient_twin(engine: Engine) -> tuple[Engine, bool]:
+    """Where acks write their jobs. On a SQLite file: a second engine whose connections do not wait
+    in SQLite's busy handler, which sleeps longer and longer (1, 2, 5 ... 100 ms) while a worker's
+    command holds the write lock, and so starves an ack behind a busy worker (p99 near 1 s, measured).
+    `put` retries every PUT_RETRY_SECONDS instead, and takes the lock within a few ms. PostgreSQL
+    inserts don't wait on other transactions: the engine itself."""
+    from storage.engine import is_sqlite, make_engine
+
+    database = engine.url.database or ""
+    if not is_sqlite(engine) or database in ("", ":memory:") or "mode=memory" in str(engine.url):
+        return engine, False
+    twin = make_engine(engine.url.render_as_string(hide_password=False))
+
+    @event.listens_for(twin, "connect")
+    def _no_busy_wait(dbapi_connection: Any, _record: Any) -> None:  # runs after make_engine's own
+        dbapi_connection.execute("PRAGMA busy_timeout = 0")
+
+    return twin, True
+
+
+class _FinishingUnitOfWork:
+    """A unit of work that deletes its job in the transaction that commits the command."""
+
+    def __init__(self, inner: Any, finish: Callable[[Any], None]) -> None:
+        self._inner = inner
+        self._finish = finish
+
+    def __enter__(self) -> Self:
+        self._inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._inner.__exit__(*exc)
+
+    def commit(self) -> None:
+        self._finish(self._inner.session)
+        self._inner.commit()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def finishing(uow_factory: UnitOfWorkFactory, finish: Callable[[Any], None]) -> UnitOfWorkFactory:
+    """`uow_factory`, whose units of work call `finish(session)` just before they commit."""
+
+    def make(workspace: str) -> UnitOfWork:
+        uow: Any = _FinishingUnitOfWork(uow_factory(workspace), finish)
+        return uow  # type: ignore[no-any-return]
+
+    return make
+
+
+Run = Callable[[Job, Callable[[Any], None]], None]
+"""Runs one job; calls the given `finish(session)` inside the command's committing transaction."""
+Report = Callable[[Exception, dict[str, Any] | None], None]
+
+
+class JobRunner:
+    """Takes jobs one at a time and runs them; as threads beside the app or in a worker process."""
+
+    def __init__(self, queue: JobQueue, run: Run, report: Report, *, poll: float = POLL_SECONDS) -> None:
+        self.queue = queue
+        self.run = run
+        self.report = report
+        self.poll = poll
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._busy = 0
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def notify(self) -> None:
+        """A job was queued in this process: wake a waiting thread instead of letting it poll."""
+        self._wake.set()
+
+    def run_one(self) -> bool:
+        """Take and run one job; False when there was none."""
+        with self._lock:
+            self._busy += 1
+        try:
+            job = self.queue.take()
+            if job is None:
+                return False
+            self._execute(job)
+            return True
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def _execute(self, job: Job) -> None:
+        body = job.payload.get("body")
+        if job.attempts > MAX_ATTEMPTS:
+            log.error("Slack %s job %d given up after %d attempts", job.kind, job.id, MAX_ATTEMPTS)
+            self.report(RuntimeError(f"gave up after {MAX_ATTEMPTS} attempts"), body)
+            self.queue.done(job.id)
+            return
+        finished = False
+
+        def finish(session: Any) -> None:
+            nonlocal finished
+            self.queue.done(job.id, session)
+            finished = True  # (if that transaction then fails, the job is deleted below)
+
+        try:
+            self.run(job, finish)
+            if finished:
+                return
+        except Exception as e:  # reported once, not retried: the person can try again
+            self.report(e, body)
+        self.queue.done(job.id)
+
+    def work(self, stop: threading.Event | None = None) -> None:
+        """Run jobs until `stop` (or this runner's stop) is set."""
+        stop = stop or self._stop
+        while not stop.is_set():
+            try:
+                if self.run_one():
+                    continue
+            except Exception as e:  # the database went away: wait and try again
+                log.warning("Slack jobs: could not take a job (%s: %s)", type(e).__name__, e)
+            self._wake.wait(self.poll)
+            self._wake.clear()
+
+    def start(self, threads: int = 1) -> None:
+        """Run jobs on `threads` daemon threads of this process."""
+        for n in range(threads):
+            thread = threading.Thread(target=self.work, daemon=True, name=f"slack-jobs-{n}")
+            thread.start()
+            self._threads.append(thread)
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until no job is queued and none is running (tests, benchmarks, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                busy = self._busy
+            if not busy and not self.queue.pending():
+                return
+            self.notify()
+            time.sleep(0.01)
+        raise TimeoutError(f"Slack jobs still pending after {timeout} s")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(5)
+        self._threads.clear()

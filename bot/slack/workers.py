@@ -1,0 +1,112 @@
+"""Worker processes that run queued Slack commands and mentions (bot.slack.jobs).
+
+`serve slack` starts them beside the process that serves Slack's requests (`--workers N`, default
+1): that process then only checks signatures, queues and acks, and a command's CPU is spent in
+another interpreter. Each worker builds the same app from the same settings (it never serves
+HTTP) and takes jobs from the database, so workers on other machines share the work safely.
+A worker that exits is started again; a job it held is taken over when its lease runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.bootstrap import build, settle_heap
+from bot.clock import SystemClock
+from bot.settings import Settings
+from core.ports import Clock
+
+log = logging.getLogger(__name__)
+
+RESTART_CHECK_SECONDS = 1.0
+NICENESS = 10
+"""Workers yield the CPU to the process that acks: Slack times acks, not commands (BENCHMARKS.md)."""
+
+
+def work(values: dict[str, Any], database_url: str | None, socket: bool, parent: int, clock: Clock | None = None,
+         niceness: int = 0, threads: int = 1) -> None:  # fmt: skip
+    """A worker process's life: build, run jobs until SIGTERM or until its parent is gone."""
+    from bot.slack.app import build_slack
+
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us
+    if niceness:
+        os.nice(niceness)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
+    flotilla = build(Settings(**values), database_url=database_url)
+    service = build_slack(flotilla.settings, flotilla.engine, flotilla.uow_factory, clock or SystemClock(),
+                          services=flotilla.services, socket=socket)  # fmt: skip
+    settle_heap()
+    loops = [threading.Thread(target=service.runner.work, args=(done,), daemon=True) for _ in range(threads)]
+    for loop in loops:
+        loop.start()
+    while not done.wait(RESTART_CHECK_SECONDS):
+        if os.getppid() != parent:  # the serving process died without stopping us
+            done.set()
+    for loop in loops:
+        loop.join(30)  # a job under way finishes; one cut short is taken again after its lease
+    service.close()
+    flotilla.close()
+
+
+@dataclass
+class Workers:
+    """N worker processes, started again when one exits, until `stop()`."""
+
+    settings: Settings
+    count: int
+    database_url: str | None = None
+    """`serve slack --db`, when given: it wins over the settings' FLOTILLA_DATABASE_URL."""
+    socket: bool = False
+    clock: Clock | None = None
+    """For benchmarks: a clock the workers can be given (it is pickled); the system's by default."""
+    niceness: int = NICENESS
+    _ctx: Any = field(default_factory=lambda: multiprocessing.get_context("spawn"), init=False)
+    _processes: list[Any] = field(default_factory=list, init=False)
+    _watching: threading.Event = field(default_factory=threading.Event, init=False)
+    _watcher: threading.Thread | None = field(default=None, init=False)
+
+    def start(self) -> Workers:
+        self._processes = [self._spawn(n) for n in range(self.count)]
+        self._watcher = threading.Thread(target=self._watch, daemon=True, name="slack-workers")
+        self._watcher.start()
+        return self
+
+    def _spawn(self, n: int) -> Any:
+        process = self._ctx.Process(target=work, name=f"flotilla-slack-worker-{n}", daemon=True,
+                                    args=(self.settings.model_dump(), self.database_url, self.socket, os.getpid(),
+                                          self.clock, self.niceness))  # fmt: skip
+        process.start()
+        return process
+
+    def _watch(self) -> None:
+        while not self._watching.wait(RESTART_CHECK_SECONDS):
+            for n, process in enumerate(self._processes):
+                if not process.is_alive() and not self._watching.is_set():
+                    log.error("Slack worker %d exited (code %s): starting it again", n, process.exitcode)
+                    self._processes[n] = self._spawn(n)
+
+    def pids(self) -> list[int]:
+        """Process ids of the workers alive now."""
+        return [p.pid for p in self._processes if p.is_alive()]
+
+    def stop(self, timeout: float = 35.0) -> None:
+        """SIGTERM: each worker finishes the job it is running, then exits."""
+        self._watching.set()
+        if self._watcher is not None:
+            self._watcher.join(5)
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self._processes:
+            process.join(timeout)
+            if process.is_alive():
+                process.kill()
+                process.join(5)

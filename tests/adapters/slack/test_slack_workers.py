@@ -1,0 +1,103 @@
+"""Commands after their ack, as `serve slack` runs them: kept in the database, run by a worker
+process, and not lost when the app stops between the ack and the run."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from bot.slack.workers import Workers
+from core.fakes import FixedClock
+from tests.adapters.slack.conftest import NOW, PEOPLE, Slack, serve
+from tests.adapters.slack.standin import SlackStandIn
+
+ADA = PEOPLE["ada"]
+STARTUP = 60.0
+"""A worker process starts from nothing (spawn): imports, database, auth.test. Slow CI needs time."""
+
+
+def command(slack: Slack, text: str, channel: str = "C0GENERAL") -> dict[str, Any]:
+    fields, name = slack.command_fields(ADA, text, channel)
+    assert slack.form(fields)[0] == 200
+    return slack.standin.wait_response(name, timeout=STARTUP)
+
+
+def test_an_acked_command_survives_a_restart_before_it_ran(standin: SlackStandIn, tmp_path: Path) -> None:
+    flotilla, service, server, clock = serve(standin, tmp_path, jobs_here=False)  # nothing runs jobs
+    slack = Slack(standin=standin, flotilla=flotilla, service=service, port=server.server_port, clock=clock)
+    fields, name = slack.command_fields(ADA, 'team create payments "Payments"', "C0PAYMENTS")
+    assert slack.form(fields)[0] == 200  # acked: Slack will not send it again
+    assert service.jobs.pending() == 1 and name not in standin.responses
+    server.shutdown()  # the app stops (a deploy, a crash) before the command ran
+    server.server_close()
+    service.close()
+    flotilla.close()
+
+    flotilla, service, server, clock = serve(standin, tmp_path)  # started again, on the same database
+    try:
+        answer = standin.wait_response(name)
+        assert answer["response_type"] == "in_channel"
+        assert "Team payments created" in answer["text"]
+        service.drain()
+        assert service.jobs.pending() == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+        service.close()
+        flotilla.close()
+
+
+def test_a_worker_process_runs_the_commands_and_is_started_again_when_it_dies(
+    standin: SlackStandIn, tmp_path: Path
+) -> None:
+    flotilla, service, server, clock = serve(standin, tmp_path, jobs_here=False)
+    slack = Slack(standin=standin, flotilla=flotilla, service=service, port=server.server_port, clock=clock)
+    workers = Workers(flotilla.settings, 1, clock=FixedClock(NOW), niceness=0).start()
+    try:
+        created = command(slack, 'team create payments "Payments"', "C0PAYMENTS")  # run in the worker
+        assert "Team payments created" in created["text"]
+        assert slack.export()["teams"][0]["channel"] == "C0PAYMENTS"
+
+        (pid,) = workers.pids()
+        os.kill(pid, signal.SIGKILL)
+        standin.wait_for(lambda: workers.pids() and workers.pids() != [pid], timeout=STARTUP)
+        listed = command(slack, "team list")  # the new worker answers
+        assert "payments" in listed["text"]
+        assert service.jobs.pending() == 0
+    finally:
+        workers.stop()
+        server.shutdown()
+        server.server_close()
+        service.close()
+        flotilla.close()
+
+
+def test_a_late_answer_goes_in_the_digests_thread_whichever_process_sends_it(slack: Slack) -> None:
+    """The scheduler (in the serving process) posts the digest; a late stand-up typed afterwards
+    runs in a worker process, or after a restart: where the digest went is in the database."""
+    from bot.slack.delivery import PostedMessages, SlackDelivery
+    from bot.slack.store import Claims
+    from core.outbox import OutboxMessage
+    from core.reply import line
+    from tests.adapters.slack.conftest import BOT_TOKEN, TEAM
+
+    client = slack.service.adapter.client(TEAM, BOT_TOKEN)
+    store = Claims(slack.flotilla.engine)
+    scheduler = PostedMessages(store=store)
+    digest = OutboxMessage(key="digest:payments:2026-11-23", lines=(line("Stand-up digest"),), created_at=NOW,
+                           channel="C0PAYMENTS")  # fmt: skip
+    SlackDelivery(workspace=TEAM, client=client, posted=scheduler).deliver(digest)
+    scheduler.flush()
+    (posted,) = slack.standin.of("chat.postMessage")
+
+    late = OutboxMessage(key="late:payments:U0BOB", lines=(line("Bob, late"),), created_at=NOW, channel="C0PAYMENTS",
+                         thread=digest.key)  # fmt: skip
+    SlackDelivery(workspace=TEAM, client=client, posted=PostedMessages(store=store)).deliver(late)  # another process
+    SlackDelivery(workspace=TEAM, client=client, posted=PostedMessages()).deliver(late)  # memory only: no thread
+    in_thread, outside = slack.standin.of("chat.postMessage")[1:]
+    kept = store.find_post(TEAM, digest.key)
+    assert kept is not None and kept[0] == "C0PAYMENTS" and posted.params.get("thread_ts") is None
+    assert in_thread.params["thread_ts"] == kept[1]
+    assert outside.params.get("thread_ts") is None

@@ -1,0 +1,184 @@
+"""The Slack job queue (bot.slack.jobs) on SQLite and PostgreSQL: what an ack writes is kept until a
+worker has run it; a worker that dies mid-job leaves it to another; a command that committed is
+never run again; many acks at once are written together, each once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, update
+
+from bot.slack import jobs as jobs_module
+from bot.slack.jobs import MAX_ATTEMPTS, Job, JobQueue, JobRunner, finishing
+from bot.slack.store import Claims
+from core.model import Person
+from storage.engine import make_engine
+from storage.uow import SqlUnitOfWorkFactory
+
+
+@pytest.fixture
+def queue(engine: Engine) -> JobQueue:
+    claims = Claims(engine)
+    claims.create_tables()
+    q = JobQueue(engine, claims.table)
+    q.create_tables()
+    return q
+
+
+def lease_runs_out(queue: JobQueue, job: Job) -> None:
+    """As if LEASE_SECONDS had passed since the job was taken (its worker died)."""
+    with queue.engine.begin() as conn:
+        conn.execute(update(queue.table).where(queue.table.c.id == job.id).values(leased_until=time.time() - 1))
+
+
+def test_a_job_is_taken_once_and_again_only_when_its_lease_runs_out(queue: JobQueue) -> None:
+    assert queue.put("command", "T1", {"body": {"text": "me"}})
+    taken = queue.take()
+    assert taken is not None and taken.payload == {"body": {"text": "me"}} and taken.attempts == 1
+    assert queue.take() is None  # held: no other worker gets it
+    lease_runs_out(queue, taken)
+    again = queue.take()
+    assert again is not None and again.id == taken.id and again.attempts == 2
+    queue.done(again.id)
+    assert queue.take() is None and queue.pending() == 0
+
+
+def test_jobs_are_taken_oldest_first_and_ids_are_never_reused(queue: JobQueue) -> None:
+    for text in ("one", "two"):
+        queue.put("command", "T1", {"text": text})
+    first = queue.take()
+    assert first is not None and first.payload == {"text": "one"}
+    queue.done(first.id)
+    queue.put("command", "T1", {"text": "three"})  # after a delete, on SQLite too: a new id
+    second, third = queue.take(), queue.take()
+    assert second is not None and third is not None
+    assert [second.payload["text"], third.payload["text"]] == ["two", "three"]
+    assert len({first.id, second.id, third.id}) == 3
+
+
+def test_a_command_that_commits_deletes_its_job_so_it_never_runs_twice(
+    queue: JobQueue, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    queue.put("command", "T1", {"text": "team create"})
+    job = queue.take()
+    assert job is not None
+    factory = finishing(uow_factory, lambda session: queue.done(job.id, session))
+    with pytest.raises(RuntimeError), factory("T1") as uow:  # fails before its commit: job kept
+        uow.people.add_if_absent(Person(handle="ada", name="Ada"))
+        raise RuntimeError("the worker's command failed")
+    assert queue.pending() == 1
+    with factory("T1") as uow:
+        uow.people.add_if_absent(Person(handle="ada", name="Ada"))
+        uow.commit()
+    # the worker dies right after the commit, before it says the job is done
+    assert queue.pending() == 0
+    lease_runs_out_if_any = queue.take()
+    assert lease_runs_out_if_any is None  # nothing to run again
+    with uow_factory("T1") as uow:
+        assert [p.handle for p in uow.people.list()] == ["ada"]
+
+
+def test_many_acks_at_once_are_each_written_once(queue: JobQueue) -> None:
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        assert all(pool.map(lambda n: queue.put("command", "T1", {"n": n}), range(200)))
+    seen = []
+    while (job := queue.take()) is not None:
+        seen.append(job.payload["n"])
+    assert sorted(seen) == list(range(200))
+
+
+def test_a_claimed_job_is_queued_once_per_key(queue: JobQueue) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    assert queue.put("mention", "T1", {"n": 1}, claim="event:T1:Ev1", claimed_at=now)
+    assert not queue.put("mention", "T1", {"n": 2}, claim="event:T1:Ev1", claimed_at=now)  # redelivered
+    assert queue.put("mention", "T1", {"n": 3}, claim="event:T1:Ev2", claimed_at=now)
+    assert queue.pending() == 2
+
+
+def test_a_failed_write_fails_every_ack_that_waited_on_it(queue: JobQueue, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Group commit: the acks whose jobs went into a failed transaction must not answer Slack 200."""
+    gate, entered = threading.Event(), threading.Event()
+    real = queue._put_all
+
+    def slow_then_fail(rows: list[dict[str, Any]]) -> bool:
+        if not gate.is_set():  # the first writer: hold the lock while the others queue up
+            entered.set()
+            gate.wait(5)
+            return real(rows)
+        raise RuntimeError(f"disk full ({len(rows)} jobs)")
+
+    monkeypatch.setattr(queue, "_put_all", slow_then_fail)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        first = pool.submit(queue.put, "command", "T1", {"n": 0})
+        assert entered.wait(5)
+        others = [pool.submit(queue.put, "command", "T1", {"n": n}) for n in range(1, 6)]
+        time.sleep(0.2)  # they are all waiting now
+        gate.set()
+        assert first.result(5)
+        errors = [f.exception(5) for f in others]
+    assert all(isinstance(e, RuntimeError) for e in errors)
+    assert queue.pending() == 1
+
+
+def test_the_runner_reports_a_failure_once_and_gives_up_on_a_job_that_kept_killing_workers(queue: JobQueue) -> None:
+    reported: list[tuple[str, Any]] = []
+    ran: list[int] = []
+
+    def run(job: Job, finish: Any) -> None:
+        ran.append(job.id)
+        raise ValueError("boom")
+
+    runner = JobRunner(queue, run, lambda e, body: reported.append((str(e), body)))
+    queue.put("command", "T1", {"body": {"response_url": "http://x/1"}})
+    assert runner.run_one() and not runner.run_one()
+    assert reported == [("boom", {"response_url": "http://x/1"})] and queue.pending() == 0  # not retried
+
+    queue.put("command", "T1", {"body": {"response_url": "http://x/2"}})
+    for _ in range(MAX_ATTEMPTS):  # each time, the worker that took it died
+        job = queue.take()
+        assert job is not None
+        lease_runs_out(queue, job)
+    ran.clear()
+    assert runner.run_one()
+    assert ran == [] and reported[-1] == (f"gave up after {MAX_ATTEMPTS} attempts", {"response_url": "http://x/2"})
+    assert queue.pending() == 0
+
+
+def test_on_sqlite_an_ack_waits_for_the_write_lock_without_sqlites_growing_sleeps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(SQLite only: PostgreSQL inserts don't wait on other transactions.)"""
+    engine = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
+    queue = JobQueue(engine)
+    queue.create_tables()
+    held = threading.Event()
+
+    def hold(seconds: float) -> None:
+        with engine.begin():  # a worker's command: BEGIN IMMEDIATE, the write lock
+            held.set()
+            time.sleep(seconds)
+
+    with queue._put_engine.connect() as conn:  # the ack's own retry loop waits, not SQLite's busy handler
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 0
+    holder = threading.Thread(target=hold, args=(0.3,))
+    holder.start()
+    assert held.wait(5)
+    assert queue.put("command", "T1", {"n": 1})  # written once the lock is free
+    holder.join()
+
+    monkeypatch.setattr(jobs_module, "PUT_PATIENCE_SECONDS", 0.2)
+    held.clear()
+    holder = threading.Thread(target=hold, args=(0.6,))
+    holder.start()
+    assert held.wait(5)
+    with pytest.raises(Exception, match="locked"):  # Slack gets no ack rather than a lost command
+        queue.put("command", "T1", {"n": 2})
+    holder.join()
+    assert queue.pending() == 1
