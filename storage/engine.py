@@ -11,6 +11,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "flotilla_read_only"
+"""Execution option for a connection that only reads: `engine.connect().execution_options(**{READ_ONLY: True})`."""
 
 _PG_SCHEMES = ("postgres://", "postgresql://")
 
@@ -62,7 +64,10 @@ def _sqlite_engine(sa_url: URL, **kwargs: Any) -> Engine:
     def _on_begin(connection: Connection) -> None:
         # Take the write lock up front: two transactions that both read and then write would
         # otherwise each hold a read lock and fail with "database is locked" on upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A connection marked READ_ONLY only reads: it begins without the lock (WAL readers never
+        # wait), so it may even run while the same thread holds the lock in another transaction.
+        read_only = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -88,6 +88,7 @@ class SlackService:
 
     def close(self) -> None:
         self.runner.stop()
+        self.jobs.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.lazy_executor.shutdown(wait=False, cancel_futures=True)
 

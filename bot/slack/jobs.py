@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Self
@@ -45,8 +46,10 @@ from core.ports import UnitOfWork, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 JOBS_TABLE = "flotilla_slack_jobs"
-LEASE_SECONDS = 120.0
-"""How long a worker may hold a job before another takes it over (a command's LLM call is 20 s at most)."""
+LEASE_SECONDS = 300.0
+"""How long a worker may hold a job before another takes it over: far beyond any command (an LLM
+call is 20 s at most, a rate-limited Web API call waits its Retry-After). If a run does outlast
+it, the run that took over commits and answers; the late one's commit fails (LeaseLost)."""
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 0.05
 """How often an idle worker looks for new jobs (threads beside the app are also woken at once)."""
@@ -66,6 +69,12 @@ class Job:
     workspace: str
     payload: dict[str, Any]
     attempts: int
+    lease: str
+    """The taker's token: only the worker holding it can finish the job (see `done`)."""
+
+
+class LeaseLost(RuntimeError):
+    """The job's lease ran out while it ran and another worker took it: this run must not commit."""
 
 
 @dataclass
@@ -73,8 +82,17 @@ class _Waiting:
     """A job an ack is waiting to see written (by itself or by whichever ack writes first)."""
 
     row: dict[str, Any]
+    deadline: float
     written: bool = False
-    error: Exception | None = None
+    error: BaseException | None = None
+
+
+def _db_seconds(engine: Engine) -> Any:
+    """The database's clock in Unix seconds: leases of workers on several machines are timed by
+    one clock, not by each machine's own."""
+    if engine.dialect.name == "postgresql":
+        return func.extract("epoch", func.clock_timestamp())
+    return (func.julianday("now") - 2440587.5) * 86400.0
 
 
 class JobQueue:
@@ -93,6 +111,7 @@ class JobQueue:
             Column("payload", Text, nullable=False),
             Column("created_at", Float, nullable=False),
             Column("leased_until", Float, nullable=True),
+            Column("lease", String(32), nullable=True),
             Column("attempts", Integer, nullable=False, default=0),
             sqlite_autoincrement=True,  # ids never come back: a finished job's id is not a new job's
         )
@@ -105,40 +124,51 @@ class JobQueue:
     def create_tables(self) -> None:
         self.metadata.create_all(self.engine)
 
+    def close(self) -> None:
+        if self._put_engine is not self.engine:
+            self._put_engine.dispose()
+
     def put(self, kind: str, workspace: str, payload: dict[str, Any], *, claim: str | None = None,
             claimed_at: Any = None) -> bool:  # fmt: skip
-        """Queue a job; with `claim`, only if that key is new (a redelivered event), in one transaction."""
-        now = time.time()
-        row = {"kind": kind, "workspace": workspace, "payload": json.dumps(payload), "created_at": now,
-               "leased_until": None, "attempts": 0}  # fmt: skip
-        return self._put_inner(row, claim, claimed_at)
-
-    def _put_inner(self, row: dict[str, Any], claim: str | None, claimed_at: Any) -> bool:
+        """Queue a job; with `claim`, only if that key is new (a redelivered event), in one transaction.
+        Gives up (raises) PUT_PATIENCE_SECONDS after the call: an ack later than that is no use to
+        Slack, and a job written for it would run although the person saw the command fail."""
+        deadline = time.monotonic() + PUT_PATIENCE_SECONDS
+        row = {"kind": kind, "workspace": workspace, "payload": json.dumps(payload), "created_at": time.time(),
+               "leased_until": None, "lease": None, "attempts": 0}  # fmt: skip
         if claim is not None:  # alone: its claim may be taken, which fails only its own transaction
             with self._put_lock:
-                return self._patiently(lambda: self._put_claimed(row, claim, claimed_at))
-        waiting = _Waiting(row)
+                return self._patiently(lambda: self._put_claimed(row, claim, claimed_at), deadline)
+        waiting = _Waiting(row, deadline)
         with self._waiting_lock:
             self._waiting.append(waiting)
         with self._put_lock:  # one writer at a time; it writes every job waiting by then
             if not waiting.written:
-                with self._waiting_lock:
-                    batch, self._waiting = self._waiting, []
-                try:
-                    self._patiently(lambda: self._put_all([w.row for w in batch]))
-                except Exception as e:
-                    for w in batch:
-                        w.error = e
-                    raise
-                finally:
-                    for w in batch:
-                        w.written = True
+                self._write_waiting(deadline)
         if waiting.error is not None:
             raise waiting.error
         return True
 
-    def _patiently(self, write: Callable[[], bool]) -> bool:
-        deadline = time.monotonic() + PUT_PATIENCE_SECONDS
+    def _write_waiting(self, deadline: float) -> None:
+        with self._waiting_lock:
+            waiting, self._waiting = self._waiting, []
+        now = time.monotonic()
+        batch = [w for w in waiting if w.deadline > now]
+        for w in waiting:
+            if w.deadline <= now:  # its ack has waited too long already: not written, it fails
+                w.error, w.written = TimeoutError("the job queue was busy for too long"), True
+        if not batch:
+            return
+        try:
+            self._patiently(lambda: self._put_all([w.row for w in batch]), min(w.deadline for w in batch))
+        except BaseException as e:
+            for w in batch:
+                w.error = e
+        finally:
+            for w in batch:
+                w.written = True
+
+    def _patiently(self, write: Callable[[], bool], deadline: float) -> bool:
         while True:
             try:
                 return write()
@@ -164,29 +194,34 @@ class JobQueue:
 
     def take(self) -> Job | None:
         """The oldest job nobody holds, now held by the caller for LEASE_SECONDS (any process). A new
-        job is free at once, whatever the clocks of the replicas say; only a lease's end is timed."""
+        job is free at once; a lease's end is timed by the database's clock."""
         t = self.table
-        now = time.time()
-        free = t.c.leased_until.is_(None) | (t.c.leased_until < now)
+        lease = uuid.uuid4().hex
         with self.engine.begin() as conn:
+            now = float(conn.execute(select(_db_seconds(self.engine))).scalar_one())
+            free = t.c.leased_until.is_(None) | (t.c.leased_until < now)
             pick = select(t).where(free).order_by(t.c.id).limit(1).with_for_update(skip_locked=True)
             row = conn.execute(pick).first()
             if row is None:
                 return None
             taken = conn.execute(
                 sql_update(t).where((t.c.id == row.id) & free)
-                .values(leased_until=now + LEASE_SECONDS, attempts=t.c.attempts + 1)
+                .values(leased_until=now + LEASE_SECONDS, lease=lease, attempts=t.c.attempts + 1)
             )  # fmt: skip
             if taken.rowcount != 1:  # pragma: no cover - another worker took it between the two statements
                 return None
         return Job(id=row.id, kind=row.kind, workspace=row.workspace, payload=json.loads(row.payload),
-                   attempts=row.attempts + 1)  # fmt: skip
+                   attempts=row.attempts + 1, lease=lease)  # fmt: skip
 
-    def done(self, job_id: int, conn: Any = None) -> None:
-        """Delete a finished job, in the caller's transaction when given one."""
-        stmt = delete(self.table).where(self.table.c.id == job_id)
+    def done(self, job: Job, conn: Any = None) -> None:
+        """Delete a finished job, in the caller's transaction when given one. Only its lease holder
+        may: if another worker has taken it over, raises LeaseLost, and the caller's transaction
+        (the command) must roll back, since the other worker runs it."""
+        t = self.table
+        stmt = delete(t).where((t.c.id == job.id) & (t.c.lease == job.lease))
         if conn is not None:
-            conn.execute(stmt)
+            if conn.execute(stmt).rowcount != 1:
+                raise LeaseLost(f"Slack job {job.id} was taken over by another worker")
             return
         with self.engine.begin() as own:
             own.execute(stmt)
@@ -290,22 +325,25 @@ class JobRunner:
         if job.attempts > MAX_ATTEMPTS:
             log.error("Slack %s job %d given up after %d attempts", job.kind, job.id, MAX_ATTEMPTS)
             self.report(RuntimeError(f"gave up after {MAX_ATTEMPTS} attempts"), body)
-            self.queue.done(job.id)
+            self.queue.done(job)
             return
         finished = False
 
         def finish(session: Any) -> None:
             nonlocal finished
-            self.queue.done(job.id, session)
+            self.queue.done(job, session)
             finished = True  # (if that transaction then fails, the job is deleted below)
 
         try:
             self.run(job, finish)
             if finished:
                 return
+        except LeaseLost as e:  # the worker that took it over runs it and answers
+            log.warning("%s", e)
+            return
         except Exception as e:  # reported once, not retried: the person can try again
             self.report(e, body)
-        self.queue.done(job.id)
+        self.queue.done(job)
 
     def work(self, stop: threading.Event | None = None) -> None:
         """Run jobs until `stop` (or this runner's stop) is set."""

@@ -15,6 +15,8 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.engine import READ_ONLY
+
 CLAIMS_TABLE = "flotilla_slack_claims"
 HOMES_TABLE = "flotilla_slack_homes"
 POSTS_TABLE = "flotilla_slack_posts"
@@ -82,8 +84,8 @@ class Claims:
         q = select(self.posts.c.channel, self.posts.c.ts).where(
             (self.posts.c.workspace == workspace) & (self.posts.c.key == key[:MAX_KEY])
         )
-        with self.engine.connect() as conn:
-            row = conn.execute(q).first()
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+            row = conn.execute(q).first()  # called inside an outbox row's transaction: never wait for the lock
         return (row.channel, row.ts) if row is not None else None
 
     def home_opened(self, workspace: str, user: str, now: datetime) -> None:

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,9 @@ from core.ports import Clock
 log = logging.getLogger(__name__)
 
 RESTART_CHECK_SECONDS = 1.0
+RESTART_MAX_WAIT = 60.0
+"""A worker that keeps failing at start is started again after 1, 2, 4 ... at most 60 s."""
+STEADY_SECONDS = 60.0
 NICENESS = 10
 """Workers yield the CPU to the process that acks: Slack times acks, not commands (BENCHMARKS.md)."""
 
@@ -87,11 +91,22 @@ class Workers:
         return process
 
     def _watch(self) -> None:
+        started = {n: time.monotonic() for n in range(self.count)}
+        failures = dict.fromkeys(range(self.count), 0)
         while not self._watching.wait(RESTART_CHECK_SECONDS):
             for n, process in enumerate(self._processes):
-                if not process.is_alive() and not self._watching.is_set():
-                    log.error("Slack worker %d exited (code %s): starting it again", n, process.exitcode)
-                    self._processes[n] = self._spawn(n)
+                if process.is_alive() or self._watching.is_set():
+                    continue
+                now = time.monotonic()
+                if now - started[n] > STEADY_SECONDS:
+                    failures[n] = 0  # it had been running a while: a crash, not a start-up failure
+                wait = min(RESTART_MAX_WAIT, RESTART_CHECK_SECONDS * 2 ** failures[n])
+                if now - started[n] < wait:
+                    continue  # failing at start (database down, bad token): back off, don't spin
+                log.error("Slack worker %d exited (code %s): starting it again", n, process.exitcode)
+                failures[n] += 1
+                started[n] = now
+                self._processes[n] = self._spawn(n)
 
     def pids(self) -> list[int]:
         """Process ids of the workers alive now."""

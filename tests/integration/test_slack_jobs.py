@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, update
 
 from bot.slack import jobs as jobs_module
-from bot.slack.jobs import MAX_ATTEMPTS, Job, JobQueue, JobRunner, finishing
+from bot.slack.jobs import MAX_ATTEMPTS, Job, JobQueue, JobRunner, LeaseLost, finishing
 from bot.slack.store import Claims
 from core.model import Person
 from storage.engine import make_engine
@@ -31,9 +31,9 @@ def queue(engine: Engine) -> JobQueue:
 
 
 def lease_runs_out(queue: JobQueue, job: Job) -> None:
-    """As if LEASE_SECONDS had passed since the job was taken (its worker died)."""
+    """As if LEASE_SECONDS had passed since the job was taken (its worker died, or is slow)."""
     with queue.engine.begin() as conn:
-        conn.execute(update(queue.table).where(queue.table.c.id == job.id).values(leased_until=time.time() - 1))
+        conn.execute(update(queue.table).where(queue.table.c.id == job.id).values(leased_until=0.0))
 
 
 def test_a_job_is_taken_once_and_again_only_when_its_lease_runs_out(queue: JobQueue) -> None:
@@ -44,7 +44,7 @@ def test_a_job_is_taken_once_and_again_only_when_its_lease_runs_out(queue: JobQu
     lease_runs_out(queue, taken)
     again = queue.take()
     assert again is not None and again.id == taken.id and again.attempts == 2
-    queue.done(again.id)
+    queue.done(again)
     assert queue.take() is None and queue.pending() == 0
 
 
@@ -53,7 +53,7 @@ def test_jobs_are_taken_oldest_first_and_ids_are_never_reused(queue: JobQueue) -
         queue.put("command", "T1", {"text": text})
     first = queue.take()
     assert first is not None and first.payload == {"text": "one"}
-    queue.done(first.id)
+    queue.done(first)
     queue.put("command", "T1", {"text": "three"})  # after a delete, on SQLite too: a new id
     second, third = queue.take(), queue.take()
     assert second is not None and third is not None
@@ -67,7 +67,7 @@ def test_a_command_that_commits_deletes_its_job_so_it_never_runs_twice(
     queue.put("command", "T1", {"text": "team create"})
     job = queue.take()
     assert job is not None
-    factory = finishing(uow_factory, lambda session: queue.done(job.id, session))
+    factory = finishing(uow_factory, lambda session: queue.done(job, session))
     with pytest.raises(RuntimeError), factory("T1") as uow:  # fails before its commit: job kept
         uow.people.add_if_absent(Person(handle="ada", name="Ada"))
         raise RuntimeError("the worker's command failed")
@@ -75,12 +75,35 @@ def test_a_command_that_commits_deletes_its_job_so_it_never_runs_twice(
     with factory("T1") as uow:
         uow.people.add_if_absent(Person(handle="ada", name="Ada"))
         uow.commit()
-    # the worker dies right after the commit, before it says the job is done
+    # the worker dies right after the commit, before it says the job is done: nothing to run again
     assert queue.pending() == 0
-    lease_runs_out_if_any = queue.take()
-    assert lease_runs_out_if_any is None  # nothing to run again
     with uow_factory("T1") as uow:
         assert [p.handle for p in uow.people.list()] == ["ada"]
+
+
+def test_a_run_that_outlasts_its_lease_cannot_commit_and_the_worker_that_took_over_runs_it(
+    queue: JobQueue, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    queue.put("command", "T1", {"text": "team create"})
+    slow = queue.take()
+    assert slow is not None
+    lease_runs_out(queue, slow)
+    took_over = queue.take()  # another worker, once the lease ended
+    assert took_over is not None and took_over.id == slow.id and took_over.lease != slow.lease
+
+    late = finishing(uow_factory, lambda session: queue.done(slow, session))
+    with pytest.raises(LeaseLost), late("T1") as uow:
+        uow.people.add_if_absent(Person(handle="ada", name="Ada"))
+        uow.commit()
+    with uow_factory("T1") as uow:
+        assert uow.people.list() == []  # the late run's command rolled back
+    queue.done(slow)  # nor can it delete the job the other worker holds
+    assert queue.pending() == 1
+
+    with finishing(uow_factory, lambda session: queue.done(took_over, session))("T1") as uow:
+        uow.people.add_if_absent(Person(handle="ada", name="Ada"))
+        uow.commit()
+    assert queue.pending() == 0
 
 
 def test_many_acks_at_once_are_each_written_once(queue: JobQueue) -> None:
@@ -124,6 +147,33 @@ def test_a_failed_write_fails_every_ack_that_waited_on_it(queue: JobQueue, monke
         assert first.result(5)
         errors = [f.exception(5) for f in others]
     assert all(isinstance(e, RuntimeError) for e in errors)
+    assert queue.pending() == 1
+
+
+def test_an_ack_that_waited_too_long_fails_and_its_job_is_not_written(
+    queue: JobQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack shows a timeout after 3 s: a job written for an ack later than that would run although
+    the person saw the command fail, and typed it again."""
+    monkeypatch.setattr(jobs_module, "PUT_PATIENCE_SECONDS", 0.3)
+    gate, entered = threading.Event(), threading.Event()
+    real = queue._put_all
+
+    def slow(rows: list[dict[str, Any]]) -> bool:
+        if not entered.is_set():
+            entered.set()
+            gate.wait(5)
+        return real(rows)
+
+    monkeypatch.setattr(queue, "_put_all", slow)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        first = pool.submit(queue.put, "command", "T1", {"n": 0})
+        assert entered.wait(5)
+        late = [pool.submit(queue.put, "command", "T1", {"n": n}) for n in (1, 2)]
+        time.sleep(0.5)  # past their patience, still behind the first writer
+        gate.set()
+        assert first.result(5)
+        assert all(isinstance(f.exception(5), TimeoutError) for f in late)
     assert queue.pending() == 1
 
 

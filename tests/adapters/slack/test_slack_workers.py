@@ -76,27 +76,34 @@ def test_a_worker_process_runs_the_commands_and_is_started_again_when_it_dies(
 
 def test_a_late_answer_goes_in_the_digests_thread_whichever_process_sends_it(slack: Slack) -> None:
     """The scheduler (in the serving process) posts the digest; a late stand-up typed afterwards
-    runs in a worker process, or after a restart: where the digest went is in the database."""
+    runs in a worker process, or after a restart: where the digest went is in the database, and
+    is read inside the outbox row's transaction (on SQLite: while it holds the write lock)."""
     from bot.slack.delivery import PostedMessages, SlackDelivery
     from bot.slack.store import Claims
-    from core.outbox import OutboxMessage
-    from core.reply import line
+    from core.outbox import drain, from_notice
+    from core.reply import Notice, line
     from tests.adapters.slack.conftest import BOT_TOKEN, TEAM
 
     client = slack.service.adapter.client(TEAM, BOT_TOKEN)
     store = Claims(slack.flotilla.engine)
-    scheduler = PostedMessages(store=store)
-    digest = OutboxMessage(key="digest:payments:2026-11-23", lines=(line("Stand-up digest"),), created_at=NOW,
-                           channel="C0PAYMENTS")  # fmt: skip
-    SlackDelivery(workspace=TEAM, client=client, posted=scheduler).deliver(digest)
-    scheduler.flush()
-    (posted,) = slack.standin.of("chat.postMessage")
 
-    late = OutboxMessage(key="late:payments:U0BOB", lines=(line("Bob, late"),), created_at=NOW, channel="C0PAYMENTS",
-                         thread=digest.key)  # fmt: skip
-    SlackDelivery(workspace=TEAM, client=client, posted=PostedMessages(store=store)).deliver(late)  # another process
-    SlackDelivery(workspace=TEAM, client=client, posted=PostedMessages()).deliver(late)  # memory only: no thread
-    in_thread, outside = slack.standin.of("chat.postMessage")[1:]
+    def send(notice: Notice, posted: PostedMessages) -> None:
+        with slack.flotilla.uow_factory(TEAM) as uow:
+            uow.outbox.add_all([from_notice(notice, NOW)])
+            uow.commit()
+        sent = drain(slack.flotilla.uow_factory, TEAM, SlackDelivery(workspace=TEAM, client=client, posted=posted), NOW)
+        assert [m.key for m in sent.sent] == [notice.key] and not sent.failed
+
+    scheduler = PostedMessages(store=store)
+    digest = Notice(lines=(line("Stand-up digest"),), channel="C0PAYMENTS", key="digest:payments:2026-11-23")
+    send(digest, scheduler)
+    scheduler.flush()
+    late = {n: Notice(lines=(line(f"{n}, late"),), channel="C0PAYMENTS", key=f"late:{n}", thread=digest.key)
+            for n in ("bob", "carol")}  # fmt: skip
+    send(late["bob"], PostedMessages(store=store))  # another process
+    send(late["carol"], PostedMessages())  # memory only, as before: no thread
+
+    posted, in_thread, outside = slack.standin.of("chat.postMessage")
     kept = store.find_post(TEAM, digest.key)
     assert kept is not None and kept[0] == "C0PAYMENTS" and posted.params.get("thread_ts") is None
     assert in_thread.params["thread_ts"] == kept[1]
