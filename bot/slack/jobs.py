@@ -144,29 +144,39 @@ class JobQueue:
             self._waiting.append(waiting)
         with self._put_lock:  # one writer at a time; it writes every job waiting by then
             if not waiting.written:
-                self._write_waiting(deadline)
+                self._write_waiting()
         if waiting.error is not None:
             raise waiting.error
         return True
 
-    def _write_waiting(self, deadline: float) -> None:
+    def _write_waiting(self) -> None:
+        """Write every waiting job in one transaction. While the write lock stays taken, the acks
+        whose time is up fail (their jobs unwritten) and the others keep trying."""
         with self._waiting_lock:
-            waiting, self._waiting = self._waiting, []
-        now = time.monotonic()
-        batch = [w for w in waiting if w.deadline > now]
-        for w in waiting:
-            if w.deadline <= now:  # its ack has waited too long already: not written, it fails
-                w.error, w.written = TimeoutError("the job queue was busy for too long"), True
-        if not batch:
-            return
+            batch, self._waiting = self._waiting, []
         try:
-            self._patiently(lambda: self._put_all([w.row for w in batch]), min(w.deadline for w in batch))
+            while batch:
+                now = time.monotonic()
+                for w in batch:
+                    if w.deadline <= now:
+                        w.error, w.written = TimeoutError("the job queue stayed locked for too long"), True
+                batch = [w for w in batch if not w.written]
+                if not batch:
+                    return
+                try:
+                    self._put_all([w.row for w in batch])
+                except OperationalError as e:
+                    if not (self._impatient and "locked" in str(e)):
+                        raise
+                    time.sleep(PUT_RETRY_SECONDS)  # a worker's command holds SQLite's write lock
+                    continue
+                for w in batch:
+                    w.written = True
+                return
         except BaseException as e:
             for w in batch:
-                w.error = e
-        finally:
-            for w in batch:
-                w.written = True
+                if not w.written:
+                    w.error, w.written = e, True
 
     def _patiently(self, write: Callable[[], bool], deadline: float) -> bool:
         while True:

@@ -92,20 +92,23 @@ class Workers:
 
     def _watch(self) -> None:
         started = {n: time.monotonic() for n in range(self.count)}
+        died: dict[int, float] = {}
         failures = dict.fromkeys(range(self.count), 0)
         while not self._watching.wait(RESTART_CHECK_SECONDS):
             for n, process in enumerate(self._processes):
                 if process.is_alive() or self._watching.is_set():
                     continue
                 now = time.monotonic()
-                if now - started[n] > STEADY_SECONDS:
-                    failures[n] = 0  # it had been running a while: a crash, not a start-up failure
-                wait = min(RESTART_MAX_WAIT, RESTART_CHECK_SECONDS * 2 ** failures[n])
-                if now - started[n] < wait:
+                if n not in died:  # just found dead: how long had it run?
+                    died[n] = now
+                    if now - started[n] > STEADY_SECONDS:
+                        failures[n] = 0  # a crash after a good run, not a failure at start
+                if now - died[n] < min(RESTART_MAX_WAIT, RESTART_CHECK_SECONDS * 2 ** failures[n]) - 1:
                     continue  # failing at start (database down, bad token): back off, don't spin
                 log.error("Slack worker %d exited (code %s): starting it again", n, process.exitcode)
                 failures[n] += 1
                 started[n] = now
+                del died[n]
                 self._processes[n] = self._spawn(n)
 
     def pids(self) -> list[int]:

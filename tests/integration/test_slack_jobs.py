@@ -232,3 +232,39 @@ def test_on_sqlite_an_ack_waits_for_the_write_lock_without_sqlites_growing_sleep
         queue.put("command", "T1", {"n": 2})
     holder.join()
     assert queue.pending() == 1
+
+
+def test_on_sqlite_acks_still_in_time_keep_trying_when_an_older_one_gives_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Acks written together: the one whose time is up fails alone; the newer one is written once
+    the lock is free, within its own patience."""
+    monkeypatch.setattr(jobs_module, "PUT_PATIENCE_SECONDS", 1.0)
+    engine = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
+    queue = JobQueue(engine)
+    queue.create_tables()
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with engine.begin():  # a worker's long command holds the write lock
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(5)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first = pool.submit(queue.put, "command", "T1", {"n": "first"})  # writes, retrying until 1.0 s
+        time.sleep(0.3)
+        old = pool.submit(queue.put, "command", "T1", {"n": "old"})  # waits; patience ends at 1.3 s
+        time.sleep(0.6)
+        new = pool.submit(queue.put, "command", "T1", {"n": "new"})  # waits; patience ends at 1.9 s
+        time.sleep(0.55)
+        release.set()  # at ~1.45 s: after the old ack's patience, well within the new one's
+        assert isinstance(first.exception(5), TimeoutError)
+        assert isinstance(old.exception(5), TimeoutError)  # old and new were one batch from 1.0 s
+        assert new.result(5) is True  # not failed with the old one
+    holder.join()
+    job = queue.take()
+    assert job is not None and job.payload == {"n": "new"} and queue.take() is None
+    queue.close()
