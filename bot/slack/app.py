@@ -136,7 +136,7 @@ def build_slack(
     base_url = api_url(settings)
     claims = Claims(engine)
     claims.create_tables()
-    jobs = JobQueue(engine, claims.table)
+    jobs = JobQueue(engine, claims)
     jobs.create_tables()
     adapter = SlackAdapter(uow_factory=uow_factory, clock=clock, claims=claims, limiter=limiter,
                            users=UserCache(), base_url=base_url, services=services or Services(),

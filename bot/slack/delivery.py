@@ -16,12 +16,12 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
 from bot.slack import render
+from bot.slack.store import Claims
 from core.outbox import DeliveryError, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class PostedMessages:
     are also kept in memory. A post is written by a thread of its own: `remember` is called
     inside the outbox row's transaction, which on SQLite holds the write lock."""
 
-    store: Any = None
+    store: Claims | None = None
     limit: int = 100_000
     _posts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -64,6 +64,7 @@ class PostedMessages:
         while True:
             post = self._unwritten.get()
             try:
+                assert self.store is not None
                 self.store.remember_post(*post)
             except Exception as e:  # the thread is then only in memory, as before
                 log.warning("could not keep where a Slack message was posted: %s", type(e).__name__)

@@ -41,7 +41,9 @@ from sqlalchemy import (
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from bot.slack.store import Claims
 from core.ports import UnitOfWork, UnitOfWorkFactory
+from storage.engine import READ_ONLY, is_sqlite, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ def _now(conn: Any) -> float:
 class JobQueue:
     """The jobs table. Its own MetaData, created on start like the claims' tables (bot.slack.store)."""
 
-    def __init__(self, engine: Engine, claims: Table | None = None) -> None:
+    def __init__(self, engine: Engine, claims: Claims | None = None) -> None:
         self.engine = engine
         self.claims = claims
         self.metadata = MetaData()
@@ -166,9 +168,9 @@ class JobQueue:
                 try:
                     self._put_all([w.row for w in batch])
                 except OperationalError as e:
-                    if not (self._impatient and "locked" in str(e)):
+                    if not self._locked(e):
                         raise
-                    time.sleep(PUT_RETRY_SECONDS)  # a worker's command holds SQLite's write lock
+                    time.sleep(PUT_RETRY_SECONDS)
                     continue
                 for w in batch:
                     w.written = True
@@ -183,9 +185,13 @@ class JobQueue:
             try:
                 return write()
             except OperationalError as e:
-                if not (self._impatient and "locked" in str(e)) or time.monotonic() > deadline:
+                if not self._locked(e) or time.monotonic() > deadline:
                     raise
-                time.sleep(PUT_RETRY_SECONDS)  # a worker's command holds SQLite's write lock
+                time.sleep(PUT_RETRY_SECONDS)
+
+    def _locked(self, error: OperationalError) -> bool:
+        """SQLite's write lock was taken (a worker's command holds it): worth trying again soon."""
+        return self._impatient and "locked" in str(error)
 
     def _put_all(self, rows: list[dict[str, Any]]) -> bool:
         with self._put_engine.begin() as conn:
@@ -196,7 +202,7 @@ class JobQueue:
         assert self.claims is not None, "a queue that claims keys needs the claims table"
         try:
             with self._put_engine.begin() as conn:
-                conn.execute(insert(self.claims).values(key=claim[:255], claimed_at=claimed_at))
+                self.claims.claim_in(conn, claim, claimed_at)
                 conn.execute(self._put, row)
         except IntegrityError:
             return False
@@ -237,7 +243,7 @@ class JobQueue:
             own.execute(stmt)
 
     def pending(self) -> int:
-        with self.engine.connect() as conn:
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             return int(conn.execute(select(func.count()).select_from(self.table)).scalar_one())
 
 
@@ -247,8 +253,6 @@ def _impatient_twin(engine: Engine) -> tuple[Engine, bool]:
     command holds the write lock, and so starves an ack behind a busy worker (p99 near 1 s, measured).
     `put` retries every PUT_RETRY_SECONDS instead, and takes the lock within a few ms. PostgreSQL
     inserts don't wait on other transactions: the engine itself."""
-    from storage.engine import is_sqlite, make_engine
-
     database = engine.url.database or ""
     if not is_sqlite(engine) or database in ("", ":memory:") or "mode=memory" in str(engine.url):
         return engine, False

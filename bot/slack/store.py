@@ -12,7 +12,7 @@ from datetime import datetime
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Column, Connection, DateTime, Engine, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.engine import READ_ONLY
@@ -56,10 +56,14 @@ class Claims:
         """True for the first caller with this key, False for every later one (any process)."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(self.table).values(key=key[:MAX_KEY], claimed_at=now))
+                self.claim_in(conn, key, now)
         except IntegrityError:
             return False
         return True
+
+    def claim_in(self, conn: Connection, key: str, now: datetime) -> None:
+        """`claim` in the caller's transaction: IntegrityError when the key is taken."""
+        conn.execute(insert(self.table).values(key=key[:MAX_KEY], claimed_at=now))
 
     def release(self, key: str) -> None:
         """Give a key back when the work it guarded failed, so that a retry may do it."""

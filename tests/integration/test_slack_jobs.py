@@ -25,7 +25,7 @@ from storage.uow import SqlUnitOfWorkFactory
 def queue(engine: Engine) -> JobQueue:
     claims = Claims(engine)
     claims.create_tables()
-    q = JobQueue(engine, claims.table)
+    q = JobQueue(engine, claims)
     q.create_tables()
     return q
 
