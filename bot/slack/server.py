@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -13,6 +14,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
+
+from bot.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +35,28 @@ def database_ready(engine: Engine) -> Callable[[], bool]:
     return ready
 
 
-def wsgi_app(app: App, ready: Callable[[], bool] = lambda: True) -> WSGIApp:
-    """Slack's endpoints through bolt (which checks every signature) plus a health check."""
+def wsgi_app(app: App, ready: Callable[[], bool] = lambda: True, metrics: Metrics | None = None) -> WSGIApp:
+    """Slack's endpoints through bolt (which checks every signature), a health check and, given
+    `metrics`, Prometheus `/metrics` and the ack latency of every Slack request."""
     slack = SlackRequestHandler(app)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == "/healthz" and method in ("GET", "HEAD"):
             ok = ready()
             start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"ok\n" if ok else b"database unavailable\n"]
-        return slack(environ, start_response)
+        if path == "/metrics" and method == "GET" and metrics is not None:
+            body = metrics.exposition()
+            start_response("200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))])
+            return [body]
+        if metrics is None or path != "/slack/events":
+            return slack(environ, start_response)
+        started = time.perf_counter()
+        try:
+            return slack(environ, start_response)
+        finally:
+            metrics.observe("slack", "ack", time.perf_counter() - started)
 
     return application
 

@@ -47,6 +47,10 @@ def work(values: dict[str, Any], database_url: str | None, socket: bool, parent:
     flotilla = build(Settings(**values), database_url=database_url)
     service = build_slack(flotilla.settings, flotilla.engine, flotilla.uow_factory, clock or SystemClock(),
                           services=flotilla.services, socket=socket)  # fmt: skip
+    from bot.metrics import Metrics
+    from bot.slack.serve import start_sending
+
+    start_sending(flotilla, service, Metrics(flotilla.engine))  # notices go out from here, right after a command
     settle_heap()
     loops = [threading.Thread(target=service.runner.work, args=(done,), daemon=True) for _ in range(threads)]
     for loop in loops:
