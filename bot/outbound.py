@@ -110,6 +110,8 @@ class OutboxPump:
                                   "again in %.0f s", w.workspace, FAILED_WORKSPACE_SECONDS)  # fmt: skip
                     self._resting[w.workspace] = time.monotonic() + FAILED_WORKSPACE_SECONDS
                     continue
+                if drained.resume_in:  # the platform wants this workspace's messages to wait
+                    self._resting[w.workspace] = time.monotonic() + drained.resume_in
                 if self.metrics is not None:
                     self.metrics.drained(w.platform, drained)
             return done
@@ -120,11 +122,11 @@ class OutboxPump:
 
     def _sleep_for(self) -> float:
         now = self.clock.now()
-        found = [w for w in self._mine(waiting(self.engine)) if w.workspace not in self._resting
-                 or self._resting[w.workspace] <= time.monotonic()]  # fmt: skip
-        if not found:
-            return self.idle
-        return min(self.idle, max(0.05, (min(w.due for w in found) - now).total_seconds()))
+        waits = []
+        for w in self._mine(waiting(self.engine)):
+            rest = self._resting.get(w.workspace, 0.0) - time.monotonic()
+            waits.append(max(rest, (w.due - now).total_seconds()))
+        return min([self.idle, *waits]) if waits else self.idle
 
     def start(self) -> OutboxPump:
         self._thread = threading.Thread(target=self._run, daemon=True, name="flotilla-outbox")
@@ -136,7 +138,7 @@ class OutboxPump:
             wait = self.idle
             try:
                 self.run_once()
-                wait = self._sleep_for()
+                wait = max(0.01, self._sleep_for())
             except Exception:  # the database went away: keep the thread, try again later
                 log.exception("outbox: a pass failed; trying again in %.0f s", self.idle)
             self._wake.wait(wait)

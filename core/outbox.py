@@ -46,8 +46,9 @@ LEASE = timedelta(seconds=60)
 to send; a batch stops early rather than outlive it (see `drain`), and the rows of a drainer that
 died are taken over this long after it claimed them."""
 BATCH = 20
-MIN_WAIT = 1.0
-"""Seconds a rate-limited message waits at least, even when nobody said how long."""
+MIN_WAIT = 0.05
+"""Seconds a rate-limited message waits at least, even when nobody said how long (so that one drain,
+whose `now` stands still, never takes it again)."""
 """Rows claimed at once: few enough that a drainer killed mid-batch strands little."""
 
 
@@ -86,7 +87,9 @@ class DeliveryError(Exception):
     `retry_after` (seconds) is what the platform asked for (HTTP 429 Retry-After) or how long a
     local rate limit wants; `permanent` means retrying cannot help; `uncertain` means the platform
     may have the message anyway (the connection dropped after the request went out); `counts` is
-    False for a wait that is not a failure (a 429, a local pacing wait: nothing was refused)."""
+    False for a wait that is not a failure (a 429, a local pacing wait: nothing was refused);
+    `everything` says the wait is for every message of this workspace, not only this one's channel
+    (the drain then stops and gives the rest back, rather than putting each one back in turn)."""
 
     def __init__(
         self,
@@ -96,10 +99,11 @@ class DeliveryError(Exception):
         permanent: bool = False,
         uncertain: bool = False,
         counts: bool = True,
+        everything: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason, self.retry_after, self.permanent = reason, retry_after, permanent
-        self.uncertain, self.counts = uncertain, counts
+        self.uncertain, self.counts, self.everything = uncertain, counts, everything
 
 
 def from_notice(n: Notice, now: datetime) -> OutboxMessage:
@@ -153,6 +157,8 @@ class Drained:
     """Put back until the platform's (or our own pacer's) Retry-After: not counted as failures."""
     lost_lease: list[OutboxMessage] = field(default_factory=list)
     """Claimed, but another drainer took them over before their outcome was written."""
+    resume_in: float = 0.0
+    """Seconds until this workspace's platform takes messages again (the drain stopped for it)."""
 
     def __iadd__(self, other: Drained) -> Drained:
         for name in ("sent", "retrying", "failed", "rate_limited", "lost_lease"):
@@ -160,19 +166,21 @@ class Drained:
         return self
 
 
-def attempt(delivery: ChatDelivery, msg: OutboxMessage, now: datetime) -> str:
-    """Try one message and write its outcome into it; returns which list of Drained it belongs in.
-    Nothing the delivery raises escapes: an unexpected exception is an outcome we cannot know."""
+def attempt(delivery: ChatDelivery, msg: OutboxMessage, now: datetime) -> tuple[str, float]:
+    """Try one message and write its outcome into it; returns which list of Drained it belongs in,
+    and, when the platform wants every message of the workspace to wait, for how long. Nothing the
+    delivery raises escapes: an unexpected exception is an outcome we cannot know."""
     try:
         delivery.deliver(msg)
     except DeliveryError as e:
-        return _failed(msg, now, e)
+        outcome = _failed(msg, now, e)
+        return outcome, (e.retry_after or MIN_WAIT) if e.everything and outcome == "rate_limited" else 0.0
     except Exception as e:  # noqa: BLE001 - a delivery's bug or a dropped connection: unknown outcome
         log.warning("outbox: sending %s raised %s: treating its outcome as unknown", msg.key, type(e).__name__)
-        return _failed(msg, now, DeliveryError(f"{type(e).__name__}: {e}"[:500], uncertain=True))
+        return _failed(msg, now, DeliveryError(f"{type(e).__name__}: {e}"[:500], uncertain=True)), 0.0
     msg.state, msg.sent_at, msg.error, msg.uncertain = SENT, now, None, False
     msg.attempts += 1
-    return "sent"
+    return "sent", 0.0
 
 
 def _failed(msg: OutboxMessage, now: datetime, e: DeliveryError) -> str:
@@ -217,21 +225,40 @@ def drain(
         if not claimed:
             break
         started = time.monotonic()
-        for i, msg in enumerate(claimed):
-            if time.monotonic() - started > budget:
-                _release(uow_factory, workspace, claimed[i:], token)
-                return done
-            at = clock() if clock is not None else now
-            outcome = attempt(delivery, msg, at)
-            with uow_factory(workspace) as uow:
-                kept = uow.outbox.record(msg, token)
-                uow.commit()
-            if not kept:
-                log.warning("outbox: %s was taken over by another drainer while being sent", msg.key)
-                outcome = "lost_lease"
-            getattr(done, outcome).append(msg)
-            handled += 1
+        later: list[OutboxMessage] = []
+        try:
+            for i, msg in enumerate(claimed):
+                if time.monotonic() - started > budget:
+                    _release(uow_factory, workspace, claimed[i:], token)
+                    return done
+                outcome, wait = attempt(delivery, msg, clock() if clock is not None else now)
+                handled += 1
+                if outcome == "rate_limited":  # nothing was sent: written with the batch's others, once
+                    later.append(msg)
+                    if wait:  # the whole workspace must wait: give the rest back as they were, and stop
+                        _release(uow_factory, workspace, claimed[i + 1 :], token)
+                        done.resume_in = wait
+                        return done
+                    continue
+                _record(uow_factory, workspace, [msg], token, done, outcome)
+        finally:
+            _record(uow_factory, workspace, later, token, done, "rate_limited")
     return done
+
+
+def _record(uow_factory: UnitOfWorkFactory, workspace: str, messages: list[OutboxMessage], token: str,
+            done: Drained, outcome: str) -> None:  # fmt: skip
+    """Write outcomes in one short transaction (a sent message's alone: a crash right after its send
+    must cost at most that one); a row another drainer has taken over meanwhile is left to it."""
+    if not messages:
+        return
+    with uow_factory(workspace) as uow:
+        kept = [uow.outbox.record(m, token) for m in messages]
+        uow.commit()
+    for m, ok in zip(messages, kept, strict=True):
+        if not ok:
+            log.warning("outbox: %s was taken over by another drainer while being sent", m.key)
+        getattr(done, outcome if ok else "lost_lease").append(m)
 
 
 def _release(uow_factory: UnitOfWorkFactory, workspace: str, unsent: list[OutboxMessage], token: str) -> None:

@@ -3,7 +3,7 @@
 `deliver` makes one attempt and never waits long: core.outbox.drain calls it with no transaction
 open, and whatever cannot be sent now goes back to the outbox with a time to try again.
 - Our own pacing (bot.slack.ratelimit, under Slack's per-method tiers and one message a second per
-  channel) may wait up to MAX_PACE_SECONDS; a longer wait is handed back as a rate-limited retry.
+  channel) may wait a few milliseconds; a longer wait is handed back as a rate-limited retry.
 - A 429 pauses the method for this whole process and hands back its Retry-After. Neither counts
   as a failed attempt: Slack refused nothing.
 - Every post carries the outbox key as message metadata (event type `flotilla_outbox`). When the
@@ -48,8 +48,9 @@ PERMANENT = frozenset({
 })  # fmt: skip
 """Slack errors that the same call would get again: no point retrying them."""
 METADATA_TYPE = "flotilla_outbox"
-MAX_PACE_SECONDS = 1.0
-"""Longest a delivery waits for our own pacer; beyond that the message is put back for later."""
+MAX_PACE_SECONDS = 0.05
+"""Longest a delivery waits for our own pacer; beyond that the message is put back for later, and
+the sender goes on with messages to other channels (one channel's pace must not hold them)."""
 LOOK_BACK_SECONDS = 120
 """How far before a message's creation the read-back starts (Slack's clock and ours may differ)."""
 READ_BACK_PAGES = 5
@@ -167,7 +168,8 @@ class SlackDelivery:
                 wait = retry_after(e.response.headers) or 1.0
                 if self.limiter is not None:
                     self.limiter.pause(self.workspace, method, wait)
-                raise DeliveryError(f"Slack: rate limited ({method})", retry_after=wait, counts=False) from None
+                raise DeliveryError(f"Slack: rate limited ({method})", retry_after=wait, counts=False,
+                                    everything=True) from None  # fmt: skip
             raise
         except Exception as e:  # noqa: BLE001 - any other failure: did the request reach Slack?
             sent = "not sent" if never_sent(e) else "outcome unknown"
@@ -177,11 +179,12 @@ class SlackDelivery:
         if self.limiter is None:
             return
         for _ in range(3):
-            wait = self.limiter.reserve(self.workspace, method, channel)
+            wait, everything = self.limiter.reserve_why(self.workspace, method, channel)
             if wait <= 0:
                 return
             if wait > self.max_pace:
-                raise DeliveryError(f"paced: {method} is at its rate limit", retry_after=wait, counts=False)
+                raise DeliveryError(f"paced: {method} is at its rate limit", retry_after=wait, counts=False,
+                                    everything=everything)  # fmt: skip
             time.sleep(wait)
         raise DeliveryError(f"paced: {method} is at its rate limit", retry_after=self.max_pace, counts=False)
 

@@ -1,5 +1,9 @@
 """Slack's per-method rate limits, kept on our side, and Retry-After honoured by every sender.
 
+A 429 also tells us the limit we assumed was too high (another app or replica spends the same
+workspace's quota): the method's bucket slows down to 80% of its rate and wins the rest back at 1%
+a second, so a sender settles just under what Slack really allows instead of hitting it again.
+
 Slack limits each Web API method per workspace (tiers: 1+, 20+, 50+, 100+ a minute) and
 chat.postMessage to about one message a second per channel. A token bucket per (workspace,
 method) — and per channel for chat.postMessage — spaces the calls so that a fan-out runs at
@@ -13,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,12 +63,29 @@ PER_CHANNEL: dict[str, Rate] = {"chat.postMessage": Rate(1.0, 3.0)}
 """chat.postMessage: about one message a second to one channel, short bursts allowed."""
 
 
+SLOW_DOWN = 0.8
+"""A 429 says our idea of the limit was too high: the bucket's rate is cut to this share of itself."""
+RECOVER_PER_SECOND = 0.01
+"""... and every second without one wins back this share of the configured rate, up to all of it."""
+SLOWEST = 0.05
+
+
 @dataclass
 class _Bucket:
     rate: Rate
     tokens: float
     updated: float
     paused_until: float = 0.0
+    share: float = 1.0
+    """Of `rate`, what Slack's 429s taught us we may really use now (another app, another replica
+    spending the same workspace's limit): cut on a 429, won back second by second."""
+    taken: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
+    """When the last calls were let through: on a 429, how many Slack took in the last second is the
+    best guess of what it allows."""
+
+    @property
+    def per_second(self) -> float:
+        return self.rate.per_second * self.share
 
 
 @dataclass
@@ -90,16 +112,19 @@ class RateLimiter:
         buckets = [self._bucket(k, r, now) for k, r in keys]
         wait = 0.0
         for b in buckets:
-            b.tokens = min(b.rate.burst, b.tokens + (now - b.updated) * b.rate.per_second)
-            b.updated = now
+            elapsed = max(now - b.updated, 0.0)
+            b.tokens = min(b.rate.burst, b.tokens + elapsed * b.per_second)
+            b.share = min(1.0, b.share + elapsed * RECOVER_PER_SECOND)
+            b.updated = max(now, b.updated)
             if b.paused_until > now:
                 wait = max(wait, b.paused_until - now)
             elif b.tokens < 1.0:
-                wait = max(wait, (1.0 - b.tokens) / b.rate.per_second)
+                wait = max(wait, (1.0 - b.tokens) / b.per_second)
         if wait > 0:
             return wait
         for b in buckets:
             b.tokens -= 1.0
+            b.taken.append(now)
         return 0.0
 
     def acquire(self, workspace: str, method: str, channel: str | None = None, max_wait: float = 900.0) -> float:
@@ -120,11 +145,22 @@ class RateLimiter:
     def reserve(self, workspace: str, method: str, channel: str | None = None) -> float:
         """Take a token for `method` now if there is one (0.0), else say how long until there is,
         taking nothing: for callers that must not sleep long (the outbox puts the message back)."""
-        keys: list[tuple[tuple[str, ...], Rate]] = [((workspace, method), self.limits.get(method, self.default))]
+        return self.reserve_why(workspace, method, channel)[0]
+
+    def reserve_why(self, workspace: str, method: str, channel: str | None = None) -> tuple[float, bool]:
+        """`reserve`, and whether the wait is the whole method's (True) or only this channel's."""
+        method_key: tuple[tuple[str, ...], Rate] = ((workspace, method), self.limits.get(method, self.default))
+        keys = [method_key]
         if channel and method in self.per_channel:
             keys.append(((workspace, method, channel), self.per_channel[method]))
         with self._lock:
-            return self._wait_needed(keys)
+            wait = self._wait_needed(keys)
+            if wait <= 0:
+                return 0.0, False
+            now = self.clock()
+            b = self._bucket(method_key[0], method_key[1], now)
+            whole = b.paused_until > now or b.tokens < 1.0
+            return wait, whole
 
     def pause(self, workspace: str, method: str, seconds: float) -> None:
         """Slack said 429 with Retry-After: nobody in this process calls `method` before then."""
@@ -133,6 +169,10 @@ class RateLimiter:
             b = self._bucket((workspace, method), self.limits.get(method, self.default), now)
             b.paused_until = max(b.paused_until, now + seconds)
             b.tokens = 0.0
+            b.updated = b.paused_until  # no tokens pile up during the pause, to burst out after it
+            took = sum(1 for t in b.taken if t > now - 1.0) - 1  # the refused call took one too
+            seen = took * 0.97 / b.rate.per_second if took > 0 else 1.0
+            b.share = max(SLOWEST, min(b.share * SLOW_DOWN, seen))
 
 
 def _method_of(url: str) -> str:

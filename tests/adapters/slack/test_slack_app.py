@@ -288,7 +288,7 @@ def test_rate_limited_replies_wait_for_retry_after_and_go_out_once(slack: Slack)
 
     waiting = slack.standin.wait_for(settled)
     assert slack.standin.limited["chat.postEphemeral"] >= 1
-    assert all(m.attempts == 0 and "rate limited" in (m.error or "") for m in waiting)
+    assert all(m.attempts == 0 and "rate limit" in (m.error or "") for m in waiting)
 
     def all_sent() -> bool:
         slack.clock.advance(timedelta(seconds=1))  # Flotilla's clock reaches the Retry-After

@@ -57,16 +57,16 @@ def test_a_429_storm_delays_the_notices_and_no_command(slack: Slack) -> None:
         assert "requested" in str(answer) and f"Keys {i} by" in str(answer)  # the person's own answer came
 
     def waiting_out_the_storm() -> list[OutboxMessage]:
+        """Every notice queued, none sent, none counted as a failed attempt, and Slack said 429."""
         rows = [m for m in outbox(slack) if m.key.startswith("D-")]
-        later = [m for m in rows if m.state == PENDING and m.next_attempt_at > slack.clock.now()]
-        return later if len(rows) == 40 and len(later) == 40 else []
+        quiet = len(rows) == 40 and all(m.state == PENDING and m.attempts == 0 for m in rows)
+        return rows if quiet and slack.standin.limited.get("chat.postMessage") else []
 
     waiting = slack.standin.wait_for(waiting_out_the_storm)
-    assert all(m.attempts == 0 and "rate limit" in (m.error or "") for m in waiting)  # not failures
-    assert slack.standin.limited["chat.postMessage"] >= 1 and not delivered_keys(slack.standin)
+    assert not delivered_keys(slack.standin)
 
     del slack.standin.storms["chat.postMessage"]  # the storm is over
-    slack.clock.advance(timedelta(seconds=2))
+    slack.clock.advance(timedelta(seconds=3))  # past the Retry-After
     slack.service.settle()
     keys = {m.key for m in waiting}
     assert delivered_keys(slack.standin) == Counter(dict.fromkeys(keys, 1))  # every notice, once
