@@ -27,6 +27,7 @@ import time
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,11 +38,12 @@ from slack_bolt import Ack, App  # noqa: E402
 from slack_sdk.web import WebClient  # noqa: E402
 
 from bot.bootstrap import settle_heap  # noqa: E402
+from bot.slack.delivery import PostedMessages, SlackDelivery, plain_client  # noqa: E402
 from bot.slack.ratelimit import Rate, RateLimiter  # noqa: E402
 from bot.slack.server import http_server, serve_in_thread, wsgi_app  # noqa: E402
 from bot.slack.workers import Workers  # noqa: E402
 from core.fakes import FixedClock  # noqa: E402
-from core.outbox import from_notice  # noqa: E402
+from core.outbox import drain, from_notice  # noqa: E402
 from core.reply import Notice, line  # noqa: E402
 from tests.adapters.slack.conftest import BOT_TOKEN, NOW, SIGNING_SECRET, TEAM, fixture, serve, sign  # noqa: E402
 from tests.adapters.slack.standin import SlackStandIn, slack_user  # noqa: E402
@@ -158,17 +160,25 @@ def measure_fanout(n: int, allowed_per_second: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         flotilla, service, server, _ = serve(standin, Path(tmp), limiter=limiter)
         try:
-            client = service.adapter.client(TEAM, BOT_TOKEN)
+            assert service.pump is not None
+            service.pump.stop()  # the fan-out is drained here, timed
+            delivery = SlackDelivery(TEAM, plain_client(BOT_TOKEN, standin.api_url), PostedMessages(), limiter=limiter)
             notices = [Notice(lines=(line("Time for your stand-up: what did you do, what next, any blocker?"),),
                               person=uid, key=f"standup:2026-11-23:{uid}") for uid in users]  # fmt: skip
+            now = datetime.now(UTC)
             with flotilla.uow_factory(TEAM) as uow:  # as the scheduler's tick writes them
-                uow.outbox.add_all([from_notice(n, NOW) for n in notices])
+                uow.outbox.add_all([from_notice(n, now) for n in notices])
                 uow.commit()
             start = time.perf_counter()
-            drained = service.adapter.drain(client, TEAM)
+            sent = 0
+            while sent < n and time.perf_counter() - start < 600:  # as the sender thread does: until all is out
+                drained = drain(flotilla.uow_factory, TEAM, delivery, datetime.now(UTC))
+                sent += len(drained.sent)
+                assert not drained.failed
+                time.sleep(drained.resume_in or 0.01)
             elapsed = time.perf_counter() - start
-            again = service.adapter.drain(client, TEAM)  # a second drain (another replica) finds nothing
-            assert len(drained.sent) == n and not again.sent and not drained.failed
+            again = drain(flotilla.uow_factory, TEAM, delivery, datetime.now(UTC))  # another replica finds nothing
+            assert sent == n and not again.sent
         finally:
             server.shutdown()
             server.server_close()
