@@ -174,7 +174,8 @@ def cmd_console(args: argparse.Namespace) -> int:
     try:
         tty = sys.stdin.isatty()
         console = Console(app.uow_factory, _clock(args, args.clock == "fake"), _speaker(args), args.workspace,
-                          out=sys.stdout, echo=not tty, services=app.services)  # fmt: skip
+                          out=sys.stdout, echo=not tty, services=app.services,
+                          ask=input if tty else None)  # fmt: skip
         if tty:
             console.say(f"Flotilla console, workspace {args.workspace!r}, speaking as @{console.speaker}. "
                         "Type `help`, or Ctrl-D to leave.")  # fmt: skip

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,10 +23,12 @@ from bot.conversation import Conversation, Outcome
 from bot.grammar import ConsoleMentions
 from bot.render import render_lines
 from core import commands
+from core.errors import Refused
 from core.fakes import FixedClock
+from core.offers import FieldKind, Form, Offer, form_commands
 from core.outbox import OutboxMessage, drain
 from core.ports import Clock, UnitOfWorkFactory
-from core.reply import Notice
+from core.reply import Notice, line, reply
 from core.scheduling import tick
 from core.service import PLATFORM, PersonInfo, Services
 
@@ -48,11 +50,18 @@ def valid_handle(name: str) -> str:
     return handle
 
 
+def offers_line(offers: Sequence[Offer]) -> str:
+    """What a notice offers, as the commands a person types: `Accept: `dep accept D-1` · decline: ...`."""
+    said = [f"{o.label.rstrip('…')}: `{o.typed}`" for o in offers]
+    return " · ".join(s if i == 0 else s[0].lower() + s[1:] for i, s in enumerate(said))
+
+
 def render_notice(n: Notice) -> str:
     to = f"[#{n.channel}]" if n.channel else f"[to @{n.person}]"
     if n.thread:
         to = to[:-1] + ", in the digest's thread]"
-    body = render_lines(n.lines).replace("\n", "\n" + " " * (len(to) + 1))
+    text = render_lines(n.lines) + (f"\n{offers_line(n.offers)}" if n.offers else "")
+    body = text.replace("\n", "\n" + " " * (len(to) + 1))
     return f"{to} {body}"
 
 
@@ -101,6 +110,9 @@ class Console:
     _told_platform: bool = field(default=False, init=False, repr=False)
     ticked_until: datetime | None = field(default=None, init=False)
     """Rhythm steps up to this instant have run (the console ticks from its start time)."""
+    ask: Callable[[str], str] | None = None
+    """Asks a person a question and returns the answer (`input`, at a terminal): then `standup` and
+    `checkin` ask their form's questions one by one. None (a script on stdin) shows the form as text."""
 
     def __post_init__(self) -> None:
         self.delivery = ConsoleDelivery(self.say)
@@ -122,6 +134,8 @@ class Console:
             self.catch_up()
         outcome = self.conversation.handle(text, who, self.clock.now(), channel)
         self.refusals += outcome.refused
+        if outcome.reply.form is not None and self.ask is not None and not outcome.refused:
+            return self.fill(outcome.reply.form, who, channel)
         self.say(render_outcome(outcome))
         graph = outcome.reply.graph
         if graph is not None and not outcome.refused and not outcome.as_json:
@@ -130,6 +144,45 @@ class Console:
             self.say(f"Picture written to {write_png(graph, self.files or Path.cwd())}")
         self.deliver()
         return outcome
+
+    def fill(self, form: Form, who: str, channel: str | None) -> Outcome:
+        """A form asked question by question at the terminal (Enter keeps what is shown in [brackets]),
+        then sent as the commands it stands for; a refusal is said and that part asked again."""
+        assert self.ask is not None
+        self.say(form.title + (f"\n{form.intro}" if form.intro else ""))
+        values: dict[str, str | None] = {}
+        for section in form.sections:
+            if section.heading:
+                self.say(section.heading)
+            for f in section.fields:
+                values[f.id] = self._ask_field(f.label, f.kind, f.choices, f.initial, f.required)
+        if form.left_out:
+            self.say(form.left_out)
+        outcome: Outcome | None = None
+        try:
+            wanted = form_commands(form.act, form.subject, values)
+        except Refused as e:
+            self.say(e.message)
+            self.refusals += 1
+            return Outcome(reply=reply(line(e.message)), refused=True)
+        for cmd in wanted:
+            outcome = self.conversation.run(cmd, who, self.clock.now(), channel)
+            self.refusals += outcome.refused
+            self.say(render_outcome(outcome))
+        self.deliver()
+        return outcome or Outcome(reply=reply())
+
+    def _ask_field(self, label: str, kind: FieldKind, choices: tuple[str, ...], initial: str | None,
+                   required: bool) -> str | None:  # fmt: skip
+        assert self.ask is not None
+        shown = label + (f" ({'/'.join(choices)})" if choices else "") + (f" [{initial}]" if initial else "")
+        while True:
+            said = self.ask(f"{shown}: ").strip()
+            if not said and initial:
+                return initial
+            if said or not required:
+                return said or None
+            self.say('This one needs an answer ("none" is fine).')
 
     def deliver(self) -> None:
         """Print what the outbox holds for this workspace (command notices, rhythm messages) — unless

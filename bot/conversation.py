@@ -24,6 +24,8 @@ class Outcome:
     refused: bool = False
     as_json: bool = False
     usage: str | None = None
+    field: str | None = None
+    """The input a refusal is about, when the core said (a form shows it there)."""
 
 
 def command_name(cmd: commands.Command) -> str:
@@ -42,8 +44,8 @@ def mentioned(cmd: commands.Command) -> list[str]:
     return handles
 
 
-def refusal(message: str, usage_text: str | None) -> Outcome:
-    return Outcome(reply=reply(line(message)), refused=True, usage=usage_text)
+def refusal(message: str, usage_text: str | None, field: str | None = None) -> Outcome:
+    return Outcome(reply=reply(line(message)), refused=True, usage=usage_text, field=field)
 
 
 @dataclass
@@ -84,5 +86,5 @@ class Conversation:
         try:
             result = execute(self.uow_factory, self.workspace, ctx, cmd, self.services)
         except Refused as e:
-            return refusal(e.message, usage(command_name(cmd)))
+            return refusal(e.message, usage(command_name(cmd)), e.field)
         return Outcome(reply=result, as_json=as_json)

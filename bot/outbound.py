@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -80,7 +80,9 @@ class OutboxPump:
     _wake: threading.Event = field(default_factory=threading.Event, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
-    _resting: dict[str, float] = field(default_factory=dict, init=False)
+    _resting: dict[str, datetime] = field(default_factory=dict, init=False)
+    """Workspaces left alone until then (by `clock`, as the outbox's own retries are): their platform
+    asked for a pause, or their last drain failed."""
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _schema_ready: bool = field(default=False, init=False)
 
@@ -97,7 +99,7 @@ class OutboxPump:
             now = self.clock.now()
             done: dict[str, Drained] = {}
             for w in self._mine(waiting(self.engine)):
-                if w.due > now or self._resting.get(w.workspace, 0.0) > time.monotonic():
+                if w.due > now or self._rests(w.workspace, now):
                     continue
                 try:
                     delivery = self.deliveries.for_workspace(w.workspace, w.platform)
@@ -108,13 +110,16 @@ class OutboxPump:
                 except Exception:
                     log.exception("outbox: delivering workspace %s failed; the others go on, it is tried "
                                   "again in %.0f s", w.workspace, FAILED_WORKSPACE_SECONDS)  # fmt: skip
-                    self._resting[w.workspace] = time.monotonic() + FAILED_WORKSPACE_SECONDS
+                    self._resting[w.workspace] = now + timedelta(seconds=FAILED_WORKSPACE_SECONDS)
                     continue
                 if drained.resume_in:  # the platform wants this workspace's messages to wait
-                    self._resting[w.workspace] = time.monotonic() + drained.resume_in
+                    self._resting[w.workspace] = now + timedelta(seconds=drained.resume_in)
                 if self.metrics is not None:
                     self.metrics.drained(w.platform, drained)
             return done
+
+    def _rests(self, workspace: str, now: datetime) -> bool:
+        return self._resting.get(workspace, now) > now
 
     def _mine(self, found: list[Waiting]) -> list[Waiting]:
         only = self.deliveries.only
@@ -124,8 +129,8 @@ class OutboxPump:
         now = self.clock.now()
         waits = []
         for w in self._mine(waiting(self.engine)):
-            rest = self._resting.get(w.workspace, 0.0) - time.monotonic()
-            waits.append(max(rest, (w.due - now).total_seconds()))
+            rest = self._resting.get(w.workspace, now)
+            waits.append(max((rest - now).total_seconds(), (w.due - now).total_seconds()))
         return min([self.idle, *waits]) if waits else self.idle
 
     def start(self) -> OutboxPump:
@@ -151,12 +156,15 @@ class OutboxPump:
             self._thread.join(10)
 
     def settle(self, timeout: float = 30.0) -> None:
-        """Drain until nothing this process can deliver is due (tests, benchmarks, shutdown)."""
+        """Drain until nothing this process can deliver is due (tests, benchmarks, shutdown); a
+        workspace its platform asked to wait is not waited for."""
         deadline = time.monotonic() + timeout
         while True:
             self.run_once()
             now: datetime = self.clock.now()
-            if not [w for w in self._mine(waiting(self.engine)) if w.ready <= now]:
+            if not [
+                w for w in self._mine(waiting(self.engine)) if w.ready <= now and not self._rests(w.workspace, now)
+            ]:
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"outbox messages still due after {timeout} s")

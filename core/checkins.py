@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.model import Blocker, BlockerState, Event, Kind, Priority, Team
+from core.offers import Offer, checkin_offer, standup_offer
 from core.ports import UnitOfWork
 from core.reply import Line, Notice, Quote, Segment, line
 from core.rhythm import (
@@ -118,10 +119,16 @@ def _prompt(uow: UnitOfWork, rhythm: Rhythm, team: Team, run: Run, at: datetime)
     done = answered_people(run, list(uow.checkins.responses(run.team, run.kind, run.period)))
     key = run_key(run)
     return [
-        Notice(lines=prompt_lines(uow, run, person), person=person, key=f"{key}:prompt:@{person}")
+        Notice(lines=prompt_lines(uow, run, person), person=person, key=f"{key}:prompt:@{person}",
+               offers=answer_offers(run))
         for person in run.expected
         if person not in done
-    ]
+    ]  # fmt: skip
+
+
+def answer_offers(run: Run) -> tuple[Offer, ...]:
+    """A prompt or a reminder opens the form that answers it."""
+    return (standup_offer(run.team),) if run.kind is RunKind.STANDUP else (checkin_offer(),)
 
 
 def prompt_lines(uow: UnitOfWork, run: Run, person: str) -> tuple[Line, ...]:
@@ -168,7 +175,8 @@ def _remind(uow: UnitOfWork, run: Run, at: datetime) -> list[Notice]:
             left = [p for p, who in run.priorities.items() if who == person and not _updated(uow, run, p)]
             text = (f"Reminder: the weekly check-in for {run.team} ({run.period}) still waits for "
                     f"{', '.join(left)}. Answer with `checkin P-n ...` (`checkin` shows the form).")  # fmt: skip
-        notices.append(Notice(lines=(line(text),), person=person, key=f"{key}:reminder:@{person}"))
+        notices.append(Notice(lines=(line(text),), person=person, key=f"{key}:reminder:@{person}",
+                              offers=answer_offers(run)))  # fmt: skip
     return notices
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 
 class Refused(Exception):
-    """Base for every refusal; the message is shown to the user as is."""
+    """Base for every refusal; the message is shown to the user as is. `field` names the input it is
+    about, when it is about one (`confidence`, `reason`, `a2`): a form shows it next to that input."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class InvalidInput(Refused):

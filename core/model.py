@@ -31,6 +31,29 @@ class DepState(enum.StrEnum):
 OPEN_DEP_STATES = frozenset({DepState.REQUESTED, DepState.ACCEPTED, DepState.BLOCKED})
 
 
+class DepMove(enum.StrEnum):
+    """What can happen to a dependency; each command is one move (core.handlers.dependencies)."""
+
+    ACCEPT = "accepted"
+    DECLINE = "declined"
+    BLOCK = "blocked"
+    UNBLOCK = "unblocked"
+    DELIVER = "delivered"
+    CANCEL = "cancelled"
+
+
+DEP_MOVES: dict[DepMove, tuple[frozenset[DepState], DepState | None]] = {
+    DepMove.ACCEPT: (frozenset({DepState.REQUESTED}), DepState.ACCEPTED),
+    DepMove.DECLINE: (frozenset({DepState.REQUESTED}), DepState.DECLINED),
+    DepMove.BLOCK: (frozenset({DepState.REQUESTED, DepState.ACCEPTED}), DepState.BLOCKED),
+    DepMove.UNBLOCK: (frozenset({DepState.BLOCKED}), None),
+    DepMove.DELIVER: (frozenset({DepState.ACCEPTED}), DepState.DELIVERED),
+    DepMove.CANCEL: (frozenset({DepState.REQUESTED, DepState.ACCEPTED, DepState.BLOCKED}), DepState.CANCELLED),
+}
+"""The state machine: the states each move starts from, and where it leads (unblock: back to where
+the dependency was when it was blocked)."""
+
+
 class BlockerState(enum.StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
@@ -128,6 +151,32 @@ class Dependency:
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_DEP_STATES
+
+    def can(self, move: DepMove) -> bool:
+        return self.state in DEP_MOVES[move][0]
+
+    def target(self, move: DepMove) -> DepState:
+        """Where `move` would take it."""
+        to = DEP_MOVES[move][1]
+        if to is not None:
+            return to
+        return self.blocked_from or (DepState.ACCEPTED if self.provider_owner else DepState.REQUESTED)
+
+    def refusal(self, move: DepMove) -> str | None:
+        """Why `move` can't happen now (one line for the person who tried), or None if it can."""
+        if self.can(move):
+            return None
+        if move is DepMove.UNBLOCK:
+            return f"{self.id} is not blocked (it is {self.state.value})."
+        if self.state is self.target(move):
+            return f"{self.id} is already {self.state.value}."
+        return f"{self.id} is {self.state.value}, so it can't be {move.value}."
+
+    def apply(self, move: DepMove, at: datetime) -> DepState:
+        """Make the move (after `refusal` said it may happen); returns the state it left."""
+        before, self.state = self.state, self.target(move)
+        self.updated_at = at
+        return before
 
 
 @dataclass

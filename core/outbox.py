@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.offers import Offer, offer_from_json, offer_json
 from core.ports import ChatDelivery, UnitOfWorkFactory
 from core.reply import ChannelRef, Line, Mention, Notice, Quote, Segment
 
@@ -75,10 +76,13 @@ class OutboxMessage:
     uncertain: bool = False
     """The last try may have reached the platform (a dropped connection, a drainer that died
     mid-send): the delivery checks before it sends again, where the platform allows."""
+    offers: tuple[Offer, ...] = ()
+    """The notice's offers (buttons, cards) to render with it."""
 
     @property
     def notice(self) -> Notice:
-        return Notice(lines=self.lines, channel=self.channel, person=self.person, key=self.key, thread=self.thread)
+        return Notice(lines=self.lines, channel=self.channel, person=self.person, key=self.key, thread=self.thread,
+                      offers=self.offers)  # fmt: skip
 
 
 class DeliveryError(Exception):
@@ -110,7 +114,7 @@ def from_notice(n: Notice, now: datetime) -> OutboxMessage:
     if not n.key:
         raise ValueError("a notice needs an idempotency key to go through the outbox")
     return OutboxMessage(key=n.key, lines=n.lines, created_at=now, channel=n.channel, person=n.person,
-                         thread=n.thread, next_attempt_at=now)  # fmt: skip
+                         thread=n.thread, next_attempt_at=now, offers=n.offers)  # fmt: skip
 
 
 def lines_to_json(lines: tuple[Line, ...]) -> list[list[dict[str, str]]]:
@@ -124,6 +128,20 @@ def lines_to_json(lines: tuple[Line, ...]) -> list[list[dict[str, str]]]:
         return {"text": s}
 
     return [[seg(s) for s in ln] for ln in lines]
+
+
+def payload_json(m: OutboxMessage) -> Any:
+    """What the outbox row keeps of a message: its lines, and its offers when it has any (a row
+    written before offers existed holds the lines alone, and still reads back)."""
+    if not m.offers:
+        return lines_to_json(m.lines)
+    return {"lines": lines_to_json(m.lines), "offers": [offer_json(o) for o in m.offers]}
+
+
+def payload_from_json(data: Any) -> tuple[tuple[Line, ...], tuple[Offer, ...]]:
+    if isinstance(data, dict):
+        return lines_from_json(data.get("lines") or []), tuple(offer_from_json(o) for o in data.get("offers") or ())
+    return lines_from_json(data), ()
 
 
 def lines_from_json(data: Any) -> tuple[Line, ...]:

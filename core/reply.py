@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from core.offers import Form, Offer
+
 if TYPE_CHECKING:
     from core.mapgraph import MapGraph
 
@@ -34,6 +36,16 @@ Line = tuple[Segment, ...]
 
 
 @dataclass(frozen=True)
+class Item:
+    """One record in a list a person keeps an eye on (App Home, a personal view), with what they can
+    do about it. `group` says which list: priorities, dependencies, blockers or checkins."""
+
+    group: str
+    line: Line
+    offers: tuple[Offer, ...] = ()
+
+
+@dataclass(frozen=True)
 class Notice:
     """A message the command causes to someone else: a team channel or a person (DM)."""
 
@@ -44,6 +56,8 @@ class Notice:
     """Idempotency key: the same notice is never delivered twice."""
     thread: str | None = None
     """Key of the notice this one replies under (a late stand-up answer under its digest)."""
+    offers: tuple[Offer, ...] = ()
+    """What the reader can do about it, one click away (core.offers)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,14 @@ class Reply:
     notices: tuple[Notice, ...] = field(default_factory=tuple)
     graph: MapGraph | None = None
     """A dependency graph for the adapter to draw and attach (`map`); the core draws nothing."""
+    offers: tuple[Offer, ...] = ()
+    """What the reader can do next, one click away (core.offers): adapters render these, never guess."""
+    form: Form | None = None
+    """A form to fill in (`standup`, `checkin` with nothing more): a modal, a card, console prompts."""
+    items: tuple[Item, ...] = ()
+    """`me`: every record on my plate with its offers, for views that list them (the App Home)."""
+    concerns: tuple[str, ...] = ()
+    """Whose personal views show what this command changed (core.audience); set by `execute`."""
     then: Callable[[], Reply] | None = field(default=None, compare=False, repr=False)
     """Work to finish after the command's transaction has committed, giving the final reply: a
     slow outside call (the LLM writing a summary) must not hold the workspace's lock meanwhile.
@@ -66,5 +88,8 @@ def line(*segments: Segment) -> Line:
     return tuple(segments)
 
 
-def reply(*lines: Line, data: Any = None, public: bool = False, notices: tuple[Notice, ...] = ()) -> Reply:
-    return Reply(lines=tuple(lines), data=data, public=public, notices=notices)
+def reply(
+    *lines: Line, data: Any = None, public: bool = False, notices: tuple[Notice, ...] = (),
+    offers: tuple[Offer, ...] = (), form: Form | None = None,
+) -> Reply:  # fmt: skip
+    return Reply(lines=tuple(lines), data=data, public=public, notices=notices, offers=offers, form=form)

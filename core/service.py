@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -109,6 +109,7 @@ def execute(
 ) -> Reply:
     """Run one command in one transaction. A Refused exception rolls everything back. The
     reply's notices go into the outbox in the same transaction; a sender delivers them."""
+    from core.audience import concerned
     from core.handlers import HANDLERS
     from core.outbox import from_notice
 
@@ -121,6 +122,8 @@ def execute(
         call = Call(uow=uow, ctx=ctx, today=workspace_today(uow, ctx.now), services=services or Services())
         result = handler(call, command)
         uow.outbox.add_all([from_notice(n, ctx.now) for n in result.notices])
+        if result.public or result.notices:
+            result = replace(result, concerns=concerned(uow, ctx.actor.handle, result))
         uow.commit()
     if result.then is not None:  # outside the transaction: other commands are not kept waiting
         result = result.then()

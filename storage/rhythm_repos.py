@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, update
 
-from core.outbox import PENDING, OutboxMessage, lines_from_json, lines_to_json
+from core.outbox import PENDING, OutboxMessage, payload_from_json, payload_json
 from core.rhythm import (
     Away,
     Response,
@@ -196,7 +196,7 @@ class SqlOutboxRepo(_Repo):
     def _values(self, m: OutboxMessage) -> dict[str, Any]:
         return {
             "workspace_id": self._ws, "key": m.key, "channel": m.channel, "person": m.person, "thread": m.thread,
-            "payload": lines_to_json(m.lines), "state": m.state, "attempts": m.attempts,
+            "payload": payload_json(m), "state": m.state, "attempts": m.attempts,
             "in_thread": m.in_thread, "ephemeral": m.ephemeral, "uncertain": m.uncertain,
             "next_attempt_at": _aware(m.next_attempt_at or m.created_at), "created_at": _aware(m.created_at),
             "sent_at": _aware_or_none(m.sent_at), "error": m.error,
@@ -276,8 +276,9 @@ def _database_now(session: Any) -> Any:
 
 
 def _message(row: OutboxRow) -> OutboxMessage:
+    lines, offers = payload_from_json(row.payload)
     return OutboxMessage(
-        key=row.key, lines=lines_from_json(row.payload), created_at=row.created_at, channel=row.channel,
+        key=row.key, lines=lines, offers=offers, created_at=row.created_at, channel=row.channel,
         person=row.person, thread=row.thread, id=row.id, state=row.state, attempts=row.attempts,
         next_attempt_at=row.next_attempt_at, sent_at=row.sent_at, error=row.error, in_thread=row.in_thread,
         ephemeral=row.ephemeral, uncertain=row.uncertain,

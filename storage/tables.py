@@ -12,7 +12,20 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKeyConstraint, Index, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -371,7 +384,8 @@ class OutboxRow(SQLModel, table=True):
     channel: str | None = None
     person: str | None = None
     thread: str | None = None
-    payload: list[Any] = Field(default_factory=list, sa_type=JSON)
+    payload: Any = Field(default_factory=list, sa_type=JSON)
+    """The lines (a list), or {"lines", "offers"} when the message offers actions (core.outbox)."""
     state: str = "pending"
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
@@ -384,3 +398,50 @@ class OutboxRow(SQLModel, table=True):
     """The drainer holding the row (core.outbox.drain) until `lease_until`; NULL when nobody does."""
     lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     uncertain: bool = False
+
+
+# --- adapter infrastructure: not domain records, but kept and migrated the same way ------------------
+
+DEDUPE = Table(
+    "dedupe",
+    SQLModel.metadata,
+    Column("key", String(255), primary_key=True),
+    Column("claimed_at", UtcDateTime(), nullable=False),
+    Index("ix_dedupe_claimed_at", "claimed_at"),
+)
+"""Keys of requests already handled (Slack event ids, clicks, submits; Teams activity ids): the first
+process to insert one acts, every redelivery finds it taken (bot.dedupe)."""
+
+SLACK_HOMES = Table(
+    "flotilla_slack_homes",
+    SQLModel.metadata,
+    Column("workspace", String(64), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("opened_at", UtcDateTime(), nullable=False),
+)
+"""Who looked at their App Home lately: only theirs are republished on changes."""
+
+SLACK_POSTS = Table(
+    "flotilla_slack_posts",
+    SQLModel.metadata,
+    Column("workspace", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("channel", String(64), nullable=False),
+    Column("ts", String(32), nullable=False),
+)
+"""Where an outbox message was posted in Slack (a digest): later answers go in its thread."""
+
+SLACK_JOBS = Table(
+    "flotilla_slack_jobs",
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("leased_until", Float, nullable=True),
+    Column("lease", String(32), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    sqlite_autoincrement=True,  # ids never come back: a finished job's id is not a new job's
+)
+"""Typed Slack commands and mentions between their ack and their run (bot.slack.jobs)."""

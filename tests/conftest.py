@@ -27,6 +27,8 @@ from storage.uow import SqlUnitOfWorkFactory
 
 POSTGRES_ENV = "FLOTILLA_TEST_POSTGRES_URL"
 SHELL_PREFIXES = ("SLACK_", "MICROSOFT_", "OPENAI_", "FLOTILLA_", "PROMETHEUS_MULTIPROC_DIR")
+KEPT = ("FLOTILLA_TEST_", "FLOTILLA_REGEN_")
+"""The test suite's own switches: the PostgreSQL server to use, regenerating transcripts."""
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +37,7 @@ def ignore_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.settings import Settings
 
     for name in list(os.environ):
-        if name.startswith(SHELL_PREFIXES) and name != POSTGRES_ENV:
+        if name.startswith(SHELL_PREFIXES) and not name.startswith(KEPT):
             monkeypatch.delenv(name)
     monkeypatch.setitem(Settings.model_config, "env_file", None)
 

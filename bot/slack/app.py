@@ -28,7 +28,7 @@ from bot.slack.adapter import SlackAdapter
 from bot.slack.delivery import PostedMessages, slack_outbound
 from bot.slack.directory import UserCache
 from bot.slack.jobs import JobQueue, JobRunner
-from bot.slack.listeners import register
+from bot.slack.listeners import Flows, register
 from bot.slack.ratelimit import RateLimiter, RetryAfterHandler, retry_handlers
 from bot.slack.store import Claims, oauth_stores
 from core.ports import ChatDelivery, Clock, UnitOfWorkFactory
@@ -79,6 +79,7 @@ class SlackService:
     background: ThreadPoolExecutor
     jobs: JobQueue
     runner: JobRunner
+    flows: Flows
     outbound: Callable[[str], ChatDelivery | None]
     """Deliveries for the Slack workspaces this app has a token for (bot.outbound.Outbound)."""
     pump: OutboxPump | None = None
@@ -198,16 +199,18 @@ def build_slack(
     )
     # bolt runs lazy listeners on the listener executor; give them their own, smaller pool.
     app.listener_runner.lazy_listener_runner = ThreadLazyListenerRunner(logger=app.logger, executor=lazy_executor)
-    register(app, adapter)
+    flows = Flows.of(adapter)
+    register(app, flows)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         adapter.on_error(error, body)
 
-    runner = JobRunner(jobs, adapter.run_job, adapter.on_error)
+    runner = JobRunner(jobs, flows.typed.run_job, adapter.on_error)
     outbound = slack_outbound(settings, engine, adapter.token_for, limiter=limiter, base_url=base_url)
     return SlackService(app=app, adapter=adapter, mode=mode, executor=executor, lazy_executor=lazy_executor,
-                        background=background, jobs=jobs, runner=runner, outbound=outbound)  # fmt: skip
+                        background=background, jobs=jobs, runner=runner, flows=flows,
+                        outbound=outbound)  # fmt: skip
 
 
 def token_lookup(settings: Settings, engine: Engine, *, socket: bool = False) -> Callable[[str], str | None] | None:

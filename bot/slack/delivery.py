@@ -132,7 +132,7 @@ class SlackDelivery:
         if message.uncertain and not message.ephemeral and self._already_there(message, target, thread):
             log.info("Slack already has outbox message %s (its earlier send's outcome was unknown)", message.key)
             return
-        text, blocks = render.message(message.lines, render.buttons_for_notice(message.notice))
+        text, blocks = render.message(message.lines, message.offers)
         if message.ephemeral:
             channel, person = message.channel or "", message.person or ""
             post = functools.partial(self.client.chat_postEphemeral, channel=channel, user=person, text=text,

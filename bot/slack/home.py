@@ -1,84 +1,91 @@
-"""The App Home tab: my priorities, dependencies, blockers and pending check-ins, with buttons."""
+"""The App Home tab: `me` as the core lists it (core.reply.Item), each record with its offers' buttons;
+kept fresh for those who look at it when a change concerns them (core.reply.Reply.concerns)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
-from bot.slack.render import (
-    MAX_VIEW_BLOCKS,
-    blocker_buttons,
-    context,
-    dependency_buttons,
-    escape,
-    mrkdwn_line,
-    section,
-)
-from core.contracts import blocker_from_json, dependency_from_json, priority_from_json
-from core.views import blocker_line, dependency_line, priority_line
+from slack_sdk.web import WebClient
+
+from bot.slack.adapter import SlackAdapter, is_user
+from bot.slack.render import MAX_VIEW_BLOCKS, context, escape, mrkdwn_line, offer_buttons, section
+from core import commands
+from core.reply import Item, Reply
+
+log = logging.getLogger(__name__)
+
+HOME_VIEWER_DAYS = 14
+"""App Homes opened within this many days are kept fresh when what they show changes."""
 
 PER_LIST = 15
 """At most this many records per list: with their buttons the view stays under Slack's 100 blocks."""
+LISTS = (
+    ("priorities", "My priorities", "No open priority is yours.", "priority list"),
+    ("dependencies", "My dependencies", "No open dependency involves you or your teams.", "dep list"),
+    ("blockers", "My open blockers", "You have no open blockers.", "blocker list"),
+    ("checkins", "Pending check-ins", "Nothing to answer right now.", "me"),
+)
 
 
 def _header(text: str) -> dict[str, Any]:
     return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": False}}
 
 
-def _more(n: int, what: str, command: str) -> list[dict[str, Any]]:
-    if n <= 0:
-        return []
-    return [context(f"…and {n} more {what}: `/flotilla {command}` lists them all.")]
+def _record(item: Item) -> list[dict[str, Any]]:
+    block = section(mrkdwn_line(item.line))
+    buttons = offer_buttons(item.offers)
+    if len(buttons) == 1:
+        block["accessory"] = buttons[0]
+        return [block]
+    return [block, {"type": "actions", "elements": buttons}] if buttons else [block]
 
 
-def home_view(me: dict[str, Any]) -> dict[str, Any]:
-    """The Home view from `me --json` data (core.contracts shapes)."""
-    mine = set(me.get("teams") or [])
-    blocks: list[dict[str, Any]] = [
-        _header("Flotilla"),
-        context("Your teams: " + (escape(", ".join(sorted(mine))) if mine else "none yet")),
-    ]
-
-    prios = list(me.get("priorities") or [])
-    blocks.append(_header(f"My priorities ({len(prios)})"))
-    blocks += [section(mrkdwn_line(priority_line(priority_from_json(p)))) for p in prios[:PER_LIST]]
-    blocks += _more(len(prios) - PER_LIST, "priorities", "priority list")
-    if not prios:
-        blocks.append(context("No open priority is yours."))
-
-    deps = list(me.get("dependencies") or [])
-    blocks.append(_header(f"My dependencies ({len(deps)})"))
-    for raw in deps[:PER_LIST]:
-        d = dependency_from_json(raw)
-        blocks.append(section(mrkdwn_line(dependency_line(d))))
-        # Offer what this person's side can do next; the core still checks when it is clicked.
-        if d.state.value == "requested" and d.to_team not in mine:
-            continue
-        buttons = dependency_buttons(d.id, d.state.value)
-        if buttons:
-            blocks.append({"type": "actions", "block_id": f"dep:{d.id}", "elements": buttons})
-    blocks += _more(len(deps) - PER_LIST, "dependencies", "dep list")
-    if not deps:
-        blocks.append(context("No open dependency involves you or your teams."))
-
-    blockers = list(me.get("blockers") or [])
-    blocks.append(_header(f"My open blockers ({len(blockers)})"))
-    for raw in blockers[:PER_LIST]:
-        b = blocker_from_json(raw)
-        block = section(mrkdwn_line(blocker_line(b)))
-        buttons = blocker_buttons(b.id, b.state.value)
-        if buttons:
-            block["accessory"] = buttons[0]
-        blocks.append(block)
-    blocks += _more(len(blockers) - PER_LIST, "blockers", "blocker list")
-    if not blockers:
-        blocks.append(context("You have no open blockers."))
-
-    checkins = list(me.get("checkins") or [])
-    blocks.append(_header(f"Pending check-ins ({len(checkins)})"))
-    for c in checkins[:PER_LIST]:
-        label = c.get("label") or c.get("kind") or "check-in" if isinstance(c, dict) else str(c)
-        blocks.append(section(escape(str(label))))
-    blocks += _more(len(checkins) - PER_LIST, "check-ins", "me")
-    if not checkins:
-        blocks.append(context("Nothing to answer right now."))
+def home_view(me: Reply) -> dict[str, Any]:
+    """The Home view of `me` (its first line says the person's teams)."""
+    teams = mrkdwn_line(me.lines[0]) if me.lines else ""
+    blocks: list[dict[str, Any]] = [_header("Flotilla"), context(teams or "Your teams: none yet")]
+    for group, title, empty, command in LISTS:
+        items = [i for i in me.items if i.group == group]
+        blocks.append(_header(f"{title} ({len(items)})"))
+        for item in items[:PER_LIST]:
+            blocks += _record(item)
+        if len(items) > PER_LIST:
+            blocks.append(context(f"…and {len(items) - PER_LIST} more {escape(group)}: `/flotilla {command}` "
+                                  "lists them all."))  # fmt: skip
+        if not items:
+            blocks.append(context(empty))
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+
+
+class Homes:
+    def __init__(self, adapter: SlackAdapter) -> None:
+        self.adapter = adapter
+        adapter.refresh = self.republish
+
+    def opened(self, event: dict[str, Any], context: Any) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        a = self.adapter
+        workspace, client = a.client_for(context)
+        a.claims.home_opened(workspace, event["user"], a.clock.now())
+        self.publish(client, workspace, event["user"])
+
+    def publish(self, client: WebClient, workspace: str, user: str) -> None:
+        a = self.adapter
+        outcome = a.conversation(client, workspace).run(commands.Me(), user, a.clock.now())
+        if not outcome.refused:
+            client.views_publish(user_id=user, view=home_view(outcome.reply))
+
+    def republish(self, client: WebClient, workspace: str, people: Iterable[str]) -> None:
+        """Fresh App Homes for those who looked at theirs lately (others get theirs when they open it)."""
+        a = self.adapter
+        users = [h for h in people if is_user(h)]
+        since = a.clock.now() - timedelta(days=HOME_VIEWER_DAYS)
+        for user in a.claims.home_viewers(workspace, users, since):
+            try:
+                self.publish(client, workspace, user)
+            except Exception as e:  # one Home that Slack refuses must not keep the others stale
+                log.warning("Slack: App Home of %s not refreshed: %s: %s", user, type(e).__name__, e)

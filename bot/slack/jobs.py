@@ -24,14 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from sqlalchemy import (
-    Column,
     Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     delete,
     event,
     func,
@@ -44,6 +37,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from bot.slack.store import Claims
 from core.ports import UnitOfWork, UnitOfWorkFactory
 from storage.engine import READ_ONLY, is_sqlite, make_engine
+from storage.migrate import ensure_schema
+from storage.tables import SLACK_JOBS
 
 log = logging.getLogger(__name__)
 
@@ -108,25 +103,12 @@ def _now(conn: Any) -> float:
 
 
 class JobQueue:
-    """The jobs table. Its own MetaData, created on start like the claims' tables (bot.slack.store)."""
+    """The jobs table (storage.tables.SLACK_JOBS, from the migrations)."""
 
     def __init__(self, engine: Engine, claims: Claims | None = None) -> None:
         self.engine = engine
         self.claims = claims
-        self.metadata = MetaData()
-        self.table = Table(
-            JOBS_TABLE,
-            self.metadata,
-            Column("id", Integer, primary_key=True, autoincrement=True),
-            Column("kind", String(16), nullable=False),
-            Column("workspace", String(64), nullable=False),
-            Column("payload", Text, nullable=False),
-            Column("created_at", Float, nullable=False),
-            Column("leased_until", Float, nullable=True),
-            Column("lease", String(32), nullable=True),
-            Column("attempts", Integer, nullable=False, default=0),
-            sqlite_autoincrement=True,  # ids never come back: a finished job's id is not a new job's
-        )
+        self.table = SLACK_JOBS
         self._put = insert(self.table)
         self._put_engine, self._impatient = _impatient_twin(engine)
         self._put_lock = threading.Lock()
@@ -134,7 +116,8 @@ class JobQueue:
         self._waiting: list[_Waiting] = []
 
     def create_tables(self) -> None:
-        self.metadata.create_all(self.engine)
+        """The table is the migrations' (storage.migrate): brought to head if need be."""
+        ensure_schema(self.engine)
 
     def close(self) -> None:
         if self._put_engine is not self.engine:

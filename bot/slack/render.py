@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from core.reply import ChannelRef, Line, Mention, Notice, Quote, Segment
+from core.offers import Act, Offer
+from core.reply import ChannelRef, Line, Mention, Quote, Segment
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -20,13 +21,24 @@ MAX_SECTION_CHARS = 3000
 MAX_FALLBACK_CHARS = 3000
 MAX_BUTTON_VALUE = 2000
 
-ACTION_DEP_ACCEPT = "dep_accept"
-ACTION_DEP_DECLINE = "dep_decline"
-ACTION_DEP_DONE = "dep_done"
-ACTION_BLOCKER_RESOLVE = "blocker_resolve"
-VIEW_DEP_DECLINE = "dep_decline_modal"
-ACTION_STANDUP_OPEN = "standup_open"
-ACTION_CHECKIN_OPEN = "checkin_open"
+MAX_BUTTON_TEXT = 75
+MAX_ACTIONS = 25
+"""Elements in one actions block."""
+
+ACTION_IDS: dict[Act, str] = {
+    Act.DEP_ACCEPT: "dep_accept",
+    Act.DEP_DECLINE: "dep_decline",
+    Act.DEP_DONE: "dep_done",
+    Act.BLOCKER_RESOLVE: "blocker_resolve",
+    Act.STANDUP_OPEN: "standup_open",
+    Act.CHECKIN_OPEN: "checkin_open",
+}
+"""The action id of each act's button (the names buttons already posted in Slack carry)."""
+ACTS: dict[str, Act] = {v: k for k, v in ACTION_IDS.items()}
+VIEW_ASK = "flotilla_ask"
+"""A modal asking what an offer needs before it runs (a reason to decline)."""
+VIEW_ASK_BEFORE = "dep_decline_modal"
+"""The same, as modals opened before this release called it."""
 VIEW_STANDUP = "standup_modal"
 VIEW_CHECKIN = "checkin_modal"
 
@@ -34,8 +46,6 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 # What may survive from user text: a plain user or channel reference (never a special mention).
 _SAFE_REF = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^<>]*)?>|<#([CG][A-Z0-9]{2,})(?:\|[^<>]*)?>")
-_ID = re.compile(r"^([DB])-(\d+)$")
-_RHYTHM_ASK = re.compile(r"^(standup|weekly):([^:]+):[^:]+:(?:prompt|reminder):@")
 _PINGS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 
 
@@ -146,66 +156,29 @@ def text_blocks(rendered: Sequence[str], max_blocks: int = MAX_MESSAGE_BLOCKS) -
 def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     b: dict[str, Any] = {
         "type": "button",
-        "text": {"type": "plain_text", "text": text, "emoji": False},
+        "text": {"type": "plain_text", "text": clip(text, MAX_BUTTON_TEXT), "emoji": False},
         "action_id": action_id,
-        "value": value[:MAX_BUTTON_VALUE],
     }
-    if style:
+    if value:
+        b["value"] = value[:MAX_BUTTON_VALUE]
+    if style in ("primary", "danger"):
         b["style"] = style
     return b
 
 
-def dependency_buttons(dep_id: str, state: str) -> list[dict[str, Any]]:
-    """What can be done next to a dependency in this state (the core still decides who may)."""
-    if state == "requested":
-        return [
-            button("Accept", ACTION_DEP_ACCEPT, dep_id, "primary"),
-            button("Decline…", ACTION_DEP_DECLINE, dep_id, "danger"),
-        ]
-    if state == "accepted":
-        return [button("Mark delivered", ACTION_DEP_DONE, dep_id, "primary")]
-    return []
-
-
-def blocker_buttons(blocker_id: str, state: str) -> list[dict[str, Any]]:
-    return [button("Resolve", ACTION_BLOCKER_RESOLVE, blocker_id, "primary")] if state == "open" else []
-
-
-def buttons_for_record(data: Any) -> list[dict[str, Any]]:
-    """Buttons for a reply about one dependency or blocker (its JSON as core.contracts writes it)."""
-    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-        return []
-    m = _ID.match(data["id"])
-    state = data.get("state")
-    if m is None or not isinstance(state, str):
-        return []
-    return dependency_buttons(data["id"], state) if m.group(1) == "D" else blocker_buttons(data["id"], state)
-
-
-def buttons_for_notice(notice: Notice) -> list[dict[str, Any]]:
-    """A request to a team (`D-n:requested:…`) is answered with buttons, a stand-up or check-in
-    prompt or reminder opens its form; other notices only inform."""
-    dep, _, rest = notice.key.partition(":")
-    if _ID.match(dep) and dep.startswith("D-") and rest.startswith("requested"):
-        return dependency_buttons(dep, "requested")
-    if _ID.match(dep) and dep.startswith("D-") and rest.startswith("accepted"):
-        return dependency_buttons(dep, "accepted")
-    asks = _RHYTHM_ASK.match(notice.key)
-    if asks and asks.group(1) == "standup":
-        return [button("Open stand-up", ACTION_STANDUP_OPEN, asks.group(2), "primary")]
-    if asks:
-        return [button("Open check-in", ACTION_CHECKIN_OPEN, asks.group(2), "primary")]
-    return []
+def offer_buttons(offers: Sequence[Offer]) -> list[dict[str, Any]]:
+    """A button per offer the core made (the action id names the act, the value its subject)."""
+    return [button(o.label, ACTION_IDS[o.act], o.subject, o.style) for o in offers][:MAX_ACTIONS]
 
 
 def actions(elements: list[dict[str, Any]], block_id: str = "flotilla_actions") -> list[dict[str, Any]]:
     return [{"type": "actions", "block_id": block_id, "elements": elements}] if elements else []
 
 
-def message(lines: Sequence[Line], elements: list[dict[str, Any]] | None = None) -> tuple[str, list[dict[str, Any]]]:
-    """(fallback text, blocks) for a chat message, buttons last, never more than 50 blocks."""
+def message(lines: Sequence[Line], offers: Sequence[Offer] = ()) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) for a chat message, the offers' buttons last, never more than 50 blocks."""
     rendered = [mrkdwn_line(ln) for ln in lines]
-    extra = actions(elements or [])
+    extra = actions(offer_buttons(offers))
     blocks = text_blocks(rendered, MAX_MESSAGE_BLOCKS - len(extra)) + extra
     return fallback("\n".join(rendered)), blocks
 

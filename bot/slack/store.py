@@ -1,10 +1,7 @@
-"""What the Slack adapter keeps in Flotilla's database besides the domain: claims and OAuth installs.
-
-Claims make Slack's redeliveries harmless: an event retried after a timeout (same event_id), a
-double click on a button, a notice sent again. The first process to insert the key acts; every
-other replica and every retry finds it taken. The tables live in their own MetaData (like
-slack_sdk's OAuth stores) and are created on start with CREATE TABLE IF NOT EXISTS semantics.
-"""
+"""What the Slack adapter keeps in Flotilla's database besides the domain: claims against Slack's
+redeliveries (an event retried after a timeout, a double click, a double submit: storage.dedupe),
+who looks at their App Home, where messages were posted, and the OAuth installs (slack_sdk's own
+stores, with their own MetaData). All but the OAuth stores' tables come from the migrations."""
 
 from __future__ import annotations
 
@@ -12,68 +9,27 @@ from datetime import datetime
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Column, Connection, DateTime, Engine, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.dedupe import MAX_KEY, Dedupe
 from storage.engine import READ_ONLY
-
-CLAIMS_TABLE = "flotilla_slack_claims"
-HOMES_TABLE = "flotilla_slack_homes"
-POSTS_TABLE = "flotilla_slack_posts"
-MAX_KEY = 255
+from storage.migrate import ensure_schema
+from storage.tables import SLACK_HOMES, SLACK_POSTS
 
 
-class Claims:
+class Claims(Dedupe):
+    """Slack's redeliveries made harmless (storage.dedupe), and what the Slack adapter keeps besides:
+    who looks at their App Home, where outbox messages were posted."""
+
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.metadata = MetaData()
-        self.table = Table(
-            CLAIMS_TABLE,
-            self.metadata,
-            Column("key", String(MAX_KEY), primary_key=True),
-            Column("claimed_at", DateTime(timezone=True), nullable=False, index=True),
-        )
-        self.homes = Table(
-            HOMES_TABLE,
-            self.metadata,
-            Column("workspace", String(64), primary_key=True),
-            Column("user_id", String(64), primary_key=True),
-            Column("opened_at", DateTime(timezone=True), nullable=False),
-        )
-        self.posts = Table(
-            POSTS_TABLE,
-            self.metadata,
-            Column("workspace", String(64), primary_key=True),
-            Column("key", String(MAX_KEY), primary_key=True),
-            Column("channel", String(64), nullable=False),
-            Column("ts", String(32), nullable=False),
-        )
+        super().__init__(engine)
+        self.homes = SLACK_HOMES
+        self.posts = SLACK_POSTS
 
     def create_tables(self) -> None:
-        self.metadata.create_all(self.engine)
-
-    def claim(self, key: str, now: datetime) -> bool:
-        """True for the first caller with this key, False for every later one (any process)."""
-        try:
-            with self.engine.begin() as conn:
-                self.claim_in(conn, key, now)
-        except IntegrityError:
-            return False
-        return True
-
-    def claim_in(self, conn: Connection, key: str, now: datetime) -> None:
-        """`claim` in the caller's transaction: IntegrityError when the key is taken."""
-        conn.execute(insert(self.table).values(key=key[:MAX_KEY], claimed_at=now))
-
-    def release(self, key: str) -> None:
-        """Give a key back when the work it guarded failed, so that a retry may do it."""
-        with self.engine.begin() as conn:
-            conn.execute(delete(self.table).where(self.table.c.key == key[:MAX_KEY]))
-
-    def prune(self, before: datetime) -> int:
-        """Forget claims older than Slack's retry window (it stops retrying after about an hour)."""
-        with self.engine.begin() as conn:
-            return conn.execute(delete(self.table).where(self.table.c.claimed_at < before)).rowcount or 0
+        """The tables are the migrations' (storage.migrate): brought to head if need be."""
+        ensure_schema(self.engine)
 
     def remember_post(self, workspace: str, key: str, channel: str, ts: str) -> None:
         """Where an outbox message was posted (a digest, say): later answers go in its thread, from

@@ -1,20 +1,24 @@
-"""A card's button or form (`{"flotilla": verb, ...}` plus its inputs) as a core command.
+"""A card's button or form (`{"flotilla": <act>, "subject": ..., <inputs>}`) as core commands.
 
-Pure translation: whether the person may accept D-3, or whether a reason is good enough, is the
-core's business, exactly as if they had typed the command.
+Pure translation through core.offers (`command_for`, `form_commands`): whether the person may
+accept D-3, or whether a reason is good enough, is the core's business, exactly as if they had
+typed the command. Cards posted before offers existed (`"dep": "D-3"`, `standup.submit`,
+`checkin.submit`) still work.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from core import commands
-from core.model import Status
+from core.errors import InvalidInput
+from core.offers import Act, command_for, form_commands
 
-_ID = re.compile(r"([A-Za-z])-([0-9]{1,9})")
+FORM_SUBMIT = "form.submit"
+"""The verb of a form card's one submit button (data: `form`: the act that opened it, `subject`)."""
+_LEGACY_FORMS = {"standup.submit": Act.STANDUP_OPEN, "checkin.submit": Act.CHECKIN_OPEN}
 
 
 class NotACardAction(ValueError):
@@ -24,80 +28,44 @@ class NotACardAction(ValueError):
 @dataclass(frozen=True)
 class CardAction:
     verb: str
-    command: commands.Command
+    commands: tuple[commands.Command, ...]
+    opens_form: bool = False
+    """A button that opens a form (the prompt's Open stand-up): answered with the form card."""
 
 
-def _number(data: Mapping[str, Any], key: str, prefix: str) -> int:
-    m = _ID.fullmatch(str(data.get(key, "")).strip())
-    if not m or m.group(1).upper() != prefix:
-        raise NotACardAction(f"{key} must be an id like {prefix}-3")
-    return int(m.group(2))
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _dep_accept(d: Mapping[str, Any]) -> commands.Command:
-    return commands.DepAccept(_number(d, "dep", "D"))
-
-
-def _dep_decline(d: Mapping[str, Any]) -> commands.Command:
-    return commands.DepDecline(_number(d, "dep", "D"), _text(d, "reason"))
-
-
-def _blocker_resolve(d: Mapping[str, Any]) -> commands.Command:
-    return commands.BlockerResolve(_number(d, "blocker", "B"))
-
-
-def _standup(d: Mapping[str, Any]) -> commands.Command:
-    count = d.get("questions")
-    if not isinstance(count, int) or not 0 < count <= 20:
-        raise NotACardAction("a stand-up form says how many questions it asks")
-    team = d.get("team")
-    return commands.Standup(answers=tuple(_text(d, f"a{i}") for i in range(1, count + 1)),
-                            team=team if isinstance(team, str) else None)  # fmt: skip
-
-
-def _percent(d: Mapping[str, Any], key: str) -> int | None:
-    raw = d.get(key)
-    if raw is None or str(raw).strip() == "":
-        return None
-    try:
-        return int(float(str(raw).strip()))
-    except ValueError:
-        raise NotACardAction(f"{key} must be a number") from None
-
-
-def _checkin(d: Mapping[str, Any]) -> commands.Command:
-    pid = str(d.get("priority", ""))
-    number = _number(d, "priority", "P")
-    status = _text(d, f"status:{pid}")
-    note = _text(d, f"note:{pid}")
-    return commands.Checkin(
-        number=number,
-        status=Status(status) if status in {s.value for s in Status} else None,
-        confidence=_percent(d, f"confidence:{pid}"),
-        progress=_percent(d, f"progress:{pid}"),
-        note=note or None,
-    )
-
-
-VERBS: dict[str, Callable[[Mapping[str, Any]], commands.Command]] = {
-    "dep.accept": _dep_accept,
-    "dep.decline": _dep_decline,
-    "blocker.resolve": _blocker_resolve,
-    "standup.submit": _standup,
-    "checkin.submit": _checkin,
-}
+def _values(data: Mapping[str, Any]) -> dict[str, str | None]:
+    return {str(k): (None if v is None else str(v)) for k, v in data.items() if isinstance(v, str | int | float)}
 
 
 def card_action(data: Any, verb: str | None = None) -> CardAction:
-    """`data` is an Action.Submit message's `value` or an Action.Execute invoke's `action.data`."""
+    """`data` is an Action.Submit message's `value` or an Action.Execute invoke's `action.data`;
+    a form's inputs arrive in it by their ids. Refused (InvalidInput) when what was filled in is not
+    what the form takes, as the typed command would be."""
     if not isinstance(data, Mapping):
         raise NotACardAction("card data must be an object")
     name = verb or data.get("flotilla")
-    if not isinstance(name, str) or name not in VERBS:
+    if not isinstance(name, str):
         raise NotACardAction(f"unknown card action {name!r}")
-    return CardAction(verb=name, command=VERBS[name](data))
+    values = _values(data)
+    if name == FORM_SUBMIT or name in _LEGACY_FORMS:
+        form = _LEGACY_FORMS.get(name) or data.get("form")
+        subject = str(data.get("subject") or data.get("team") or "")
+        if name == "checkin.submit":  # an old card: one button per priority, its inputs alone
+            pid = str(data.get("priority") or "")
+            values = {k: v for k, v in values.items() if k.endswith(f":{pid}")}
+        try:
+            return CardAction(name, tuple(form_commands(str(form), subject, values)))
+        except ValueError as e:
+            if isinstance(e, InvalidInput):
+                raise
+            raise NotACardAction(f"unknown form {form!r}") from None
+    try:
+        act = Act(name)
+    except ValueError:
+        raise NotACardAction(f"unknown card action {name!r}") from None
+    subject = str(data.get("subject") or data.get("dep") or data.get("blocker") or "")
+    try:
+        command = command_for(act, subject, values)
+    except InvalidInput as e:
+        raise NotACardAction(e.message) from None
+    return CardAction(name, (command,), opens_form=act in (Act.STANDUP_OPEN, Act.CHECKIN_OPEN))

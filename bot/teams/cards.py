@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.teams.actions import FORM_SUBMIT
 from bot.teams.render import Names, line_card, quote_card
+from core.offers import Act, Field, FieldKind, Form, Offer
 from core.reply import Line
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -59,29 +61,69 @@ def action(title: str, verb: str, data: dict[str, Any] | None = None, *, style: 
     return execute
 
 
-def reply_card(lines: Iterable[Line], names: Names, actions: Sequence[dict[str, Any]] = ()) -> Card:
-    return card(lines_body(lines, names), actions)
+STYLES = {"primary": "positive", "danger": "destructive"}
 
 
-def dependency_ask(lines: Iterable[Line], dep: str, names: Names) -> Card:
-    """The providing team's ask: accept at once, or decline with a reason typed in the card."""
-    decline_form = card(
-        [{"type": "Input.Text", "id": "reason", "label": f"Why do you decline {dep}?", "isRequired": True,
-          "errorMessage": "Say why, so the requesting team can plan around it.", "maxLength": 500,
-          "isMultiline": True}],
-        [action(f"Decline {dep}", "dep.decline", {"dep": dep}, style="destructive")],
-    )  # fmt: skip
-    decline_form.pop("$schema")
-    decline_form.pop("version")
-    return card(
-        lines_body(lines, names),
-        [action(f"Accept {dep}", "dep.accept", {"dep": dep}, style="positive"),
-         {"type": "Action.ShowCard", "title": "Decline…", "card": decline_form}],
-    )  # fmt: skip
+def _title(o: Offer) -> str:
+    """A button's title: the core's label, naming what it acts on (`Accept D-1`)."""
+    return o.label if o.label.endswith("…") or not o.subject or o.act in OPENERS else f"{o.label} {o.subject}"
 
 
-def blocker_open(lines: Iterable[Line], blocker: str, names: Names) -> Card:
-    return card(lines_body(lines, names), [action(f"Resolve {blocker}", "blocker.resolve", {"blocker": blocker})])
+OPENERS = (Act.STANDUP_OPEN, Act.CHECKIN_OPEN)
+
+
+def _input(f: Field) -> dict[str, Any]:
+    if f.kind is FieldKind.CHOICE:
+        choices = [{"title": c, "value": c} for c in f.choices]
+        block: dict[str, Any] = {"type": "Input.ChoiceSet", "id": f.id, "label": quote_card(f.label),
+                                 "style": "compact", "choices": choices}  # fmt: skip
+    elif f.kind is FieldKind.PERCENT:
+        block = {"type": "Input.Number", "id": f.id, "label": quote_card(f.label), "min": 0, "max": 100}
+    else:
+        block = {"type": "Input.Text", "id": f.id, "label": quote_card(f.label), "maxLength": f.max_length,
+                 "isMultiline": f.kind is FieldKind.LONG_TEXT}  # fmt: skip
+    if f.initial is not None and f.initial != "":
+        block["value"] = int(f.initial) if f.kind is FieldKind.PERCENT and f.initial.isdigit() else f.initial
+    if f.required:
+        block["isRequired"] = True
+        block["errorMessage"] = quote_card(f.hint or f"{f.label}: this one is needed.")
+    return block
+
+
+def offer_actions(offers: Sequence[Offer]) -> list[dict[str, Any]]:
+    """A button per offer; one that asks something first opens, in the card, the inputs it needs."""
+    out = []
+    for o in offers:
+        data = {"subject": o.subject}
+        if not o.asks:
+            out.append(action(_title(o), o.act.value, data, style=STYLES.get(o.style or "")))
+            continue
+        send = action(f"{o.label.rstrip('…')} {o.subject}".strip(), o.act.value, data, style="destructive")
+        ask = card([_input(f) for f in o.asks], [send])
+        ask.pop("$schema")
+        ask.pop("version")
+        out.append({"type": "Action.ShowCard", "title": o.label, "card": ask})
+    return out
+
+
+def message_card(lines: Iterable[Line], offers: Sequence[Offer], names: Names) -> Card:
+    """Lines with the offers' buttons under them."""
+    return card(lines_body(lines, names), offer_actions(offers))
+
+
+def form_card(form: Form) -> Card:
+    """A form as a card: every part's inputs, and one button that sends them all."""
+    body: list[dict[str, Any]] = [text_block(quote_card(form.title), weight="Bolder")]
+    if form.intro:
+        body.append(text_block(quote_card(form.intro), subtle=True))
+    for s in form.sections:
+        if s.heading:
+            body.append(text_block(quote_card(s.heading), weight="Bolder"))
+        body += [_input(f) for f in s.fields]
+    if form.left_out:
+        body.append(text_block(quote_card(form.left_out), subtle=True))
+    data = {"form": form.act.value, "subject": form.subject}
+    return card(body, [action(form.submit, FORM_SUBMIT, data, style="positive")])
 
 
 def recorded(lines: Iterable[Line], names: Names, by: str) -> Card:
@@ -96,49 +138,3 @@ def refused(message: str, usage: str | None) -> Card:
     if usage:
         body.append(text_block(f"Usage: {quote_card(usage)}", subtle=True))
     return card(body)
-
-
-def standup_form(lines: Sequence[Line], run: dict[str, Any], names: Names) -> Card:
-    """The stand-up as a form: one box per question, filled with this person's answers if any."""
-    questions = [str(q) for q in run.get("questions") or []]
-    answers: list[str] = []
-    for r in run.get("responses") or []:
-        answers = [str(a) for a in r.get("answers") or []]
-    body = [text_block(f"Stand-up of {quote_card(str(run.get('team')))} ({quote_card(str(run.get('day')))})",
-                       weight="Bolder")]  # fmt: skip
-    for i, q in enumerate(questions, 1):
-        field: dict[str, Any] = {"type": "Input.Text", "id": f"a{i}", "label": quote_card(q), "isMultiline": True,
-                                 "isRequired": True, "errorMessage": "Answer each question (\"none\" is fine).",
-                                 "maxLength": 2000}  # fmt: skip
-        if i <= len(answers):
-            field["value"] = answers[i - 1]
-        body.append(field)
-    if lines:
-        body.append(text_block(line_card(lines[-1], names), subtle=True))
-    data = {"team": run.get("team"), "questions": len(questions)}
-    return card(body, [action("Send my stand-up", "standup.submit", data, style="positive")])
-
-
-STATUSES = ("on-track", "at-risk", "off-track", "done")
-
-
-def checkin_form(priorities: Sequence[dict[str, Any]], names: Names) -> Card:
-    """The weekly check-in: for each priority I own, status, confidence, progress and a note."""
-    body: list[dict[str, Any]] = [text_block("Your weekly check-in: for each priority, say how it is going.",
-                                             weight="Bolder")]  # fmt: skip
-    actions = []
-    for p in priorities[:10]:
-        pid = str(p["id"])
-        body.append(text_block(f"{pid} {quote_card(str(p.get('title', '')))}", weight="Bolder"))
-        body.append({"type": "Input.ChoiceSet", "id": f"status:{pid}", "label": "Status", "style": "compact",
-                     "value": str(p.get("status") or "on-track"),
-                     "choices": [{"title": s, "value": s} for s in STATUSES]})  # fmt: skip
-        for key, label in (("confidence", "Confidence (0-100)"), ("progress", "Progress (0-100)")):
-            value = p.get(key)
-            field: dict[str, Any] = {"type": "Input.Number", "id": f"{key}:{pid}", "label": label, "min": 0, "max": 100}
-            if isinstance(value, int):
-                field["value"] = value
-            body.append(field)
-        body.append({"type": "Input.Text", "id": f"note:{pid}", "label": "Note", "maxLength": 2000})
-        actions.append(action(f"Check in {pid}", "checkin.submit", {"priority": pid}))
-    return card(body, actions)

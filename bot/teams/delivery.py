@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,14 +29,12 @@ from core.reply import Line, Notice
 
 log = logging.getLogger(__name__)
 
-_DEP_ASK = re.compile(r"^(D-[0-9]+):requested:")
-
 
 def notice_activity(notice: Notice, names: Names) -> Activity:
-    """A notice as a Teams message: a dependency request carries its accept/decline card."""
-    m = _DEP_ASK.match(notice.key)
-    if m:
-        return card_activity(cards.dependency_ask(notice.lines, m.group(1), names), notice.lines, names)
+    """A notice as a Teams message: a card with its offers' buttons when it offers any (a request to
+    accept or decline, a prompt that opens the stand-up), else text."""
+    if notice.offers:
+        return card_activity(cards.message_card(notice.lines, notice.offers, names), notice.lines, names)
     return text_activity(notice.lines, names)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -21,11 +21,11 @@ from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
-from bot.conversation import Conversation, Outcome
+from bot.conversation import Conversation, Outcome, refusal
 from bot.grammar import TeamsMentions
 from bot.render import neutralise, render_lines
 from bot.teams import cards
-from bot.teams.actions import NotACardAction, card_action
+from bot.teams.actions import CardAction, NotACardAction, card_action
 from bot.teams.delivery import card_activity, text_activity
 from bot.teams.mentions import Mentioned, command_text, with_handles
 from bot.teams.references import (
@@ -39,8 +39,9 @@ from bot.teams.references import (
 )
 from bot.teams.render import Names, json_block, markdown, picture_data_url, system_markdown
 from bot.teams.seen import SeenLog, seen_key
+from core.errors import Refused
 from core.ports import Clock, UnitOfWorkFactory
-from core.reply import Line, Notice, line
+from core.reply import Line, Notice, line, reply
 from core.service import Context, PersonInfo, Services, meet
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         )
         turn_context.turn_state[STORED] = not outcome.refused
         await self._notify(workspace, outcome)  # queued with the change already: this only wakes the sender
-        reply = self._reply_activity(outcome, workspace, command)
+        reply = self._reply_activity(outcome, workspace)
         if outcome.reply.graph is not None and not outcome.refused and not outcome.as_json:
             await asyncio.to_thread(attach_picture, reply, outcome)
         try:
@@ -202,32 +203,35 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         action = activity.value.get("action") if isinstance(activity.value, dict) else None
         data = action.get("data") if isinstance(action, dict) else None
         verb = action.get("verb") if isinstance(action, dict) else None
-        outcome = await self._card_outcome(turn_context, data, verb)
-        if outcome is None:
+        clicked = await self._card_outcome(turn_context, data, verb)
+        if clicked is None:
             return _invoke_message("That button is not one of mine any more; type the command instead.")
+        act, outcome = clicked
         workspace = workspace_of(activity)
         await self._notify(workspace, outcome)
         if outcome.refused:
             names = self.names(workspace)
             text = render_lines(outcome.reply.lines, names.person, names.channel)
             return _invoke_message(text + (f"\nUsage: {outcome.usage}" if outcome.usage else ""))
+        if act.opens_form and outcome.reply.form is not None:  # the prompt's card becomes the form
+            return _invoke_card(cards.form_card(outcome.reply.form))
+        if act.opens_form:  # nothing to ask (no priority of mine): say so, keep the card
+            names = self.names(workspace)
+            return _invoke_message(render_lines(outcome.reply.lines, names.person, names.channel))
         actor = self._actor(activity)
-        done = cards.recorded(outcome.reply.lines, self.names(workspace), actor.name if actor else "you")
-        return InvokeResponse(
-            status=int(HTTPStatus.OK),
-            body={"statusCode": int(HTTPStatus.OK), "type": cards.CARD_CONTENT_TYPE, "value": done},
-        )
+        return _invoke_card(cards.recorded(outcome.reply.lines, self.names(workspace), actor.name if actor else "you"))
 
     async def _submitted(self, turn_context: TurnContext, data: dict[str, Any]) -> None:
-        outcome = await self._card_outcome(turn_context, data, None)
+        clicked = await self._card_outcome(turn_context, data, None)
         activity = turn_context.activity
         workspace = workspace_of(activity)
-        if outcome is None:
+        if clicked is None:
             await turn_context.send_activity(
                 text_activity([line("That button is not one of mine any more; type the command instead.")], Names())
             )
             return
-        if outcome.refused:
+        act, outcome = clicked
+        if outcome.refused or act.opens_form:
             await turn_context.send_activity(self._reply_activity(outcome, workspace))
             return
         await self._notify(workspace, outcome)
@@ -239,22 +243,35 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         else:
             await turn_context.send_activity(done)
 
-    async def _card_outcome(self, turn_context: TurnContext, data: Any, verb: str | None) -> Outcome | None:
+    async def _card_outcome(
+        self, turn_context: TurnContext, data: Any, verb: str | None
+    ) -> tuple[CardAction, Outcome] | None:
+        """What a card's button or form stands for, run as the person who used it: one command, or
+        one per part of a form (the outcomes together; the first refusal, if any)."""
         try:
             act = card_action(data, verb)
         except NotACardAction as e:
             log.info("card action ignored: %s", e)
             return None
+        except Refused as e:  # what the form holds is not what it takes (a number that is not one)
+            return CardAction(verb or "", ()), refusal(e.message, None, e.field)
         activity = turn_context.activity
         actor = self._actor(activity)
         if actor is None:
             return None
         conversation = self._conversation(workspace_of(activity), {actor.handle: actor})
-        outcome = await asyncio.to_thread(
-            conversation.run, act.command, actor.handle, self.clock.now(), home_channel(activity)
-        )
-        turn_context.turn_state[STORED] = not outcome.refused
-        return outcome
+        channel = home_channel(activity)
+        outcomes = [await asyncio.to_thread(conversation.run, cmd, actor.handle, self.clock.now(), channel)
+                    for cmd in act.commands]  # fmt: skip
+        done = [o for o in outcomes if not o.refused]
+        refused = [o for o in outcomes if o.refused]
+        turn_context.turn_state[STORED] = bool(done)
+        if refused:
+            return act, refused[0]
+        lines = tuple(ln for o in done for ln in o.reply.lines)
+        notices = tuple(n for o in done for n in o.reply.notices)
+        first = done[0].reply if done else reply()
+        return act, Outcome(replace(first, lines=lines, notices=notices))
 
     # --- installs and members ------------------------------------------------------------------
 
@@ -315,7 +332,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     def names(self, workspace: str) -> Names:
         return names_for(self.uow_factory, self.refs, workspace)
 
-    def _reply_activity(self, outcome: Outcome, workspace: str, typed: str = "") -> Activity:
+    def _reply_activity(self, outcome: Outcome, workspace: str) -> Activity:
         names = self.names(workspace)
         if outcome.refused:
             text = markdown(outcome.reply.lines, names)
@@ -329,16 +346,12 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             activity = text_activity([], names)
             activity.text = json_block(outcome.reply.data)
             return activity
-        data = outcome.reply.data
-        if isinstance(data, dict) and data.get("kind") == "standup" and "questions" in data:
-            return card_activity(cards.standup_form(outcome.reply.lines, data, names), outcome.reply.lines, names)
-        if isinstance(data, list) and data and all(isinstance(p, dict) and str(p.get("id", "")).startswith("P-")
-                                                   for p in data) and typed.strip().lower() == "checkin":  # fmt: skip
-            return card_activity(cards.checkin_form(data, names), outcome.reply.lines, names)
-        if isinstance(data, dict) and str(data.get("id", "")).startswith("B-") and data.get("state") == "open":
-            return card_activity(cards.blocker_open(outcome.reply.lines, str(data["id"]), names),
-                                 outcome.reply.lines, names)  # fmt: skip
-        return text_activity(outcome.reply.lines, names)
+        reply = outcome.reply
+        if reply.form is not None:
+            return card_activity(cards.form_card(reply.form), reply.lines, names)
+        if reply.offers:
+            return card_activity(cards.message_card(reply.lines, reply.offers, names), reply.lines, names)
+        return text_activity(reply.lines, names)
 
     async def _notify(self, workspace: str, outcome: Outcome) -> None:
         """The command's notices are in the outbox already (written with the change); this wakes the
@@ -377,6 +390,12 @@ def attach_picture(activity: Activity, outcome: Outcome) -> None:
         return
     activity.attachments = [*(activity.attachments or []),
                             Attachment(content_type="image/png", content_url=url, name=MAP_FILE)]  # fmt: skip
+
+
+def _invoke_card(card: cards.Card) -> InvokeResponse:
+    """Universal Actions: the card the button was on is replaced by this one."""
+    body = {"statusCode": int(HTTPStatus.OK), "type": cards.CARD_CONTENT_TYPE, "value": card}
+    return InvokeResponse(status=int(HTTPStatus.OK), body=body)
 
 
 def _invoke_message(text: str) -> InvokeResponse:

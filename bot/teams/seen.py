@@ -6,8 +6,7 @@ its (conversation id, activity id) is claimed here: the first process to insert 
 later delivery (any replica) finds it taken and is a no-op. Claims are durable (the database,
 like bot.slack.store's) and forgotten after a day, long after the connector stops retrying.
 
-The table is adapter infrastructure, not domain data: it has its own MetaData and is created at
-start (`create_tables`, CREATE TABLE IF NOT EXISTS semantics), not by an Alembic migration.
+The keys live in the same table as Slack's (storage.dedupe), created by the migrations.
 
 A claim is not given back when its turn fails: the command may have committed before the failure
 (a reply that could not be sent), and running it again is worse than asking the person to retype
@@ -21,10 +20,11 @@ import threading
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine
 
-SEEN_TABLE = "flotilla_teams_seen"
+from storage.dedupe import Dedupe
+from storage.migrate import ensure_schema
+
 KEEP = timedelta(days=1)
 """How long a claim is kept: the connector retries within minutes; a day is ample."""
 PRUNE_EVERY = timedelta(hours=1)
@@ -39,37 +39,21 @@ class SeenLog(Protocol):
     def claim(self, key: str, now: datetime) -> bool: ...
 
 
-class SeenActivities:
-    """Claims of handled activities in Flotilla's database."""
+class SeenActivities(Dedupe):
+    """Claims of handled activities in Flotilla's database, forgotten after a day."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.metadata = MetaData()
-        self.table = Table(
-            SEEN_TABLE,
-            self.metadata,
-            Column("key", String(64), primary_key=True),
-            Column("claimed_at", DateTime(timezone=True), nullable=False, index=True),
-        )
+        super().__init__(engine)
         self._pruned: datetime | None = None
         self._lock = threading.Lock()
 
     def create_tables(self) -> None:
-        self.metadata.create_all(self.engine, checkfirst=True)
+        """The table is the migrations' (storage.migrate): brought to head if need be."""
+        ensure_schema(self.engine)
 
     def claim(self, key: str, now: datetime) -> bool:
-        """True for the first caller with this key, False for every later one (any process)."""
         self._maybe_prune(now)
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(self.table).values(key=key, claimed_at=now))
-        except IntegrityError:
-            return False
-        return True
-
-    def prune(self, before: datetime) -> int:
-        with self.engine.begin() as conn:
-            return conn.execute(delete(self.table).where(self.table.c.claimed_at < before)).rowcount or 0
+        return super().claim(key, now)
 
     def _maybe_prune(self, now: datetime) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ from core.contracts import blocker_json
 from core.errors import Conflict
 from core.handlers.checks import text
 from core.model import Blocker, BlockerState, Kind
+from core.offers import blocker_offers
 from core.reply import Line, Quote, Reply, line, reply
 from core.service import Call
 from core.views import blocker_line, counted
@@ -34,7 +35,8 @@ def add(call: Call, cmd: commands.BlockerAdd) -> Reply:
     call.record("blocker.raised", b.id, text=body, team=b.team, on=on)
     where = f" for {b.team}" if b.team else ""
     target = f" on {on}" if on else ""
-    return reply(line(f"{b.id} raised{where}{target}: ", Quote(body)), data=blocker_json(b), public=True)
+    return reply(line(f"{b.id} raised{where}{target}: ", Quote(body)), data=blocker_json(b), public=True,
+                 offers=blocker_offers(b))  # fmt: skip
 
 
 def resolve(call: Call, cmd: commands.BlockerResolve) -> Reply:

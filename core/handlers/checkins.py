@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import access, commands
+from core import access, commands, offers
 from core.checkins import (
     answer_standup,
     open_weekly_run,
@@ -68,14 +68,16 @@ def standup(call: Call, cmd: commands.Standup) -> Reply:
     run = _standup_run(call, cmd.team)
     existing = call.uow.checkins.response(run.team, run.kind, run.period, call.actor)
     if not cmd.answers:
-        form = list(standup_form(run, existing.answers if existing else None))
-        form.append(line(f"Open until {_closing(run)}; answering again before then replaces your answer."))
-        return reply(*form, data=run_json(run, [existing] if existing else []))
+        before = existing.answers if existing else None
+        closing = f"Open until {_closing(run)}; answering again before then replaces your answer."
+        form = offers.standup_form(run.team, when(run), run.questions, before or (), intro=closing)
+        return reply(*standup_form(run, before), line(closing), data=run_json(run, [existing] if existing else []),
+                     form=form)  # fmt: skip
     n = len(run.questions)
     if len(cmd.answers) != n:
         raise InvalidInput(f"The stand-up of {run.team} asks {n} question{'s' if n != 1 else ''}: give {n} "
                            f"answer{'s' if n != 1 else ''} in quotes, in order (got {len(cmd.answers)}).")  # fmt: skip
-    answers = [text(a, f"answer {i}", MAX_TEXT) for i, a in enumerate(cmd.answers, 1)]
+    answers = [text(a, f"answer {i}", MAX_TEXT, field=f"a{i}") for i, a in enumerate(cmd.answers, 1)]
     r, edit, said, notices = answer_standup(call.uow, run, call.actor, answers, call.now)
     lines: list[Line] = [line(f"Thanks: your stand-up for {run.team} ({when(run)}) is {'updated' if edit else 'in'}.")]
     if run.digested_at is not None:
@@ -102,7 +104,8 @@ def _form(call: Call) -> Reply:
             lines.append(line(f"  {p.id} ", Quote(p.title), f": {p.status.value}{conf}, {p.progress}% done{done}"))
     lines.append(line('Answer: checkin P-n [--status on-track|at-risk|off-track|done] [--confidence 0-100] '
                       '[--progress 0-100] [--note "..."]; with no options it confirms nothing changed.'))  # fmt: skip
-    return reply(*lines, data=[priority_json(p) for p in mine])
+    form = offers.checkin_form(mine, intro="For each priority, say how it is going.")
+    return reply(*lines, data=[priority_json(p) for p in mine], form=form)
 
 
 def checkin(call: Call, cmd: commands.Checkin) -> Reply:

@@ -7,10 +7,10 @@ from datetime import date
 
 from core.dates import DateSpec
 from core.errors import InvalidInput
+from core.limits import MAX_TEXT, MAX_TITLE
 from core.service import Call
 
-MAX_TITLE = 200
-MAX_TEXT = 1000
+__all__ = ["MAX_TEXT", "MAX_TITLE", "future_date", "text"]
 # C0/C1 controls (but tab and newline), and bidi overrides that make text read differently than stored.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -23,13 +23,14 @@ def future_date(call: Call, spec: DateSpec, what: str) -> date:
     return d
 
 
-def text(value: str, what: str, limit: int = MAX_TEXT) -> str:
+def text(value: str, what: str, limit: int = MAX_TEXT, *, field: str | None = None) -> str:
     value = value.strip()
     if not value:
-        raise InvalidInput(f"The {what} can't be empty.")
+        raise InvalidInput(f"The {what} can't be empty.", field=field)
     if len(value) > limit:
-        raise InvalidInput(f"The {what} is too long ({len(value)} characters; at most {limit}).")
+        raise InvalidInput(f"The {what} is too long ({len(value)} characters; at most {limit}).", field=field)
     bad = _CONTROL.search(value)
     if bad:
-        raise InvalidInput(f"The {what} contains an invisible control character (U+{ord(bad.group()):04X}); remove it.")
+        raise InvalidInput(f"The {what} contains an invisible control character (U+{ord(bad.group()):04X}); "
+                           "remove it.", field=field)  # fmt: skip
     return value

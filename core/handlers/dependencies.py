@@ -1,8 +1,5 @@
-"""`dep ...`: requests between teams and their state machine.
-
-requested -> accepted | declined; accepted -> delivered; requested/accepted <-> blocked;
-requested/accepted/blocked -> cancelled (by the requesting side).
-"""
+"""`dep ...`: requests between teams. Which move may happen in which state is the dependency's
+own business (core.model.DEP_MOVES); here are who may make it and who is told."""
 
 from __future__ import annotations
 
@@ -10,18 +7,21 @@ from core import access, commands
 from core.contracts import dependency_json, event_json
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.handlers.checks import future_date, text
-from core.model import Dependency, DepState, Kind, Team
+from core.model import Dependency, DepMove, Kind, Team
+from core.offers import Offer, dependency_offers
 from core.reply import Line, Mention, Notice, Quote, Reply, line, reply
 from core.service import Call
 from core.views import counted, dependency_line
 
 
-def _notify_team(t: Team, lines: tuple[Line, ...], key: str, *, leads: bool) -> tuple[Notice, ...]:
+def _notify_team(
+    t: Team, lines: tuple[Line, ...], key: str, *, leads: bool, offers: tuple[Offer, ...] = ()
+) -> tuple[Notice, ...]:
     notices = []
     if t.channel:
-        notices.append(Notice(lines=lines, channel=t.channel, key=f"{key}:#{t.channel}"))
+        notices.append(Notice(lines=lines, channel=t.channel, key=f"{key}:#{t.channel}", offers=offers))
     if leads:
-        notices += [Notice(lines=lines, person=h, key=f"{key}:@{h}") for h in t.leads]
+        notices += [Notice(lines=lines, person=h, key=f"{key}:@{h}", offers=offers) for h in t.leads]
     return tuple(notices)
 
 
@@ -30,17 +30,25 @@ def _side(call: Call, d: Dependency) -> tuple[bool, bool]:
     return req.has_member(call.actor), prov.has_member(call.actor)
 
 
-def _move(
-    call: Call, d: Dependency, to: DepState, allowed: set[DepState], verb: str, kind: str | None = None, **data: object
-) -> None:
-    if d.state is to:
-        raise Conflict(f"{d.id} is already {to.value}.")
-    if d.state not in allowed:
-        raise Conflict(f"{d.id} is {d.state.value}, so it can't be {verb}.")
-    before = d.state
-    d.state, d.updated_at = to, call.now
+def _refuse(d: Dependency, move: DepMove) -> None:
+    """The dependency's own state machine says whether this move may happen now (core.model)."""
+    refused = d.refusal(move)
+    if refused is not None:
+        raise Conflict(refused)
+
+
+def _move(call: Call, d: Dependency, move: DepMove, **data: object) -> None:
+    _refuse(d, move)
+    before = d.apply(move, call.now)
     call.uow.dependencies.save(d)
-    call.record(kind or f"dependency.{to.value}", d.id, before=before.value, after=to.value, **data)
+    kind = "dependency.unblocked" if move is DepMove.UNBLOCK else f"dependency.{d.state.value}"
+    call.record(kind, d.id, before=before.value, after=d.state.value, **data)
+
+
+def _offers(call: Call, d: Dependency) -> tuple[Offer, ...]:
+    """What the person reading a reply about `d` can do next, from their side of it."""
+    requester, provider = _side(call, d)
+    return dependency_offers(d, requester=requester, provider=provider)
 
 
 def request(call: Call, cmd: commands.DepRequest) -> Reply:
@@ -65,13 +73,13 @@ def request(call: Call, cmd: commands.DepRequest) -> Reply:
     ask = (
         line(f"{requester.handle} asks {provider.handle} for ", Quote(what), f" by {needed_by} ({d.id}), "
              "requested by ", Mention(call.actor), "."),
-        line(f"Accept: `dep accept {d.id} [--commit <date>]` · decline: `dep decline {d.id} \"<why>\"`"),
     )  # fmt: skip
+    answer = dependency_offers(d, provider=True)
     return reply(
         line(f"{d.id} requested: {requester.handle} → {provider.handle}: ", Quote(what), f" by {needed_by}."),
         line(f"{provider.handle} has been asked to accept or decline."),
         data=dependency_json(d), public=True,
-        notices=_notify_team(provider, ask, f"{d.id}:requested", leads=True),
+        notices=_notify_team(provider, ask, f"{d.id}:requested", leads=True, offers=answer),
     )  # fmt: skip
 
 
@@ -82,26 +90,24 @@ def accept(call: Call, cmd: commands.DepAccept) -> Reply:
     owner = cmd.owner or call.actor
     if cmd.owner is not None:
         access.person(call, cmd.owner)
+    _refuse(d, DepMove.ACCEPT)  # before the date: an accepted one needs no --commit to say so
     committed = future_date(call, cmd.commit, "committed date") if cmd.commit else d.needed_by
     if committed < call.today:
         raise InvalidInput(f"{d.id} was needed by {d.needed_by}, which has passed: say when with --commit <date>.")
-    if d.state is DepState.ACCEPTED:
-        raise Conflict(f"{d.id} is already accepted.")
-    if d.state is not DepState.REQUESTED:
-        raise Conflict(f"{d.id} is {d.state.value}, so it can't be accepted.")
     d.provider_owner, d.committed, d.answered_at = owner, committed, call.now
-    _move(call, d, DepState.ACCEPTED, {DepState.REQUESTED}, "accepted",
-          provider_owner=owner, committed=committed.isoformat())  # fmt: skip
+    _move(call, d, DepMove.ACCEPT, provider_owner=owner, committed=committed.isoformat())
     late = f" (needed by {d.needed_by}: {(committed - d.needed_by).days} days late)" if committed > d.needed_by else ""
     told = (line(f"{provider.handle} accepted {d.id} ", Quote(d.what), f": committed {committed}{late}, owner ",
                  Mention(owner), "."),)  # fmt: skip
     requester = access.team(call, d.from_team)
-    notices = _notify_team(requester, told, f"{d.id}:accepted", leads=False)
+    then = dependency_offers(d, requester=True)
+    notices = _notify_team(requester, told, f"{d.id}:accepted", leads=False, offers=then)
     if d.requester_owner and requester.channel is None:
-        notices += (Notice(lines=told, person=d.requester_owner, key=f"{d.id}:accepted:@{d.requester_owner}"),)
+        notices += (Notice(lines=told, person=d.requester_owner, key=f"{d.id}:accepted:@{d.requester_owner}",
+                           offers=then),)  # fmt: skip
     return reply(
         line(f"{d.id} accepted: committed {committed}{late}, owner ", Mention(owner), "."),
-        data=dependency_json(d), public=True, notices=notices,
+        data=dependency_json(d), public=True, notices=notices, offers=_offers(call, d),
     )  # fmt: skip
 
 
@@ -109,9 +115,10 @@ def decline(call: Call, cmd: commands.DepDecline) -> Reply:
     d = access.dependency(call, cmd.number)
     provider = access.team(call, d.to_team)
     access.require_member(call, provider, f"decline {d.id} (it asks {provider.handle})")
-    why = text(cmd.why, "reason")
+    why = text(cmd.why, "reason", field="reason")
+    _refuse(d, DepMove.DECLINE)
     d.declined_reason, d.answered_at = why, call.now
-    _move(call, d, DepState.DECLINED, {DepState.REQUESTED}, "declined", reason=why)
+    _move(call, d, DepMove.DECLINE, reason=why)
     told = (line(f"{provider.handle} declined {d.id} ", Quote(d.what), ": ", Quote(why)),)
     requester = access.team(call, d.from_team)
     notices = _notify_team(requester, told, f"{d.id}:declined", leads=True)
@@ -122,10 +129,10 @@ def block(call: Call, cmd: commands.DepBlock) -> Reply:
     d = access.dependency(call, cmd.number)
     if not any(_side(call, d)):
         raise PermissionDenied(f"Only members of {d.from_team} or {d.to_team} can block {d.id}.")
-    why = text(cmd.why, "reason")
-    before = d.state
-    d.blocked_reason, d.blocked_from = why, before
-    _move(call, d, DepState.BLOCKED, {DepState.REQUESTED, DepState.ACCEPTED}, "blocked", reason=why)
+    why = text(cmd.why, "reason", field="reason")
+    _refuse(d, DepMove.BLOCK)
+    d.blocked_reason, d.blocked_from = why, d.state
+    _move(call, d, DepMove.BLOCK, reason=why)
     told = (line(f"{d.id} ", Quote(d.what), " is blocked: ", Quote(why), " (by ", Mention(call.actor), ")"),)
     other = d.from_team if _side(call, d)[1] else d.to_team
     notices = _notify_team(access.team(call, other), told, f"{d.id}:blocked:{call.now.isoformat()}", leads=False)
@@ -136,18 +143,21 @@ def unblock(call: Call, cmd: commands.DepUnblock) -> Reply:
     d = access.dependency(call, cmd.number)
     if not any(_side(call, d)):
         raise PermissionDenied(f"Only members of {d.from_team} or {d.to_team} can unblock {d.id}.")
-    back = d.blocked_from or (DepState.ACCEPTED if d.provider_owner else DepState.REQUESTED)
+    _refuse(d, DepMove.UNBLOCK)
+    _move(call, d, DepMove.UNBLOCK)
     d.blocked_reason, d.blocked_from = None, None
-    _move(call, d, back, {DepState.BLOCKED}, "unblocked", kind="dependency.unblocked")
-    return reply(line(f"{d.id} unblocked: back to {back.value}."), data=dependency_json(d), public=True)
+    call.uow.dependencies.save(d)
+    return reply(line(f"{d.id} unblocked: back to {d.state.value}."), data=dependency_json(d), public=True,
+                 offers=_offers(call, d))  # fmt: skip
 
 
 def done(call: Call, cmd: commands.DepDone) -> Reply:
     d = access.dependency(call, cmd.number)
     if not any(_side(call, d)):
         raise PermissionDenied(f"Only members of {d.from_team} or {d.to_team} can mark {d.id} delivered.")
+    _refuse(d, DepMove.DELIVER)
     d.delivered_at, d.blocked_reason, d.blocked_from = call.now, None, None
-    _move(call, d, DepState.DELIVERED, {DepState.ACCEPTED}, "delivered")
+    _move(call, d, DepMove.DELIVER)
     on_time = d.committed or d.needed_by
     late = "" if call.today <= on_time else f" ({(call.today - on_time).days} days after {on_time})"
     told = (line(f"{d.id} ", Quote(d.what), f" delivered by {d.to_team}{late}."),)
@@ -159,8 +169,9 @@ def cancel(call: Call, cmd: commands.DepCancel) -> Reply:
     d = access.dependency(call, cmd.number)
     if not _side(call, d)[0]:
         raise PermissionDenied(f"Only members of {d.from_team} (the requesting team) can cancel {d.id}.")
+    _refuse(d, DepMove.CANCEL)
     d.blocked_reason, d.blocked_from = None, None
-    _move(call, d, DepState.CANCELLED, {DepState.REQUESTED, DepState.ACCEPTED, DepState.BLOCKED}, "cancelled")
+    _move(call, d, DepMove.CANCEL)
     told = (line(f"{d.from_team} cancelled {d.id} ", Quote(d.what), ": no longer needed."),)
     notices = _notify_team(access.team(call, d.to_team), told, f"{d.id}:cancelled", leads=False)
     return reply(line(f"{d.id} cancelled."), data=dependency_json(d), public=True, notices=notices)
@@ -198,4 +209,5 @@ def show(call: Call, cmd: commands.DepShow) -> Reply:
         lines.append(line("Declined: ", Quote(d.declined_reason)))
     lines.append(line(f"History ({len(history)}):"))
     lines += [line(f"  {e.at.date().isoformat()} {e.kind.split('.')[-1]} by ", Mention(e.actor)) for e in history]
-    return reply(*lines, data=dependency_json(d) | {"history": [event_json(e) for e in history]})
+    return reply(*lines, data=dependency_json(d) | {"history": [event_json(e) for e in history]},
+                 offers=_offers(call, d))  # fmt: skip

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from core import access, commands
-from core.checkins import pending
+from core.checkins import answer_offers, pending
 from core.contracts import blocker_json, dependency_json, priority_json
 from core.errors import Conflict
 from core.model import BlockerState
-from core.reply import Line, Mention, Reply, line, reply
+from core.offers import blocker_offers, dependency_offers
+from core.reply import Item, Line, Mention, Reply, line, reply
 from core.rhythm import RunKind
 from core.service import Call
 from core.views import blocker_line, dependency_line, priority_line
@@ -33,6 +34,14 @@ def me(call: Call, _: commands.Me) -> Reply:
     waiting = pending(call.uow, call.actor, call.now)
     said = ", ".join(f"{r.team} {r.label} (`{'standup' if r.kind is RunKind.STANDUP else 'checkin'}`)" for r in waiting)
     lines.append(line(f"Pending check-ins: {said or 'none'}"))
+    items = [Item("priorities", priority_line(p)) for p in prios]
+    for d in deps:
+        provider = d.to_team in mine or call.actor == d.provider_owner
+        requester = d.from_team in mine or call.actor == d.requester_owner
+        items.append(Item("dependencies", dependency_line(d), dependency_offers(d, requester=requester,
+                                                                                provider=provider)))  # fmt: skip
+    items += [Item("blockers", blocker_line(b), blocker_offers(b)) for b in blockers]
+    items += [Item("checkins", line(f"{r.team}: {r.label}"), answer_offers(r)) for r in waiting]
     data = {
         "handle": call.actor,
         "teams": sorted(mine),
@@ -41,7 +50,7 @@ def me(call: Call, _: commands.Me) -> Reply:
         "blockers": [blocker_json(b) for b in blockers],
         "checkins": [{"team": r.team, "kind": r.kind.value, "period": r.period} for r in waiting],
     }
-    return reply(*lines, data=data)
+    return Reply(lines=tuple(lines), data=data, items=tuple(items))
 
 
 def admin_add(call: Call, cmd: commands.AdminAdd) -> Reply:

@@ -89,15 +89,15 @@ def update(call: Call, cmd: commands.PriorityUpdate) -> Reply:
     for bound in ("confidence", "progress"):
         value = getattr(cmd, bound)
         if value is not None and not 0 <= value <= 100:
-            raise InvalidInput(f"{bound} must be between 0 and 100 (got {value}).")
+            raise InvalidInput(f"{bound} must be between 0 and 100 (got {value}).", field=bound)
     if not p.is_open and (cmd.status is None or cmd.status in CLOSED_STATUSES):
         raise Conflict(f"{p.id} is {p.status.value}; reopen it with --status on-track first.")
     if cmd.status is Status.DROPPED:
         raise InvalidInput(f'Dropping needs a reason: `priority drop {p.id} "<why>"`.')
     if cmd.status is Status.DONE and cmd.progress is not None and cmd.progress != 100:
-        raise InvalidInput(f"Done means 100% progress, not {cmd.progress}%: leave --progress out.")
+        raise InvalidInput(f"Done means 100% progress, not {cmd.progress}%: leave --progress out.", field="progress")
     changes = _changes(call, p, cmd)
-    note = text(cmd.note, "note") if cmd.note is not None else None
+    note = text(cmd.note, "note", field="note") if cmd.note is not None else None
     if not changes and note is None:
         raise Conflict(f"Nothing changed: {p.id} already has those values.")
     before = {k: priority_json(p)[k] for k in changes}

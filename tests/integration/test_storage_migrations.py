@@ -37,6 +37,10 @@ TABLES = {
     "checkin_response",
     "rhythm_claim",
     "outbox",
+    "dedupe",
+    "flotilla_slack_homes",
+    "flotilla_slack_posts",
+    "flotilla_slack_jobs",
     "alembic_version",
 }
 

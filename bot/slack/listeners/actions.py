@@ -1,37 +1,31 @@
-"""Buttons: accept, decline (opens a form), mark delivered, resolve, open the stand-up or check-in
-form. Ack first, act after."""
+"""Buttons, each one of the core's offers (bot.slack.clicks). Ack first, act after: a button that
+opens a modal acts at once (its trigger lasts 3 s), the others on the lazy pool."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 
 from bot.slack import render
-from bot.slack.adapter import SlackAdapter, guarded
+from bot.slack.adapter import guarded
+
+if TYPE_CHECKING:
+    from bot.slack.listeners import Flows
 
 
-def register(app: App, adapter: SlackAdapter) -> None:
-    after_ack = guarded(adapter.on_error)
+def register(app: App, flows: Flows) -> None:
+    after_ack = guarded(flows.adapter.on_error)
 
-    def ack_action(ack: Ack) -> None:
+    def ack_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
+        if flows.clicks.needs_a_modal(action):
+            flows.adapter.at_once(lambda b: flows.clicks.click(b, action, context), body)
 
     @after_ack
-    def run_button(body: dict[str, Any], action: dict[str, Any], context: BoltContext, respond: Respond) -> None:
-        adapter.button(body, action, context, respond)
+    def run_button(body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+        if not flows.clicks.needs_a_modal(action):
+            flows.clicks.click(body, action, context)
 
-    @after_ack
-    def open_decline(body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-        adapter.open_decline(body, action, context)
-
-    for action_id in (render.ACTION_DEP_ACCEPT, render.ACTION_DEP_DONE, render.ACTION_BLOCKER_RESOLVE):
+    for action_id in render.ACTION_IDS.values():
         app.action(action_id)(ack=ack_action, lazy=[run_button])
-    app.action(render.ACTION_DEP_DECLINE)(ack=ack_action, lazy=[open_decline])
-
-    def open_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-        ack()
-        adapter.at_once(adapter.open_form, body, action, context)  # not the lazy pool: the trigger lasts 3 s
-
-    for action_id in (render.ACTION_STANDUP_OPEN, render.ACTION_CHECKIN_OPEN):
-        app.action(action_id)(open_form)

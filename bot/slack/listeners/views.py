@@ -1,24 +1,26 @@
-"""Modal submissions. The core runs before the ack so that a refusal shows inside the modal."""
+"""Modal submissions (bot.slack.submissions). The core runs before the ack, so that a refusal shows
+inside the modal."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext
 
 from bot.slack import render
-from bot.slack.adapter import SlackAdapter
+
+if TYPE_CHECKING:
+    from bot.slack.listeners import Flows
 
 
-def register(app: App, adapter: SlackAdapter) -> None:
-    @app.view(render.VIEW_DEP_DECLINE)
-    def submit_decline(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-        adapter.submit_decline(ack, body, view, context)
+def register(app: App, flows: Flows) -> None:
+    def submit_ask(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        flows.submissions.ask(ack, body, view, context)
 
-    @app.view(render.VIEW_STANDUP)
-    def submit_standup(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-        adapter.submit_standup(ack, body, view, context)
+    def submit_form(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        flows.submissions.form(ack, body, view, context)
 
-    @app.view(render.VIEW_CHECKIN)
-    def submit_checkin(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-        adapter.submit_checkin(ack, body, view, context)
+    for callback in (render.VIEW_ASK, render.VIEW_ASK_BEFORE):
+        app.view(callback)(submit_ask)
+    for callback in (render.VIEW_STANDUP, render.VIEW_CHECKIN):
+        app.view(callback)(submit_form)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
 from bot.slack import render
 from bot.slack.home import home_view
 from bot.slack.ratelimit import Rate, RateLimiter
-from core.reply import ChannelRef, Mention, Notice, Quote, line
+from core.model import Blocker, Dependency, DepState
+from core.offers import Act, blocker_offers, dependency_offers
+from core.reply import ChannelRef, Item, Mention, Quote, Reply, line
 
 
 def test_people_channels_and_user_text() -> None:
@@ -20,7 +25,7 @@ def test_people_channels_and_user_text() -> None:
 
 def test_long_replies_are_split_into_sections_and_cut_at_fifty_blocks() -> None:
     lines = [line(f"  D-{i} ", Quote("x" * 200)) for i in range(2000)]
-    _, blocks = render.message(lines, render.dependency_buttons("D-1", "requested"))
+    _, blocks = render.message(lines, dependency_offers(DEP, provider=True))
     assert len(blocks) == 50
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
     assert blocks[-1]["type"] == "actions" and blocks[-2]["type"] == "context"
@@ -29,26 +34,29 @@ def test_long_replies_are_split_into_sections_and_cut_at_fifty_blocks() -> None:
     assert [len(b["text"]["text"]) for b in one_huge] == [3000, 3000, 1000]
 
 
-def test_buttons_follow_the_records_state() -> None:
-    ids = lambda els: [e["action_id"] for e in els]  # noqa: E731
-    assert ids(render.buttons_for_record({"id": "D-3", "state": "requested"})) == ["dep_accept", "dep_decline"]
-    assert ids(render.buttons_for_record({"id": "D-3", "state": "accepted"})) == ["dep_done"]
-    assert render.buttons_for_record({"id": "D-3", "state": "delivered"}) == []
-    assert ids(render.buttons_for_record({"id": "B-2", "state": "open"})) == ["blocker_resolve"]
-    assert render.buttons_for_record([{"id": "D-3", "state": "requested"}]) == []
-    ask = Notice(lines=(line("ask"),), channel="C0LEDGER", key="D-7:requested:#C0LEDGER")
-    assert ids(render.buttons_for_notice(ask)) == ["dep_accept", "dep_decline"]
-    assert render.buttons_for_notice(Notice(lines=(), channel="C1", key="D-7:blocked:2026")) == []
+DEP = Dependency(
+    3, "a", "b", "w", date(2026, 12, 1), datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+)
+
+
+def test_buttons_are_the_cores_offers_from_the_readers_side() -> None:
+    ids = lambda els: [(e["action_id"], e.get("value")) for e in els]  # noqa: E731
+    assert ids(render.offer_buttons(dependency_offers(DEP, provider=True))) == [("dep_accept", "D-3"),
+                                                                                ("dep_decline", "D-3")]  # fmt: skip
+    assert render.offer_buttons(dependency_offers(DEP, requester=True)) == []  # the requester can't accept
+    accepted = replace(DEP, state=DepState.ACCEPTED)
+    assert ids(render.offer_buttons(dependency_offers(accepted, requester=True))) == [("dep_done", "D-3")]
+    assert render.offer_buttons(dependency_offers(replace(DEP, state=DepState.DELIVERED), provider=True)) == []
+    blocker = Blocker(2, "t", "U0A", datetime(2026, 11, 1, tzinfo=UTC))
+    assert ids(render.offer_buttons(blocker_offers(blocker))) == [("blocker_resolve", "B-2")]
+    assert {render.ACTS[i] for i in render.ACTION_IDS.values()} == set(Act)  # every act has a button, and back
 
 
 def test_app_home_stays_under_a_hundred_blocks() -> None:
-    dep = {"id": "D-1", "from_team": "a", "to_team": "b", "what": "w", "needed_by": "2026-12-01", "committed": None,
-           "for": None, "state": "requested", "blocked_reason": None, "requester_owner": "U0A", "provider_owner": None,
-           "blocked_from": None, "declined_reason": None, "created_at": "2026-11-01T00:00:00+00:00",
-           "updated_at": "2026-11-01T00:00:00+00:00", "answered_at": None, "delivered_at": None}  # fmt: skip
-    blocker = {"id": "B-1", "text": "t", "team": "a", "on": None, "state": "open", "raised_by": "U0A",
-               "raised_at": "2026-11-01T00:00:00+00:00", "resolved_by": None, "resolved_at": None}  # fmt: skip
-    view = home_view({"teams": ["b"], "priorities": [], "dependencies": [dep] * 80, "blockers": [blocker] * 80})
+    deps = tuple(Item("dependencies", line(f"D-{i}"), dependency_offers(DEP, provider=True)) for i in range(80))
+    blockers = tuple(Item("blockers", line(f"B-{i}"), blocker_offers(Blocker(i, "t", "U0A", DEP.created_at)))
+                     for i in range(80))  # fmt: skip
+    view = home_view(Reply(lines=(line("Your teams: b"),), items=deps + blockers))
     assert len(view["blocks"]) <= 100
     assert any("65 more dependencies" in str(b) for b in view["blocks"])
 

@@ -130,15 +130,16 @@ def test_checkin_modal_per_priority_errors_and_double_submit(slack: Slack) -> No
     call = opened(slack, 1)
     assert call.params["trigger_id"] == fields["trigger_id"]
     view = view_of(call)
-    assert view["callback_id"] == "checkin_modal" and len(view["blocks"]) == 10
+    assert view["callback_id"] == "checkin_modal" and len(view["blocks"]) == 12  # title, intro, 2 x (heading + 4)
     by_id = {b.get("block_id"): b for b in view["blocks"] if b["type"] == "input"}
     assert set(by_id) == {f"{k}:P-{n}" for k in ("status", "confidence", "progress", "note") for n in (1, 2)}
     assert by_id["status:P-1"]["element"]["type"] == "static_select"
     assert by_id["status:P-1"]["element"]["initial_option"]["value"] == "on-track"
     assert [o["value"] for o in by_id["status:P-1"]["element"]["options"]] == [
         "on-track", "at-risk", "off-track", "done"]  # fmt: skip
-    assert by_id["confidence:P-2"]["element"] == {"type": "number_input", "action_id": "value",
-                                                   "is_decimal_allowed": False, "initial_value": "70"}  # fmt: skip
+    assert by_id["confidence:P-2"]["element"] == {"type": "number_input", "action_id": "value", "min_value": "0",
+                                                   "max_value": "100", "is_decimal_allowed": False,
+                                                   "initial_value": "70"}  # fmt: skip
     assert by_id["progress:P-2"]["element"]["initial_value"] == "40" and by_id["note:P-2"]["optional"] is True
 
     def values(status: str, confidence: str, progress: str, note: str | None) -> dict[str, Any]:

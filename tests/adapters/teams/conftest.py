@@ -145,7 +145,8 @@ class Connector:
         return [s.body for s in self.sent if s.body.get("type") == "message"]
 
     def texts(self) -> list[str]:
-        return [m.get("text") or "" for m in self.messages()]
+        """What each message says: its text, or for a card its summary (what a notification shows)."""
+        return [m.get("text") or m.get("summary") or "" for m in self.messages()]
 
     def cards(self) -> list[dict[str, Any]]:
         return [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import jsonschema
@@ -21,8 +21,10 @@ from bot.teams.mentions import command_text, with_handles
 from bot.teams.package import PackageError, build_package, package_dir
 from bot.teams.render import Names, markdown
 from core import commands
+from core.model import Blocker, Dependency
+from core.offers import blocker_offers, dependency_offers
 from core.reply import Mention, Quote, line
-from tests.adapters.teams.conftest import card_validator, schema
+from tests.adapters.teams.conftest import NOW, card_validator, schema
 
 BOT = "28:bot"
 
@@ -54,16 +56,20 @@ def test_markdown_neutralises_user_text() -> None:
 def test_cards_validate_and_the_schema_is_strict() -> None:
     v = card_validator()
     names = Names()
-    for card in (cards.dependency_ask([line("ask")], "D-1", names), cards.blocker_open([line("b")], "B-1", names),
+    ask = dependency_offers(Dependency(1, "a", "b", "w", date(2026, 12, 1), NOW, NOW), provider=True)
+    resolve = blocker_offers(Blocker(1, "b", "U1", NOW))
+    for card in (cards.message_card([line("ask")], ask, names), cards.message_card([line("b")], resolve, names),
                  cards.recorded([line("ok")], names, "Ada"), cards.refused("no", "dep accept D-n")):  # fmt: skip
         assert not list(v.iter_errors(card))
     assert list(v.iter_errors({"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "bogus": 1}]}))
 
 
 def test_card_actions_are_commands() -> None:
-    assert card_action({"flotilla": "dep.accept", "dep": "d-3"}).command == commands.DepAccept(3)
-    assert card_action({"dep": "D-3", "reason": " late "}, "dep.decline").command == commands.DepDecline(3, "late")
-    assert card_action({"flotilla": "blocker.resolve", "blocker": "B-2"}).command == commands.BlockerResolve(2)
+    assert card_action({"flotilla": "dep.accept", "subject": "d-3"}).commands == (commands.DepAccept(3),)
+    assert card_action({"subject": "D-3", "reason": " late "}, "dep.decline").commands == (
+        commands.DepDecline(3, "late"),)  # fmt: skip
+    assert card_action({"flotilla": "blocker.resolve", "blocker": "B-2"}).commands == (commands.BlockerResolve(2),)
+    assert card_action({"flotilla": "dep.accept", "dep": "D-4"}).commands == (commands.DepAccept(4),)  # an old card
     for bad in ({"flotilla": "dep.accept", "dep": "P-3"}, {"flotilla": "rm"}, "x"):
         with pytest.raises(NotACardAction):
             card_action(bad)

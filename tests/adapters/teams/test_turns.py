@@ -15,6 +15,7 @@ from botbuilder.schema import Activity
 from bot.bootstrap import Flotilla, build
 from bot.teams.handler import TeamsBot
 from core.fakes import FixedClock
+from core.limits import MAX_TEXT
 from storage.conversation_refs import SqlConversationRefs
 from tests.adapters.teams.conftest import NOW, TENANT, card_validator, fixture
 
@@ -190,7 +191,8 @@ def test_standup_and_checkin_forms_are_cards_that_record(turns: Turns) -> None:
     form = turns.turn(fixture("personal_message", text="standup"))[0].attachments[0].content
     assert not list(card_validator().iter_errors(form))
     inputs = [b for b in form["body"] if b["type"] == "Input.Text"]
-    assert len(inputs) == 3 and form["actions"][0]["verb"] == "standup.submit"
+    assert len(inputs) == 3 and form["actions"][0]["verb"] == "form.submit"
+    assert all(i["maxLength"] == MAX_TEXT for i in inputs)  # the core's limit, not the card's own
     submit = fixture("message_submit_value", value={**form["actions"][0]["data"], "a1": "Shipped the vault",
                                                     "a2": "Checkout API", "a3": "none"})  # fmt: skip
     submit["from"] = fixture("personal_message")["from"]
@@ -198,10 +200,10 @@ def test_standup_and_checkin_forms_are_cards_that_record(turns: Turns) -> None:
     assert done is not None and "stand-up for payments" in str(done.attachments[0].content)
     checkin = turns.turn(fixture("personal_message", text="checkin"))[0].attachments[0].content
     assert not list(card_validator().iter_errors(checkin))
-    assert [a["verb"] for a in checkin["actions"]] == ["checkin.submit"]
+    assert [a["verb"] for a in checkin["actions"]] == ["form.submit"]  # one button sends every priority
     invoke = fixture("adaptive_card_action_invoke")
     invoke["from"] = fixture("personal_message")["from"]
-    invoke["value"]["action"].update(verb="checkin.submit", data={
+    invoke["value"]["action"].update(verb="form.submit", data={
         **checkin["actions"][0]["data"], "status:P-1": "at-risk", "confidence:P-1": "60", "progress:P-1": "25",
         "note:P-1": "Vault slipped"})  # fmt: skip
     body = next(a for a in turns.turn(invoke) if a.type == "invokeResponse").value.body
