@@ -3,7 +3,8 @@
 /api/messages calls `CloudAdapter.process_activity` and writes the HTTP response itself instead of
 `CloudAdapter.process`, which in botbuilder 4.17.1 runs an invoke body that is already JSON through
 msrest's serializer a second time and answers Teams with a 500 for every Action.Execute. Requests
-that fail authentication get 401 before the activity reaches the bot: nothing is read or stored.
+that fail authentication in any way get 401 (one log line, no traceback) before the activity
+reaches the bot: nothing is read or stored (bot.teams.auth.CheckedAuthentication).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.serialization import Model
 
-from bot.teams.auth import BotConfig, authentication
+from bot.teams.auth import BotConfig, CheckedAuthentication, KeysUnavailable, authentication
 from bot.teams.connector import ConversationPacer, PacedAuthentication, RetryPolicy
 from bot.teams.delivery import TeamsChatDelivery, TeamsDelivery
 from bot.teams.handler import TeamsBot, names_for
@@ -73,8 +74,10 @@ class TeamsApp:
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
-        except PermissionError:
+        except PermissionError:  # bot.teams.auth.Unauthenticated, logged there
             return web.Response(status=401)
+        except KeysUnavailable:
+            return web.Response(status=503, headers={"Retry-After": "30"})
         if invoke is None:
             return web.Response(status=201)
         return web.json_response(data=invoke_body(invoke.body), status=invoke.status or 200)
@@ -125,7 +128,7 @@ def build_teams_app(
     `seen` (bot.teams.seen.SeenActivities, its table created) makes redeliveries no-ops."""
     shared_pacer = pacer or ConversationPacer()
     policy = make_policy or (lambda: RetryPolicy(shared_pacer))
-    adapter = CloudAdapter(PacedAuthentication(auth or authentication(config), policy))
+    adapter = CloudAdapter(PacedAuthentication(CheckedAuthentication(auth or authentication(config)), policy))
     adapter.on_turn_error = on_turn_error(adapter)
     bot = TeamsBot(uow_factory=uow_factory, refs=refs, clock=clock, services=services or Services(), seen=seen)
     delivery = TeamsDelivery(adapter=adapter, refs=refs, app_id=config.APP_ID,

@@ -5,6 +5,11 @@ With `MICROSOFT_APP_ID` set, every request to /api/messages must carry a valid B
 user-assigned managed identity, the tenant) must be real, not a placeholder. Without an app id,
 botbuilder turns authentication off: only for running locally (the Bot Framework Emulator, tests),
 and said loudly at start.
+
+botbuilder 4.17.1 reports most bad tokens with whatever its JWT library raised (an expired token,
+a forged signature, an unknown key id, `alg: none`, a token without `iss`, plain garbage), which
+reached aiohttp as a 500 with a traceback. `CheckedAuthentication` turns every such failure into
+`Unauthenticated` (401, one log line); only a key set Flotilla cannot fetch is its own fault (503).
 """
 
 from __future__ import annotations
@@ -12,8 +17,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import jwt
+import requests
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
-from botframework.connector.auth import BotFrameworkAuthentication
+from botbuilder.schema import Activity
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    BotFrameworkAuthentication,
+    ClaimsIdentity,
+    ConnectorFactory,
+    UserTokenClient,
+)
+from botframework.connector.skills import BotFrameworkClient
 
 from bot.settings import MissingSecret, Settings
 
@@ -61,3 +76,69 @@ def bot_config(settings: Settings) -> BotConfig:
 
 def authentication(config: BotConfig) -> BotFrameworkAuthentication:
     return ConfigurationBotFrameworkAuthentication(config)
+
+
+class Unauthenticated(PermissionError):
+    """The request did not prove it comes from the Bot Framework: answered 401, nothing done."""
+
+
+class KeysUnavailable(RuntimeError):
+    """Microsoft's signing keys could not be fetched, so no token can be checked now (503)."""
+
+
+def _reason(error: Exception) -> str:
+    """Why a token was refused, in words (never the token itself)."""
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return "the token has expired"
+    if isinstance(error, jwt.ImmatureSignatureError):
+        return "the token is not valid yet"
+    if isinstance(error, jwt.InvalidSignatureError):
+        return "the token's signature does not match the signing key"
+    if isinstance(error, jwt.InvalidTokenError):
+        return f"the token is malformed ({type(error).__name__})"
+    if isinstance(error, IndexError):  # botbuilder's key look-up: no key with the token's `kid`
+        return "the token names a signing key that is not in the Bot Framework key set"
+    if isinstance(error, KeyError):
+        return f"the token lacks the {error} claim"
+    if isinstance(error, PermissionError):
+        return " ".join(str(a) for a in error.args if a) or "not authorized"
+    return str(error) or type(error).__name__
+
+
+class CheckedAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
+    """The configured authentication; any failure to authenticate a request is `Unauthenticated`."""
+
+    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+        self._inner = inner
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        try:
+            return await self._inner.authenticate_request(activity, auth_header)
+        except requests.RequestException as e:
+            log.error("could not fetch the Bot Framework signing keys to check a %s activity: %s",
+                      activity.type, type(e).__name__)  # fmt: skip
+            raise KeysUnavailable(type(e).__name__) from None
+        except Exception as e:  # noqa: BLE001 - every way a token can be bad ends here, as a 401
+            reason = _reason(e)
+            log.warning("refused a %s activity (401): %s", activity.type, reason)
+            raise Unauthenticated(reason) from None
+
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
+        return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return self._inner.create_connector_factory(claims_identity)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        return await self._inner.create_user_token_client(claims_identity)
+
+    def create_bot_framework_client(self) -> BotFrameworkClient:
+        return self._inner.create_bot_framework_client()
+
+    def get_originating_audience(self) -> str:
+        return str(self._inner.get_originating_audience())
+
+    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        return await self._inner.authenticate_channel_request(auth_header)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -84,6 +84,7 @@ class Sent:
     conversation: str
     activity_id: str | None
     body: dict[str, Any]
+    authorization: str | None = None
 
 
 @dataclass
@@ -116,7 +117,8 @@ class Connector:
                                      headers=headers)  # fmt: skip
         body = await request.json()
         aid = request.match_info.get("aid")
-        self.sent.append(Sent(request.method, request.match_info["cid"], aid, body))
+        auth = request.headers.get("Authorization")
+        self.sent.append(Sent(request.method, request.match_info["cid"], aid, body, auth))
         return web.json_response({"id": aid if request.method == "PUT" else f"bot-msg-{len(self.sent)}"})
 
     async def member(self, request: web.Request) -> web.Response:
@@ -180,7 +182,9 @@ class Stack:
 
 
 @asynccontextmanager
-async def teams_stack(db_url: str, *, app_id: str = "", password: str = "") -> AsyncIterator[Stack]:
+async def teams_stack(
+    db_url: str, *, app_id: str = "", password: str = "", auth: Callable[[BotConfig], Any] | None = None
+) -> AsyncIterator[Stack]:
     connector = Connector()
     connector_server = TestServer(connector.app(), host="127.0.0.1")
     await connector_server.start_server()
@@ -191,8 +195,9 @@ async def teams_stack(db_url: str, *, app_id: str = "", password: str = "") -> A
     clock = FixedClock(NOW)
     seen = SeenActivities(flotilla.engine)
     seen.create_tables()
+    config = BotConfig(app_id, password, "MultiTenant", "")
     teams = build_teams_app(
-        flotilla.uow_factory, refs, clock, BotConfig(app_id, password, "MultiTenant", ""),
+        flotilla.uow_factory, refs, clock, config, auth=auth(config) if auth else None,
         pacer=pacer, make_policy=lambda: RetryPolicy(pacer, sleep=time.sleep, jitter=lambda: 0.5), seen=seen,
     )  # fmt: skip
     client = TestClient(TestServer(teams.web_app(), host="127.0.0.1"))
