@@ -3,8 +3,8 @@
 With `MICROSOFT_APP_ID` set, every request to /api/messages must carry a valid Bot Framework JWT
 (botbuilder checks it) or gets 401 before anything is read or stored; the password (or, for a
 user-assigned managed identity, the tenant) must be real, not a placeholder. Without an app id,
-botbuilder turns authentication off: only for running locally (the Bot Framework Emulator, tests),
-and said loudly at start.
+botbuilder turns authentication off, so `serve teams` refuses to start without one unless
+`--insecure-local` is given (the Bot Framework Emulator, tests), which it then says on every start.
 
 botbuilder 4.17.1 reports most bad tokens with whatever its JWT library raised (an expired token,
 a forged signature, an unknown key id, `alg: none`, a token without `iss`, plain garbage), which
@@ -15,6 +15,7 @@ reached aiohttp as a 500 with a traceback. `CheckedAuthentication` turns every s
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import jwt
@@ -34,6 +35,12 @@ from bot.settings import MissingSecret, Settings
 
 log = logging.getLogger(__name__)
 
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+INSECURE = (
+    "--insecure-local: Bot Framework authentication is OFF. Anyone who can reach /api/messages can act as anyone; "
+    "only for the Bot Framework Emulator or tests on this machine, never expose this port."
+)
+
 APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
 
 
@@ -47,20 +54,31 @@ class BotConfig:
     APP_TENANTID: str
 
 
-def bot_config(settings: Settings) -> BotConfig:
-    """Check the Microsoft settings for the app type and return them; auth off without an app id."""
+def bot_config(settings: Settings, *, insecure_local: bool = False) -> BotConfig:
+    """Check the Microsoft settings for the app type and return them.
+
+    No app id means no authentication at all (botbuilder's rule), so it is refused unless
+    `--insecure-local` asks for exactly that (said on every start); a password without an app id
+    would silently be that too. Placeholders are refused naming the variable, never echoing it.
+    """
     app_id = (settings.microsoft_app_id or "").strip()
     raw_type = (settings.microsoft_app_type or "MultiTenant").strip()
     app_type = APP_TYPES.get(raw_type.lower())
     if app_type is None:
         raise MissingSecret(f"MICROSOFT_APP_TYPE must be one of {', '.join(APP_TYPES.values())} (got {raw_type!r}).")
     if not app_id:
-        log.warning(
-            "MICROSOFT_APP_ID is not set: Bot Framework authentication is OFF and anyone who can reach "
-            "/api/messages can act as anyone. Only for local runs (Emulator, tests); never expose this."
-        )
+        if (settings.microsoft_app_password or "").strip():
+            raise MissingSecret("MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is not: set the bot's app id "
+                                "too (without one, Bot Framework authentication would be off).")  # fmt: skip
+        if not insecure_local:
+            raise MissingSecret("Set MICROSOFT_APP_ID (the bot's Microsoft App ID) before starting serve teams, or "
+                                "pass --insecure-local to run without authentication on this machine.")  # fmt: skip
+        log.warning(INSECURE)
         return BotConfig("", "", app_type, "")
-    needed = ["microsoft_app_id"]
+    settings.require("microsoft_app_id")
+    if not _GUID.fullmatch(app_id):
+        raise MissingSecret("MICROSOFT_APP_ID must be the bot's Microsoft App ID, a GUID (see the Azure Bot resource).")
+    needed = []
     if app_type != "UserAssignedMSI":
         needed.append("microsoft_app_password")
     if app_type != "MultiTenant":

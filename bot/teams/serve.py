@@ -59,9 +59,10 @@ def drain_loop(
 
 
 def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    settings = settings or Settings()
+    config = bot_config(settings, insecure_local=getattr(args, "insecure_local", False))  # before the database
     flotilla = build(settings, database_url=args.db)
     try:
-        config = bot_config(flotilla.settings)
         refs = SqlConversationRefs(flotilla.engine, "teams")
         seen = SeenActivities(flotilla.engine)
         seen.create_tables()  # adapter infrastructure, like the Slack claims: created if missing, no migration
