@@ -17,7 +17,7 @@ from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
@@ -28,10 +28,12 @@ from bot.teams import cards
 from bot.teams.actions import NotACardAction, card_action
 from bot.teams.delivery import card_activity, text_activity
 from bot.teams.mentions import Mentioned, command_text, with_handles
+from bot.teams.people import member_info, named_sender, roster_member, sender
 from bot.teams.references import (
     ReferenceStore,
     Remembered,
     account,
+    channel_data,
     home_channel,
     learned,
     remember,
@@ -54,6 +56,17 @@ WELCOME = (
 
 DEDUPLICATED = (ActivityTypes.message, ActivityTypes.invoke)
 """The activities whose redelivery would run a command or send a reply twice."""
+
+OWN_PEOPLE_HANDLING = (*DEDUPLICATED, ActivityTypes.installation_update, ActivityTypes.conversation_update)
+"""Activities whose handlers bring people up to date themselves (a command, an install, members)."""
+
+INSTALLED = "installed Flotilla in Teams"
+"""Why the installer became admin (core.service.meet), as history shows it."""
+
+
+def activity_tells_who(info: PersonInfo) -> bool:
+    return info.name_known or info.tz_known
+
 
 NoticeSink = Callable[[str, tuple[Notice, ...]], Any]
 """Where a command's notices go: `(workspace, notices)`; may return an awaitable."""
@@ -88,7 +101,16 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         if activity.channel_id in ("msteams", "emulator", "test", "directline", "webchat"):
             await self._remember(activity.conversation and workspace_of(activity), learned(activity))
+        if activity.type not in OWN_PEOPLE_HANDLING:
+            await self._refresh_sender(turn_context)
         await super().on_turn(turn_context)
+
+    async def _refresh_sender(self, turn_context: TurnContext) -> None:
+        """Any other activity (a reaction, a channel event) that names its sender or their time zone
+        keeps them current; one that carries neither changes nothing and costs nothing."""
+        info = sender(turn_context.activity)
+        if info is not None and activity_tells_who(info):
+            await self._meet(turn_context, info, [])
 
     async def _first_delivery(self, activity: Activity) -> bool:
         """Claim (conversation id, activity id) for a message or invoke; False if already claimed.
@@ -141,12 +163,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         await self._notify(workspace, outcome)
 
     def _actor(self, activity: Activity) -> PersonInfo | None:
-        sender = activity.from_property
-        if sender is None or not (sender.aad_object_id or activity.channel_id != "msteams"):
-            return None
-        handle = sender.aad_object_id or sender.id
-        tz = activity.local_timezone or "UTC"
-        return PersonInfo(handle=str(handle), name=sender.name or str(handle), tz=tz)
+        return sender(activity)
 
     async def _person(self, turn_context: TurnContext, workspace: str, who: Mentioned) -> PersonInfo | None:
         """A mentioned person's AAD object id: from the mention, from who we have seen, or the roster."""
@@ -155,17 +172,14 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         seen = await asyncio.to_thread(self.refs.get, workspace, "member", who.id)
         if seen is not None and seen.reference.get("aadObjectId"):
             return PersonInfo(handle=str(seen.reference["aadObjectId"]), name=who.name or seen.name or who.id)
-        try:
-            member: TeamsChannelAccount = await TeamsInfo.get_member(turn_context, who.id)
-        except Exception as e:  # the roster call can fail for many reasons; the user gets one clear line
-            log.info("roster look-up of a mentioned person failed: %s", type(e).__name__)
-            return None
-        if not member.aad_object_id:
+        member = await roster_member(turn_context, who.id)
+        if member is None or not member.aad_object_id:
             return None
         found = account(member, turn_context.activity)
         if found is not None:
             await self._remember(workspace, [found, Remembered("member", who.id, {"aadObjectId": found.key}, who.name)])
-        return PersonInfo(handle=str(member.aad_object_id), name=member.name or who.name)
+        real = (member.name or "").strip()
+        return PersonInfo(handle=str(member.aad_object_id), name=real or who.name, name_known=bool(real))
 
     def _conversation(self, workspace: str, known: dict[str, PersonInfo]) -> Conversation:
         def directory(handle: str) -> PersonInfo:
@@ -242,8 +256,17 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     # --- installs and members ------------------------------------------------------------------
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        await self._meet(turn_context, [])
-        await turn_context.send_activity(text_activity([line(WELCOME)], Names()))
+        """`add`: the app was installed here; its installer is the tenant's first admin if there is none
+        yet, and the conversation is welcomed once. `add-upgrade` (a new version of the app) says
+        nothing: people only learn who sent it."""
+        first_install = turn_context.activity.action == "add"
+        await self._meet(turn_context, await named_sender(turn_context), [], installed=first_install)
+        if first_install:
+            await self._welcome(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.action == "remove":
+            await self._forget_welcome(turn_context.activity)
 
     async def on_teams_members_added_dispatch(
         self, members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
@@ -253,21 +276,19 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient is not None else None
         members: list[TeamsChannelAccount] = []
         for m in members_added:
-            found = None
-            if m.id != bot_id:
-                try:
-                    found = await TeamsInfo.get_member(turn_context, m.id)
-                except Exception as e:  # the roster is a nicety here: the activity says who joined
-                    log.info("roster look-up of a new member failed: %s", type(e).__name__)
+            found = await roster_member(turn_context, m.id) if m.id != bot_id else None
             members.append(found or TeamsChannelAccount(id=m.id, name=m.name, aad_object_id=m.aad_object_id))
         await self.on_teams_members_added(members, team_info, turn_context)
 
     async def on_teams_members_added(
         self, teams_members_added: list[TeamsChannelAccount], team_info: TeamInfo, turn_context: TurnContext
     ) -> None:
+        """Members joined (they become people, named from the roster), or the bot itself was added:
+        that is an install (Teams sends it beside installationUpdate), welcomed once."""
         activity = turn_context.activity
         bot_id = activity.recipient.id if activity.recipient is not None else None
         people = [m for m in teams_members_added if m.id != bot_id]
+        bot_added = len(people) < len(teams_members_added)
         workspace = workspace_of(activity)
         seen: list[Remembered] = []
         for m in people:
@@ -275,23 +296,49 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             if found is not None:
                 seen += [found, Remembered("member", str(m.id), {"aadObjectId": found.key}, m.name)]
         await self._remember(workspace, seen)
-        await self._meet(turn_context, people)
-        if len(people) < len(teams_members_added):  # the bot itself was added: say hello once
-            await turn_context.send_activity(text_activity([line(WELCOME)], Names()))
+        await self._meet(turn_context, await named_sender(turn_context), people, installed=bot_added)
+        if bot_added:
+            await self._welcome(turn_context)
 
-    async def _meet(self, turn_context: TurnContext, members: Iterable[ChannelAccount]) -> None:
-        """The installer (the person who added the bot or the members) and the members become people."""
+    async def on_teams_members_removed(
+        self, teams_members_removed: list[TeamsChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
         activity = turn_context.activity
-        actor = self._actor(activity)
+        bot_id = activity.recipient.id if activity.recipient is not None else None
+        if any(m.id == bot_id for m in teams_members_removed):
+            await self._forget_welcome(activity)
+
+    async def _meet(
+        self, turn_context: TurnContext, actor: PersonInfo | None, members: Iterable[ChannelAccount],
+        *, installed: bool = False,
+    ) -> None:  # fmt: skip
+        """The one who acted (installed the app, added the members) and the members become people, or
+        are brought up to date; an installer is the first admin where there is none (core.service.meet)."""
+        activity = turn_context.activity
         if actor is None:
             return
-        people = tuple(
-            PersonInfo(handle=str(m.aad_object_id), name=m.name or str(m.aad_object_id))
-            for m in members
-            if getattr(m, "aad_object_id", None) and m.aad_object_id != actor.handle
-        )
-        ctx = Context(actor=actor, now=self.clock.now(), channel=home_channel(activity), people=people)
-        await asyncio.to_thread(meet, self.uow_factory, workspace_of(activity), ctx)
+        people = tuple(info for m in members if (info := member_info(m)) is not None and info.handle != actor.handle)
+        ctx = Context(actor=actor, now=self.clock.now(), channel=home_channel(activity), people=people,
+                      platform="teams")  # fmt: skip
+        await asyncio.to_thread(meet, self.uow_factory, workspace_of(activity), ctx,
+                                installed=INSTALLED if installed else None)  # fmt: skip
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        """Hello, once per install per conversation: an install sends both installationUpdate and
+        conversationUpdate (bot added), and either may be delivered again."""
+        key = _welcome_key(turn_context.activity)
+        if self.seen is not None and not await asyncio.to_thread(self.seen.claim, key, self.clock.now()):
+            return
+        try:
+            await turn_context.send_activity(text_activity([line(WELCOME)], Names()))
+        except Exception:
+            await self._forget_welcome(turn_context.activity)  # not said: the next delivery may say it
+            raise
+
+    async def _forget_welcome(self, activity: Activity) -> None:
+        """The app was removed here: installing it again is a new install, welcomed again."""
+        if self.seen is not None:
+            await asyncio.to_thread(self.seen.release, _welcome_key(activity))
 
     # --- replies and notices ---------------------------------------------------------------------
 
@@ -354,11 +401,31 @@ def attach_picture(activity: Activity, outcome: Outcome) -> None:
                             Attachment(content_type="image/png", content_url=url, name=MAP_FILE)]  # fmt: skip
 
 
+def _welcome_key(activity: Activity) -> str:
+    """One install: the team (whichever channel was chosen), or the personal or group chat."""
+    team = (channel_data(activity).get("team") or {}).get("id")
+    where = f"team:{team}" if team else (activity.conversation.id if activity.conversation else "").split(";", 1)[0]
+    return seen_key(f"welcome:{workspace_of(activity)}:{where}", "welcome")
+
+
 def _invoke_message(text: str) -> InvokeResponse:
     """Universal Actions: a message shown to the one who clicked, the card left as it was."""
     body = {"statusCode": int(HTTPStatus.OK), "type": "application/vnd.microsoft.activity.message",
             "value": neutralise(text)}  # fmt: skip
     return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+
+
+def channel_label(refs: ReferenceStore, workspace: str, channel_id: str) -> str:
+    """A team's home as people know it: the channel's or group chat's name when any event told it;
+    a channel whose id is its team's is the team's General channel; else a plain description."""
+    found = {kind: refs.get(workspace, kind, channel_id) for kind in ("channel", "chat", "team")}
+    for kind in ("channel", "chat"):
+        ref = found[kind]
+        if ref is not None and ref.name:
+            return ref.name
+    if found["team"] is not None:
+        return "General"
+    return "the group chat" if found["chat"] is not None else "the team's channel"
 
 
 def names_for(
@@ -379,13 +446,7 @@ def names_for(
 
     def channel(channel_id: str) -> str:
         if channel_id not in channels:
-            name = None
-            for kind in ("channel", "chat", "team"):
-                found = refs.get(workspace, kind, channel_id)
-                if found is not None:
-                    name = found.name or ("General" if kind == "team" else None)
-                    break
-            channels[channel_id] = name or "the team's channel"
+            channels[channel_id] = channel_label(refs, workspace, channel_id)
         return channels[channel_id]
 
     return Names(person=person, channel=channel)

@@ -11,7 +11,8 @@ start (`create_tables`, CREATE TABLE IF NOT EXISTS semantics), not by an Alembic
 
 A claim is not given back when its turn fails: the command may have committed before the failure
 (a reply that could not be sent), and running it again is worse than asking the person to retype
-it (they are told so). Unlike Slack's claims, nothing here is released.
+it (they are told so). The one claim that is released is a conversation's welcome (bot.teams.
+handler): when the app is removed there, so that installing it again says hello again.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def seen_key(conversation_id: str, activity_id: str) -> str:
 
 class SeenLog(Protocol):
     def claim(self, key: str, now: datetime) -> bool: ...
+
+    def release(self, key: str) -> None: ...
 
 
 class SeenActivities:
@@ -66,6 +69,11 @@ class SeenActivities:
         except IntegrityError:
             return False
         return True
+
+    def release(self, key: str) -> None:
+        """Forget a claim, so that the next claim of `key` wins (a reinstall is welcomed again)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(self.table).where(self.table.c.key == key))
 
     def prune(self, before: datetime) -> int:
         with self.engine.begin() as conn:
