@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKeyConstraint, Index, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKeyConstraint, Index, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -233,6 +233,24 @@ class ConversationRefRow(SQLModel, table=True):
     reference: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     name: str | None = None
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class OfferedFileRow(SQLModel, table=True):
+    """A file offered to one person and not yet taken: a chat answer too long for a message (Teams
+    `--json`), kept until they accept it (then uploaded) or decline it, or a day has passed."""
+
+    __tablename__ = "offered_file"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    """Random, unguessable: it travels in the consent card and comes back when the person answers."""
+    platform: str
+    person: str
+    """The only person who may take it (their platform handle)."""
+    name: str
+    content: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class IdSequenceRow(SQLModel, table=True):

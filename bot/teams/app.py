@@ -27,6 +27,7 @@ from msrest.serialization import Model
 from bot.teams.auth import BotConfig, CheckedAuthentication, KeysUnavailable, authentication
 from bot.teams.connector import ConversationPacer, PacedAuthentication, RetryPolicy
 from bot.teams.delivery import TeamsChatDelivery, TeamsDelivery
+from bot.teams.files import FileShelf
 from bot.teams.handler import TeamsBot, names_for
 from bot.teams.references import ReferenceStore, Snapshot
 from bot.teams.render import Names
@@ -122,15 +123,18 @@ def build_teams_app(
     notices: Callable[[TeamsDelivery], Callable[[str, tuple[Notice, ...]], Any]] | None = None,
     services: Services | None = None,
     seen: SeenLog | None = None,
+    files: FileShelf | None = None,
 ) -> TeamsApp:
     """The adapter, bot and delivery. `notices` is what happens after a command that caused notices
     (default: drain the outbox); tests pass their own pacer/policy so that nothing really waits.
-    `seen` (bot.teams.seen.SeenActivities, its table created) makes redeliveries no-ops."""
+    `seen` (bot.teams.seen.SeenActivities, its table created) makes redeliveries no-ops; `files`
+    (storage.offered_files.SqlOfferedFiles) lets a long `--json` go to a personal chat as a file."""
     shared_pacer = pacer or ConversationPacer()
     policy = make_policy or (lambda: RetryPolicy(shared_pacer))
     adapter = CloudAdapter(PacedAuthentication(CheckedAuthentication(auth or authentication(config)), policy))
     adapter.on_turn_error = on_turn_error(adapter)
-    bot = TeamsBot(uow_factory=uow_factory, refs=refs, clock=clock, services=services or Services(), seen=seen)
+    bot = TeamsBot(uow_factory=uow_factory, refs=refs, clock=clock, services=services or Services(), seen=seen,
+                   files=files)  # fmt: skip
     delivery = TeamsDelivery(adapter=adapter, refs=refs, app_id=config.APP_ID,
                              names=lambda ws: names_for(uow_factory, refs, ws))  # fmt: skip
     bot.notices = notices(delivery) if notices else outbox_drainer(uow_factory, delivery, clock)

@@ -16,17 +16,27 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
-from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+from botbuilder.schema.teams import FileConsentCardResponse, TeamInfo, TeamsChannelAccount
 
 from bot.conversation import Conversation, Outcome
 from bot.grammar import TeamsMentions
 from bot.render import neutralise, render_lines
-from bot.teams import cards
+from bot.teams import cards, size
 from bot.teams.actions import NotACardAction, card_action
 from bot.teams.delivery import card_activity, text_activity
+from bot.teams.files import FileShelf, StoredFile, Uploaded, UploadFailed, consent_card, file_key, info_card, upload
+from bot.teams.fitting import (
+    as_sent,
+    file_name,
+    file_offer_text,
+    fitted,
+    json_parts,
+    text_message,
+    too_many_parts,
+)
 from bot.teams.mentions import Mentioned, command_text, with_handles
 from bot.teams.people import member_info, named_sender, roster_member, sender
 from bot.teams.references import (
@@ -37,9 +47,10 @@ from bot.teams.references import (
     home_channel,
     learned,
     remember,
+    scope_of,
     workspace_of,
 )
-from bot.teams.render import Names, json_block, markdown, picture_data_url, system_markdown
+from bot.teams.render import Names, code_block, full_markdown, json_text, picture_data_url, system_markdown
 from bot.teams.seen import SeenLog, seen_key
 from core.ports import Clock, UnitOfWorkFactory
 from core.reply import Line, Notice, line
@@ -84,6 +95,9 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     seen: SeenLog | None = None
     """Claims of handled activities (bot.teams.seen): a redelivered message or invoke is a no-op.
     None (TestAdapter turn tests) handles every activity."""
+    files: FileShelf | None = None
+    """Where a `--json` answer too long for a message waits for its reader to accept it as a file
+    (storage.offered_files); None: it is sent as several messages instead."""
     _conversations: dict[str, Conversation] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -156,11 +170,85 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         outcome = await asyncio.to_thread(
             conversation.handle, command, actor.handle, self.clock.now(), home_channel(activity)
         )
-        reply = self._reply_activity(outcome, workspace, command)
-        if outcome.reply.graph is not None and not outcome.refused and not outcome.as_json:
-            await asyncio.to_thread(attach_picture, reply, outcome)
-        await turn_context.send_activity(reply)
+        if outcome.as_json and not outcome.refused:
+            replies = await self._json_replies(turn_context, outcome, workspace, command)
+        else:
+            reply = self._reply_activity(outcome, workspace, command)
+            if outcome.reply.graph is not None and not outcome.refused:
+                await asyncio.to_thread(attach_picture, reply, outcome)
+            replies = fitted(reply, as_sent(turn_context))
+        await turn_context.send_activities(replies)
         await self._notify(workspace, outcome)
+
+    async def _json_replies(self, turn_context: TurnContext, outcome: Outcome, workspace: str,
+                            typed: str) -> list[Activity]:  # fmt: skip
+        """`--json` in a code block; too long for one message, a file in a personal chat (after the
+        person accepts it), or a few messages elsewhere."""
+        text = json_text(outcome.reply.data)
+        measure = as_sent(turn_context)
+        whole = text_message(code_block(text))
+        if size.activity_size(measure(whole)) <= size.BUDGET:
+            return [whole]
+        activity = turn_context.activity
+        actor = self._actor(activity)
+        if scope_of(activity) == "personal" and self.files is not None and actor is not None:
+            now = self.clock.now()
+            name = file_name(typed, now)
+            key = await asyncio.to_thread(self.files.offer, workspace, actor.handle, name, text, now)
+            offer = text_message(file_offer_text(text, name))
+            offer.attachments = [consent_card(name, len(text.encode("utf-8")), key,
+                                              f"Flotilla: {typed.strip()} at {now:%Y-%m-%d %H:%M} UTC")]  # fmt: skip
+            return [offer]
+        return json_parts(text, measure) or [too_many_parts(text)]
+
+    # --- files: a long answer accepted (or declined) in a personal chat -------------------------------
+
+    async def on_teams_file_consent_accept(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        """Upload the offered file to the OneDrive location Teams gave, then show it (a file card)."""
+        found = await self._offered(turn_context, file_consent_card_response)
+        info = file_consent_card_response.upload_info
+        if found is None or info is None or not info.upload_url:
+            return
+        key, stored = found
+        try:
+            await upload(info.upload_url, stored.content.encode("utf-8"))
+        except UploadFailed as e:
+            log.warning("could not upload an offered file: %s", e)
+            await turn_context.send_activity(text_message(
+                "I couldn't put the file in your OneDrive just now; ask me again for it in a minute."))  # fmt: skip
+            return
+        workspace = workspace_of(turn_context.activity)
+        await asyncio.to_thread(self.files.remove, workspace, key)  # type: ignore[union-attr]
+        done = Uploaded(content_url=info.content_url or "", name=info.name or stored.name,
+                        unique_id=info.unique_id or "", file_type=info.file_type or "json")  # fmt: skip
+        await turn_context.send_activity(MessageFactory.attachment(info_card(done)))
+
+    async def on_teams_file_consent_decline(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        found = await self._offered(turn_context, file_consent_card_response)
+        if found is not None:
+            await asyncio.to_thread(self.files.remove, workspace_of(turn_context.activity), found[0])  # type: ignore[union-attr]
+            await turn_context.send_activity(text_message("No file, then. The same command gives it to you again."))
+
+    async def _offered(
+        self, turn_context: TurnContext, response: FileConsentCardResponse
+    ) -> tuple[str, StoredFile] | None:
+        """The file the card offered, if it is still waiting for this person (else they are told)."""
+        key = file_key(response.context)
+        actor = self._actor(turn_context.activity)
+        if key is None or actor is None or self.files is None:
+            await turn_context.send_activity(text_message("That file is not one of mine; ask me again for it."))
+            return None
+        workspace = workspace_of(turn_context.activity)
+        stored = await asyncio.to_thread(self.files.get, workspace, key, actor.handle, self.clock.now())
+        if stored is None:
+            await turn_context.send_activity(text_message(
+                "That file was sent already, or was offered more than a day ago: ask me again for it."))  # fmt: skip
+            return None
+        return key, stored
 
     def _actor(self, activity: Activity) -> PersonInfo | None:
         return sender(activity)
@@ -227,7 +315,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             )
             return
         if outcome.refused:
-            await turn_context.send_activity(self._reply_activity(outcome, workspace))
+            await turn_context.send_activities(fitted(self._reply_activity(outcome, workspace), as_sent(turn_context)))
             return
         actor = self._actor(activity)
         done = card_activity(cards.recorded(outcome.reply.lines, self.names(workspace), actor.name if actor else "you"))
@@ -348,17 +436,11 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     def _reply_activity(self, outcome: Outcome, workspace: str, typed: str = "") -> Activity:
         names = self.names(workspace)
         if outcome.refused:
-            text = markdown(outcome.reply.lines, names)
+            text = full_markdown(outcome.reply.lines, names)
             if outcome.usage:
                 usage = outcome.usage if outcome.usage.startswith("Commands:") else f"Usage: {outcome.usage}"
                 text += "\n\n" + system_markdown(usage)
-            activity = text_activity([], names)
-            activity.text = text
-            return activity
-        if outcome.as_json:
-            activity = text_activity([], names)
-            activity.text = json_block(outcome.reply.data)
-            return activity
+            return text_message(text)
         data = outcome.reply.data
         if isinstance(data, dict) and data.get("kind") == "standup" and "questions" in data:
             return card_activity(cards.standup_form(outcome.reply.lines, data, names), outcome.reply.lines, names)
@@ -368,7 +450,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         if isinstance(data, dict) and str(data.get("id", "")).startswith("B-") and data.get("state") == "open":
             return card_activity(cards.blocker_open(outcome.reply.lines, str(data["id"]), names),
                                  outcome.reply.lines, names)  # fmt: skip
-        return text_activity(outcome.reply.lines, names)
+        return text_message(full_markdown(outcome.reply.lines, names))
 
     async def _notify(self, workspace: str, outcome: Outcome) -> None:
         if outcome.refused or not outcome.reply.notices:

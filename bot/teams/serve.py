@@ -17,6 +17,7 @@ from bot.teams.app import TeamsApp, build_teams_app, outbox_drainer
 from bot.teams.auth import bot_config
 from bot.teams.seen import SeenActivities
 from storage.conversation_refs import SqlConversationRefs, workspaces_with_refs
+from storage.offered_files import SqlOfferedFiles
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,9 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
         refs = SqlConversationRefs(flotilla.engine, "teams")
         seen = SeenActivities(flotilla.engine)
         seen.create_tables()  # adapter infrastructure, like the Slack claims: created if missing, no migration
+        files = SqlOfferedFiles(flotilla.engine, "teams")
         teams = build_teams_app(flotilla.uow_factory, refs, SystemClock(), config, services=flotilla.services,
-                                seen=seen)  # fmt: skip
+                                seen=seen, files=files)  # fmt: skip
         app = teams.web_app()
         app.cleanup_ctx.append(drain_loop(flotilla, teams))
         settle_heap()

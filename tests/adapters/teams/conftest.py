@@ -28,6 +28,7 @@ from bot.teams.connector import ConversationPacer, RetryPolicy
 from bot.teams.seen import SeenActivities
 from core.fakes import FixedClock
 from storage.conversation_refs import SqlConversationRefs
+from storage.offered_files import SqlOfferedFiles
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures" / "teams"
@@ -96,6 +97,8 @@ class Connector:
     refused: list[int] = field(default_factory=list)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    upload_failures: list[int] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=4 * 1024 * 1024)  # inline pictures are up to ~1 MB
@@ -104,7 +107,15 @@ class Connector:
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self.post)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self.member)
         app.router.add_post("/v3/conversations", self.create)
+        app.router.add_put("/upload/{name}", self.upload)
         return app
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """OneDrive's upload URL, as a file consent invoke hands it out."""
+        if self.upload_failures:
+            return web.json_response({"error": {"code": "serviceNotAvailable"}}, status=self.upload_failures.pop())
+        self.uploads.append((request.match_info["name"], dict(request.headers), await request.read()))
+        return web.json_response({"id": "drive-item-1", "name": request.match_info["name"]}, status=201)
 
     def fail_next(self, status: int, retry_after: str | None = None) -> None:
         self.failures.append((status, {"Retry-After": retry_after} if retry_after else {}))
@@ -199,6 +210,7 @@ async def teams_stack(
     teams = build_teams_app(
         flotilla.uow_factory, refs, clock, config, auth=auth(config) if auth else None,
         pacer=pacer, make_policy=lambda: RetryPolicy(pacer, sleep=time.sleep, jitter=lambda: 0.5), seen=seen,
+        files=SqlOfferedFiles(flotilla.engine, "teams"),
     )  # fmt: skip
     client = TestClient(TestServer(teams.web_app(), host="127.0.0.1"))
     await client.start_server()

@@ -200,3 +200,15 @@ def test_teams_package_fills_in_the_app_id(tmp_path: Path) -> None:
     with pytest.raises(PackageError):
         build_package(tmp_path / "x.zip", "not-a-guid")
     assert main(["teams-package", "--app-id", "nope", "--out", str(tmp_path / "y.zip")]) == 2
+
+
+def test_a_notice_too_long_for_one_message_is_cut_between_lines_and_says_so() -> None:
+    """A notice is one outbox message: it is cut to what Teams holds, counted in UTF-16 (an emoji is 4 bytes)."""
+    from bot.teams import size
+    from bot.teams.render import NOTICE_ROOM
+
+    lines = [line(f"Missing from the stand-up of team {i}: ", Mention(f"u{i}"), " 🚀" * 40) for i in range(400)]
+    text = markdown(lines, Names(person=lambda h: f"Person {h}"))
+    assert size.escaped(text) <= NOTICE_ROOM < size.LIMIT
+    assert text.endswith("(cut: the rest is too long for one Teams message)")
+    assert "Missing from the stand-up of team 0: **Person u0**" in text and "team 399" not in text
