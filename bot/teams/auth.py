@@ -123,23 +123,14 @@ def _reason(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
-class CheckedAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
-    """The configured authentication; any failure to authenticate a request is `Unauthenticated`."""
+class DelegatingAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
+    """Another authentication's behaviour, for wrappers to change one or two steps of."""
 
     def __init__(self, inner: BotFrameworkAuthentication) -> None:
         self._inner = inner
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
-        try:
-            return await self._inner.authenticate_request(activity, auth_header)
-        except requests.RequestException as e:
-            log.error("could not fetch the Bot Framework signing keys to check a %s activity: %s",
-                      activity.type, type(e).__name__)  # fmt: skip
-            raise KeysUnavailable(type(e).__name__) from None
-        except Exception as e:  # noqa: BLE001 - every way a token can be bad ends here, as a 401
-            reason = _reason(e)
-            log.warning("refused a %s activity (401): %s", activity.type, reason)
-            raise Unauthenticated(reason) from None
+        return await self._inner.authenticate_request(activity, auth_header)
 
     async def authenticate_streaming_request(
         self, auth_header: str, channel_id_header: str
@@ -160,3 +151,19 @@ class CheckedAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
         return await self._inner.authenticate_channel_request(auth_header)
+
+
+class CheckedAuthentication(DelegatingAuthentication):
+    """The configured authentication; any failure to authenticate a request is `Unauthenticated`."""
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        try:
+            return await self._inner.authenticate_request(activity, auth_header)
+        except requests.RequestException as e:
+            log.error("could not fetch the Bot Framework signing keys to check a %s activity: %s",
+                      activity.type, type(e).__name__)  # fmt: skip
+            raise KeysUnavailable(type(e).__name__) from None
+        except Exception as e:  # noqa: BLE001 - every way a token can be bad ends here, as a 401
+            reason = _reason(e)
+            log.warning("refused a %s activity (401): %s", activity.type, reason)
+            raise Unauthenticated(reason) from None

@@ -6,10 +6,11 @@ the stand-in. Time never really passes: the connector's pacer and retries sleep 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -220,3 +221,13 @@ async def teams_stack(
         await client.close()
         await connector_server.close()
         flotilla.close()
+
+
+def run_stack(tmp_path: Path, scenario: Callable[[Stack], Awaitable[None]], **kw: Any) -> None:
+    """Run `scenario` against a fresh stack on a SQLite file in `tmp_path`."""
+
+    async def main() -> None:
+        async with teams_stack(f"sqlite:///{tmp_path / 'teams.db'}", **kw) as stack:
+            await scenario(stack)
+
+    asyncio.run(main())

@@ -6,7 +6,6 @@ Sizes are measured on what the Bot Connector stand-in received, i.e. the activit
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from pathlib import Path
@@ -14,17 +13,9 @@ from typing import Any
 
 from bot.teams import size
 from core.model import Team
-from tests.adapters.teams.conftest import TENANT, Stack, fixture, teams_stack
+from tests.adapters.teams.conftest import TENANT, Stack, fixture, run_stack
 
 ADA = "00000000-0000-0000-0000-00000000a0a0"
-
-
-def run(tmp_path: Path, scenario: Any) -> None:
-    async def main() -> None:
-        async with teams_stack(f"sqlite:///{tmp_path / 'teams.db'}") as stack:
-            await scenario(stack)
-
-    asyncio.run(main())
 
 
 def many_teams(s: Stack, count: int, name: str = "Équipe de paiements numéro") -> None:
@@ -73,7 +64,7 @@ def test_a_long_reply_is_several_messages_each_within_the_limit(tmp_path: Path) 
         everything = "\n\n".join(b["text"] for b in bodies)
         assert everything.count("team-0") == 400 and "cut" not in everything  # nothing lost, nothing cut
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_json_too_long_for_a_channel_message_comes_in_parts_that_add_up(tmp_path: Path) -> None:
@@ -89,7 +80,7 @@ def test_json_too_long_for_a_channel_message_comes_in_parts_that_add_up(tmp_path
         data = json.loads("\n".join(c.group(1) for c in chunks if c is not None))
         assert len(data) == 150 and "flotilla export" not in json.dumps(bodies)
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_json_too_long_even_for_ten_messages_points_to_the_personal_chat(tmp_path: Path) -> None:
@@ -100,7 +91,7 @@ def test_json_too_long_even_for_ten_messages_points_to_the_personal_chat(tmp_pat
         [body] = received(s, before)
         assert "Ask me for it in our personal chat" in body["text"] and "flotilla export" not in body["text"]
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def accept(s: Stack, card: dict[str, Any], **value: Any) -> dict[str, Any]:
@@ -145,7 +136,7 @@ def test_json_too_long_in_a_personal_chat_is_a_file_the_person_accepts(tmp_path:
         await s.post(accept(s, card))
         assert len(s.connector.uploads) == 1 and "sent already" in s.connector.texts()[-1]
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_an_offered_file_is_only_for_the_person_who_asked_and_a_decline_drops_it(tmp_path: Path) -> None:
@@ -162,4 +153,4 @@ def test_an_offered_file_is_only_for_the_person_who_asked_and_a_decline_drops_it
         await s.post(accept(s, card))
         assert s.connector.uploads == [] and "sent already" in s.connector.texts()[-1]
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)

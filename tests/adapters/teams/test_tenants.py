@@ -7,12 +7,11 @@ about the same person or tenant, it says which fields it changes.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from pathlib import Path
 from typing import Any
 
-from tests.adapters.teams.conftest import Stack, fixture, teams_stack
+from tests.adapters.teams.conftest import Stack, fixture, run_stack
 
 TENANT = "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"
 """The tenant of msteams-docs' install examples."""
@@ -21,14 +20,6 @@ INSTALLER_ID = "29:1ljv6N86roXr5pjPrCJVIz6xHh5QxjI...."
 CHANNEL = "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"
 TEAM = "19:zFLSDFWsesfzcmKArqKJ-65aOXJz@sgf462H2wz41@thread.tacv2"
 BOT = "28:608cacfd-1cea-40c9-b678-4b93e69bb72b"
-
-
-def run(tmp_path: Path, scenario: Any) -> None:
-    async def main() -> None:
-        async with teams_stack(f"sqlite:///{tmp_path / 'teams.db'}") as stack:
-            await scenario(stack)
-
-    asyncio.run(main())
 
 
 def install() -> dict[str, Any]:
@@ -100,7 +91,7 @@ def test_a_name_first_seen_as_an_id_is_replaced_by_the_first_real_one(tmp_path: 
         assert "owned by **Avery Install**" in s.connector.texts()[-1]
         assert people(s)[INSTALLER].name == "Avery Install"
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_the_roster_names_an_installer_the_install_event_leaves_unnamed(tmp_path: Path) -> None:
@@ -111,7 +102,7 @@ def test_the_roster_names_an_installer_the_install_event_leaves_unnamed(tmp_path
         await s.post(install())
         assert people(s)[INSTALLER].name == "Avery Install"
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_time_zones_follow_the_client_and_stay_when_an_activity_has_none(tmp_path: Path) -> None:
@@ -124,7 +115,7 @@ def test_time_zones_follow_the_client_and_stay_when_an_activity_has_none(tmp_pat
         await s.post(personal("me", tz="Mars/Olympus_Mons"))  # not a zone: ignored
         assert people(s)[INSTALLER].tz == "America/Los_Angeles"
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_a_reaction_names_nobody_and_changes_nothing(tmp_path: Path) -> None:
@@ -140,7 +131,7 @@ def test_a_reaction_names_nobody_and_changes_nothing(tmp_path: Path) -> None:
         assert (await s.post(reaction))[0] == 201
         assert people(s, tenant)[aad].name == "Bob Okafor"
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 # --- one welcome per install --------------------------------------------------------------------------
@@ -164,7 +155,7 @@ def test_one_install_is_one_welcome_whatever_teams_sends(tmp_path: Path) -> None
         await s.post(install())
         assert len(welcomes(s)) == 2  # removed and installed again: a new install
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_a_personal_install_is_welcomed_once_too(tmp_path: Path) -> None:
@@ -177,7 +168,7 @@ def test_a_personal_install_is_welcomed_once_too(tmp_path: Path) -> None:
             await s.post(activity)
         assert len(welcomes(s)) == 1
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 # --- channel and chat names -------------------------------------------------------------------------
@@ -195,7 +186,7 @@ def test_channels_are_called_by_the_name_the_install_gave(tmp_path: Path) -> Non
         await s.post(in_channel("team show launch"))
         assert "**Launch room**" in s.connector.texts()[-1] and "the team's channel" not in s.connector.texts()[-1]
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_a_group_chat_is_called_by_its_name(tmp_path: Path) -> None:
@@ -207,7 +198,7 @@ def test_a_group_chat_is_called_by_its_name(tmp_path: Path) -> None:
         await s.post(say)
         assert s.connector.texts()[-1] == "Team crew created. Home channel: **Launch crew**."
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_the_general_channel_is_general(tmp_path: Path) -> None:
@@ -224,7 +215,7 @@ def test_the_general_channel_is_general(tmp_path: Path) -> None:
         await s.post(say)
         assert s.connector.texts()[-1] == "Team core created. Home channel: **General**."
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 # --- admins ---------------------------------------------------------------------------------------------
@@ -249,7 +240,7 @@ def test_the_installer_is_the_first_admin_and_the_first_speaker_is_not(tmp_path:
         await s.post(later)
         assert not people(s)[carol].admin
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_adding_a_member_before_the_install_makes_nobody_admin(tmp_path: Path) -> None:
@@ -261,7 +252,7 @@ def test_adding_a_member_before_the_install_makes_nobody_admin(tmp_path: Path) -
         await s.post(install())
         assert people(s)[INSTALLER].admin and not people(s)[adder].admin
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
 
 
 def test_where_no_install_was_seen_the_first_speaker_is_admin(tmp_path: Path) -> None:
@@ -271,4 +262,4 @@ def test_where_no_install_was_seen_the_first_speaker_is_admin(tmp_path: Path) ->
         await s.post(personal("me"))
         assert people(s)[INSTALLER].admin
 
-    run(tmp_path, scenario)
+    run_stack(tmp_path, scenario)
