@@ -97,6 +97,9 @@ def parser() -> argparse.ArgumentParser:
     tms.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default: all)")
     tms.add_argument("--no-scheduler", action="store_true", help="do not run the rhythm scheduler in this process")
     tms.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL)")
+    tms.add_argument("--insecure-local", action="store_true",
+                     help="run without MICROSOFT_APP_ID: no authentication at all (Bot Framework Emulator, tests on "
+                          "this machine only)")  # fmt: skip
 
     sch = sub.add_parser("scheduler", help="run the rhythm scheduler alone (prompts, reminders, digests) and send "
                                            "what it queues through each workspace's own platform")  # fmt: skip

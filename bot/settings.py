@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "xxx", "todo", "placeholder", "your-token-here", "secret"})
+_PLACEHOLDER = re.compile(r"<.*>|your[-_].*|\$\{.*\}|x{3,}.*|changeme|[0{}-]+", re.IGNORECASE | re.DOTALL)
+"""SPEC's placeholder shapes: `<app id>`, `your-...`, `${VAR}`, `xxx...`, `changeme`, all-zero GUIDs."""
+
+
+def is_placeholder(value: str | None) -> bool:
+    """A secret that is missing, or still the example value from a guide or a template."""
+    text = (value or "").strip()
+    return text.lower() in PLACEHOLDERS or _PLACEHOLDER.fullmatch(text) is not None
 
 
 class MissingSecret(RuntimeError):
@@ -31,7 +41,7 @@ class Settings(BaseSettings):
 
     def require(self, *names: str) -> None:
         """Fail at start, naming every missing or placeholder secret (never printing a value)."""
-        bad = [n.upper() for n in names if (getattr(self, n) or "").strip().lower() in PLACEHOLDERS]
+        bad = [n.upper() for n in names if is_placeholder(getattr(self, n))]
         if bad:
             raise MissingSecret(f"Set {', '.join(bad)} (missing or a placeholder) before starting this adapter.")
 

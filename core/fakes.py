@@ -92,6 +92,9 @@ class _People(_Keyed[str, Person]):
         self.save(person)
         return True
 
+    def any_admin(self) -> bool:
+        return any(p.admin for p in self._rows.values())
+
 
 class _WorkspaceRepo:
     def __init__(self, state: _State) -> None:

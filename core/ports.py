@@ -47,6 +47,10 @@ class PeopleRepo(Protocol):
 
     def save(self, person: Person) -> None: ...
 
+    def any_admin(self) -> bool:
+        """Whether anyone in the workspace is an admin (without reading everyone)."""
+        ...
+
 
 class TeamRepo(Protocol):
     def get(self, handle: str) -> Team | None: ...

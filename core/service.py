@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.commands import Command
 from core.model import Event, Person
@@ -19,6 +19,12 @@ class PersonInfo:
     handle: str
     name: str
     tz: str = "UTC"
+    name_known: bool = False
+    """The platform vouches for `name` now (a Teams sender's `from.name`, the roster): a person on
+    record takes it. False: `name` only names someone new (a console handle, a mention's text, an
+    id standing in for a name the platform left out)."""
+    tz_known: bool = False
+    """Likewise for `tz` (Teams' clientInfo time zone)."""
 
 
 @dataclass(frozen=True)
@@ -70,28 +76,75 @@ def workspace_today(uow: UnitOfWork, now: datetime) -> date:
 PLATFORM_ADMINS = frozenset({"slack"})
 """Platforms that name the admins themselves (SPEC: Slack workspace admins and the installer, see
 core.admins), so the first person to speak there is not made one. Everywhere else (the console,
-`run`, Teams, which tells a bot nothing of tenant roles) the first person in a workspace is admin."""
+`run`, Teams, which tells a bot nothing of tenant roles) the first person to speak in a workspace
+that has no admin yet becomes one; on Teams the installer is made admin first when the install is
+seen (`meet(..., installed=True)`), so the first speaker is only admin where no install was seen."""
+
+MAX_NAME = 200
 
 
-def ensure_people(uow: UnitOfWork, ctx: Context) -> None:
-    """Create the speaker and mentioned people on first sight; where the adapter allows it, the
-    first person in a workspace is its admin."""
-    first = ctx.platform not in PLATFORM_ADMINS and uow.people.get(ctx.actor.handle) is None and not uow.people.list()
+def _zone(tz: str) -> str | None:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return tz
+
+
+def _refreshed(person: Person, info: PersonInfo) -> Person:
+    """`person` with the name and time zone the platform reports now, where it vouches for them."""
+    name = info.name.strip()[:MAX_NAME] if info.name_known and info.name.strip() else person.name
+    # The platform's zone, unless the person chose one themselves: issue 17's `me tz` adds
+    # `person.tz_pinned`, and then this line becomes `... and not person.tz_pinned`.
+    follow_platform = info.tz_known and _zone(info.tz) is not None
+    tz = info.tz if follow_platform else person.tz
+    return replace(person, name=name, tz=tz)
+
+
+def ensure_people(uow: UnitOfWork, ctx: Context, *, speaking: bool = True) -> None:
+    """Create the speaker and mentioned people on first sight, and bring the names and time zones of
+    people on record up to date where the adapter vouches for them (a name first seen as an id
+    placeholder is replaced as soon as the platform gives one).
+
+    When `speaking` (a command, not an install or members joining) and the platform leaves admins
+    to Flotilla, the speaker becomes admin if the workspace has none yet."""
     for info in (ctx.actor, *ctx.people):
-        person = Person(handle=info.handle, name=info.name, tz=info.tz, admin=first and info is ctx.actor)
-        if uow.people.add_if_absent(person) and person.admin:
-            uow.events.append(
-                Event(at=ctx.now, actor=info.handle, kind="admin.added", subject=info.handle,
-                      data={"reason": "first person in the workspace"})
-            )  # fmt: skip
+        person = uow.people.get(info.handle)
+        if person is None:
+            new = Person(handle=info.handle, name=info.name.strip()[:MAX_NAME] or info.handle,
+                         tz=_zone(info.tz) or "UTC")  # fmt: skip
+            uow.people.add_if_absent(new)
+            continue
+        current = _refreshed(person, info)
+        if current != person:
+            uow.people.save(current)
+    if speaking and ctx.platform not in PLATFORM_ADMINS:
+        _first_admin(uow, ctx, "first person in the workspace")
 
 
-def meet(uow_factory: UnitOfWorkFactory, workspace: str, ctx: Context) -> None:
-    """People a chat adapter has seen without a command (an install, members joining) become people."""
+def _first_admin(uow: UnitOfWork, ctx: Context, reason: str) -> bool:
+    """Make the actor admin when the workspace has no admin at all (callers hold the workspace lock)."""
+    actor = uow.people.get(ctx.actor.handle)
+    if actor is None or actor.admin or uow.people.any_admin():
+        return False
+    uow.people.save(replace(actor, admin=True))
+    uow.events.append(Event(at=ctx.now, actor=actor.handle, kind="admin.added", subject=actor.handle,
+                            data={"reason": reason}))  # fmt: skip
+    return True
+
+
+def meet(uow_factory: UnitOfWorkFactory, workspace: str, ctx: Context, *, installed: str | None = None) -> bool:
+    """People a chat adapter has seen without a command (an install, members joining) become people,
+    or are brought up to date. `installed` (the reason, e.g. "installed Flotilla in Teams"): the actor
+    installed the app, and is its first admin if the workspace has none yet (SPEC: the installer; a
+    later install, in another team or someone's personal scope, makes nobody admin). True when the
+    actor became admin."""
     with uow_factory(workspace) as uow:
         uow.lock()
-        ensure_people(uow, ctx)
+        ensure_people(uow, ctx, speaking=False)
+        made = installed is not None and _first_admin(uow, ctx, installed)
         uow.commit()
+    return made
 
 
 PLATFORM = "platform"

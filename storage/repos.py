@@ -146,6 +146,10 @@ class SqlPeopleRepo(_Repo):
     def save(self, person: Person) -> None:
         _upsert(self._session, PersonRow, self._values(person), ["workspace_id", "handle"])
 
+    def any_admin(self) -> bool:
+        query = self._select(PersonRow).where(col(PersonRow.admin).is_(True)).limit(1)
+        return self._session.exec(query).first() is not None
+
     def _values(self, p: Person) -> dict[str, Any]:
         return {"workspace_id": self._ws, "handle": p.handle, "name": p.name, "tz": p.tz, "admin": p.admin}
 

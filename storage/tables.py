@@ -248,6 +248,24 @@ class ConversationRefRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UtcDateTime)
 
 
+class OfferedFileRow(SQLModel, table=True):
+    """A file offered to one person and not yet taken: a chat answer too long for a message (Teams
+    `--json`), kept until they accept it (then uploaded) or decline it, or a day has passed."""
+
+    __tablename__ = "offered_file"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    """Random, unguessable: it travels in the consent card and comes back when the person answers."""
+    platform: str
+    person: str
+    """The only person who may take it (their platform handle)."""
+    name: str
+    content: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
 class IdSequenceRow(SQLModel, table=True):
     """Last number handed out per (workspace, kind); bumped with UPDATE ... RETURNING."""
 

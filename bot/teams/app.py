@@ -3,7 +3,8 @@
 /api/messages calls `CloudAdapter.process_activity` and writes the HTTP response itself instead of
 `CloudAdapter.process`, which in botbuilder 4.17.1 runs an invoke body that is already JSON through
 msrest's serializer a second time and answers Teams with a 500 for every Action.Execute. Requests
-that fail authentication get 401 before the activity reaches the bot: nothing is read or stored.
+that fail authentication in any way get 401 (one log line, no traceback) before the activity
+reaches the bot: nothing is read or stored (bot.teams.auth.CheckedAuthentication).
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from sqlalchemy import Engine
 
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.outbound import Deliveries, Outbound, OutboxPump
-from bot.teams.auth import BotConfig, authentication
+from bot.teams.auth import BotConfig, CheckedAuthentication, KeysUnavailable, authentication
 from bot.teams.connector import ConversationPacer, PacedAuthentication, RetryPolicy
 from bot.teams.delivery import TeamsChatDelivery, TeamsDelivery
+from bot.teams.files import FileShelf
 from bot.teams.handler import RECORDED, STORED, TeamsBot, names_for
 from bot.teams.references import ReferenceStore
 from bot.teams.seen import SeenLog
@@ -102,8 +104,10 @@ class TeamsApp:
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
-        except PermissionError:
+        except PermissionError:  # bot.teams.auth.Unauthenticated, logged there
             return web.Response(status=401)
+        except KeysUnavailable:
+            return web.Response(status=503, headers={"Retry-After": "30"})
         if invoke is None:
             return web.Response(status=201)
         return web.json_response(data=invoke_body(invoke.body), status=invoke.status or 200)
@@ -148,16 +152,19 @@ def build_teams_app(
     notices: Callable[[TeamsDelivery], Callable[[str, tuple[Notice, ...]], Any]] | None = None,
     services: Services | None = None,
     seen: SeenLog | None = None,
+    files: FileShelf | None = None,
 ) -> TeamsApp:
     """The adapter, bot and delivery. `notices` is what happens after a command that caused notices
     (default: wake the outbox's sender, see `TeamsApp.start_sending`); tests pass their own
-    pacer/policy so that nothing really waits.
-    `seen` (bot.teams.seen.SeenActivities, its table created) makes redeliveries no-ops."""
+    pacer/policy so that nothing really waits. `seen` (bot.teams.seen.SeenActivities) makes
+    redeliveries no-ops; `files` (storage.offered_files.SqlOfferedFiles) lets a long `--json` go to
+    a personal chat as a file."""
     shared_pacer = pacer or ConversationPacer()
     policy = make_policy or (lambda: RetryPolicy(shared_pacer))
-    adapter = CloudAdapter(PacedAuthentication(auth or authentication(config), policy))
+    adapter = CloudAdapter(PacedAuthentication(CheckedAuthentication(auth or authentication(config)), policy))
     adapter.on_turn_error = on_turn_error(adapter)
-    bot = TeamsBot(uow_factory=uow_factory, refs=refs, clock=clock, services=services or Services(), seen=seen)
+    bot = TeamsBot(uow_factory=uow_factory, refs=refs, clock=clock, services=services or Services(), seen=seen,
+                   files=files)  # fmt: skip
     delivery = TeamsDelivery(adapter=adapter, refs=refs, app_id=config.APP_ID,
                              names=lambda ws: names_for(uow_factory, refs, ws))  # fmt: skip
     teams = TeamsApp(adapter=adapter, bot=bot, delivery=delivery, config=config)

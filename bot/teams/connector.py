@@ -31,10 +31,10 @@ from botframework.connector.auth import (
     BotFrameworkAuthentication,
     ClaimsIdentity,
     ConnectorFactory,
-    UserTokenClient,
 )
-from botframework.connector.skills import BotFrameworkClient
 from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncPipeline
+
+from bot.teams.auth import DelegatingAuthentication
 
 log = logging.getLogger(__name__)
 
@@ -190,11 +190,11 @@ class PacedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
         return install(await self._inner.create(service_url, audience), self._make_policy)
 
 
-class PacedAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
+class PacedAuthentication(DelegatingAuthentication):
     """The configured authentication, with every connector it hands out paced and retried."""
 
     def __init__(self, inner: BotFrameworkAuthentication, make_policy: PolicyFactory) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._make_policy = make_policy
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
@@ -203,22 +203,5 @@ class PacedAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
             result.connector_factory = PacedConnectorFactory(result.connector_factory, self._make_policy)
         return result
 
-    async def authenticate_streaming_request(
-        self, auth_header: str, channel_id_header: str
-    ) -> AuthenticateRequestResult:
-        return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
-
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         return PacedConnectorFactory(self._inner.create_connector_factory(claims_identity), self._make_policy)
-
-    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        return await self._inner.create_user_token_client(claims_identity)
-
-    def create_bot_framework_client(self) -> BotFrameworkClient:
-        return self._inner.create_bot_framework_client()
-
-    def get_originating_audience(self) -> str:
-        return str(self._inner.get_originating_audience())
-
-    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
-        return await self._inner.authenticate_channel_request(auth_header)

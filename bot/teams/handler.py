@@ -16,28 +16,41 @@ from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
-from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+from botbuilder.schema.teams import FileConsentCardResponse, TeamInfo, TeamsChannelAccount
 
 from bot.conversation import Conversation, Outcome, refusal
 from bot.grammar import TeamsMentions
 from bot.render import neutralise, render_lines
-from bot.teams import cards
+from bot.teams import cards, size
 from bot.teams.actions import CardAction, NotACardAction, card_action
 from bot.teams.delivery import card_activity, text_activity
+from bot.teams.files import FileShelf, StoredFile, Uploaded, UploadFailed, consent_card, file_key, info_card, upload
+from bot.teams.fitting import (
+    as_sent,
+    file_name,
+    file_offer_text,
+    fitted,
+    json_parts,
+    text_message,
+    too_many_parts,
+)
 from bot.teams.mentions import Mentioned, command_text, with_handles
+from bot.teams.people import member_info, named_sender, roster_member, sender
 from bot.teams.references import (
     ReferenceStore,
     Remembered,
     account,
+    channel_data,
     home_channel,
     learned,
     remember,
+    scope_of,
     workspace_of,
 )
-from bot.teams.render import Names, json_block, markdown, picture_data_url, system_markdown
+from bot.teams.render import Names, code_block, full_markdown, json_text, picture_data_url, system_markdown
 from bot.teams.seen import SeenLog, seen_key
 from core.errors import Refused
 from core.ports import Clock, UnitOfWorkFactory
@@ -63,6 +76,17 @@ RECORDED = (
 DEDUPLICATED = (ActivityTypes.message, ActivityTypes.invoke)
 """The activities whose redelivery would run a command or send a reply twice."""
 
+OWN_PEOPLE_HANDLING = (*DEDUPLICATED, ActivityTypes.installation_update, ActivityTypes.conversation_update)
+"""Activities whose handlers bring people up to date themselves (a command, an install, members)."""
+
+INSTALLED = "installed Flotilla in Teams"
+"""Why the installer became admin (core.service.meet), as history shows it."""
+
+
+def activity_tells_who(info: PersonInfo) -> bool:
+    return info.name_known or info.tz_known
+
+
 NoticeSink = Callable[[str, tuple[Notice, ...]], Any]
 """Where a command's notices go: `(workspace, notices)`; may return an awaitable."""
 
@@ -79,6 +103,9 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     seen: SeenLog | None = None
     """Claims of handled activities (bot.teams.seen): a redelivered message or invoke is a no-op.
     None (TestAdapter turn tests) handles every activity."""
+    files: FileShelf | None = None
+    """Where a `--json` answer too long for a message waits for its reader to accept it as a file
+    (storage.offered_files); None: it is sent as several messages instead."""
     _conversations: dict[str, Conversation] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -96,7 +123,16 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         if activity.channel_id in ("msteams", "emulator", "test", "directline", "webchat"):
             await self._remember(activity.conversation and workspace_of(activity), learned(activity))
+        if activity.type not in OWN_PEOPLE_HANDLING:
+            await self._refresh_sender(turn_context)
         await super().on_turn(turn_context)
+
+    async def _refresh_sender(self, turn_context: TurnContext) -> None:
+        """Any other activity (a reaction, a channel event) that names its sender or their time zone
+        keeps them current; one that carries neither changes nothing and costs nothing."""
+        info = sender(turn_context.activity)
+        if info is not None and activity_tells_who(info):
+            await self._meet(turn_context, info, [])
 
     async def _first_delivery(self, activity: Activity) -> bool:
         """Claim (conversation id, activity id) for a message or invoke; False if already claimed.
@@ -144,11 +180,15 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         )
         turn_context.turn_state[STORED] = not outcome.refused
         await self._notify(workspace, outcome)  # queued with the change already: this only wakes the sender
-        reply = self._reply_activity(outcome, workspace)
-        if outcome.reply.graph is not None and not outcome.refused and not outcome.as_json:
-            await asyncio.to_thread(attach_picture, reply, outcome)
+        if outcome.as_json and not outcome.refused:
+            replies = await self._json_replies(turn_context, outcome, workspace, command)
+        else:
+            reply = self._reply_activity(outcome, workspace)
+            if outcome.reply.graph is not None and not outcome.refused:
+                await asyncio.to_thread(attach_picture, reply, outcome)
+            replies = fitted(reply, as_sent(turn_context))
         try:
-            await turn_context.send_activity(reply)
+            await turn_context.send_activities(replies)
         except Exception as e:
             if outcome.refused:
                 raise
@@ -156,13 +196,78 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             await turn_context.send_activity(text_activity([line(recorded_only(outcome, self.names(workspace)))],
                                                            Names()))  # fmt: skip
 
-    def _actor(self, activity: Activity) -> PersonInfo | None:
-        sender = activity.from_property
-        if sender is None or not (sender.aad_object_id or activity.channel_id != "msteams"):
+    async def _json_replies(self, turn_context: TurnContext, outcome: Outcome, workspace: str,
+                            typed: str) -> list[Activity]:  # fmt: skip
+        """`--json` in a code block; too long for one message, a file in a personal chat (after the
+        person accepts it), or a few messages elsewhere."""
+        text = json_text(outcome.reply.data)
+        measure = as_sent(turn_context)
+        whole = text_message(code_block(text))
+        if size.activity_size(measure(whole)) <= size.BUDGET:
+            return [whole]
+        activity = turn_context.activity
+        actor = self._actor(activity)
+        if scope_of(activity) == "personal" and self.files is not None and actor is not None:
+            now = self.clock.now()
+            name = file_name(typed, now)
+            key = await asyncio.to_thread(self.files.offer, workspace, actor.handle, name, text, now)
+            offer = text_message(file_offer_text(text, name))
+            offer.attachments = [consent_card(name, len(text.encode("utf-8")), key,
+                                              f"Flotilla: {typed.strip()} at {now:%Y-%m-%d %H:%M} UTC")]  # fmt: skip
+            return [offer]
+        return json_parts(text, measure) or [too_many_parts(text)]
+
+    # --- files: a long answer accepted (or declined) in a personal chat -------------------------------
+
+    async def on_teams_file_consent_accept(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        """Upload the offered file to the OneDrive location Teams gave, then show it (a file card)."""
+        found = await self._offered(turn_context, file_consent_card_response)
+        info = file_consent_card_response.upload_info
+        if found is None or info is None or not info.upload_url:
+            return
+        key, stored = found
+        try:
+            await upload(info.upload_url, stored.content.encode("utf-8"))
+        except UploadFailed as e:
+            log.warning("could not upload an offered file: %s", e)
+            await turn_context.send_activity(text_message(
+                "I couldn't put the file in your OneDrive just now; ask me again for it in a minute."))  # fmt: skip
+            return
+        workspace = workspace_of(turn_context.activity)
+        await asyncio.to_thread(self.files.remove, workspace, key)  # type: ignore[union-attr]
+        done = Uploaded(content_url=info.content_url or "", name=info.name or stored.name,
+                        unique_id=info.unique_id or "", file_type=info.file_type or "json")  # fmt: skip
+        await turn_context.send_activity(MessageFactory.attachment(info_card(done)))
+
+    async def on_teams_file_consent_decline(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        found = await self._offered(turn_context, file_consent_card_response)
+        if found is not None:
+            await asyncio.to_thread(self.files.remove, workspace_of(turn_context.activity), found[0])  # type: ignore[union-attr]
+            await turn_context.send_activity(text_message("No file, then. The same command gives it to you again."))
+
+    async def _offered(
+        self, turn_context: TurnContext, response: FileConsentCardResponse
+    ) -> tuple[str, StoredFile] | None:
+        """The file the card offered, if it is still waiting for this person (else they are told)."""
+        key = file_key(response.context)
+        actor = self._actor(turn_context.activity)
+        if key is None or actor is None or self.files is None:
+            await turn_context.send_activity(text_message("That file is not one of mine; ask me again for it."))
             return None
-        handle = sender.aad_object_id or sender.id
-        tz = activity.local_timezone or "UTC"
-        return PersonInfo(handle=str(handle), name=sender.name or str(handle), tz=tz)
+        workspace = workspace_of(turn_context.activity)
+        stored = await asyncio.to_thread(self.files.get, workspace, key, actor.handle, self.clock.now())
+        if stored is None:
+            await turn_context.send_activity(text_message(
+                "That file was sent already, or was offered more than a day ago: ask me again for it."))  # fmt: skip
+            return None
+        return key, stored
+
+    def _actor(self, activity: Activity) -> PersonInfo | None:
+        return sender(activity)
 
     async def _person(self, turn_context: TurnContext, workspace: str, who: Mentioned) -> PersonInfo | None:
         """A mentioned person's AAD object id: from the mention, from who we have seen, or the roster."""
@@ -171,17 +276,14 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         seen = await asyncio.to_thread(self.refs.get, workspace, "member", who.id)
         if seen is not None and seen.reference.get("aadObjectId"):
             return PersonInfo(handle=str(seen.reference["aadObjectId"]), name=who.name or seen.name or who.id)
-        try:
-            member: TeamsChannelAccount = await TeamsInfo.get_member(turn_context, who.id)
-        except Exception as e:  # the roster call can fail for many reasons; the user gets one clear line
-            log.info("roster look-up of a mentioned person failed: %s", type(e).__name__)
-            return None
-        if not member.aad_object_id:
+        member = await roster_member(turn_context, who.id)
+        if member is None or not member.aad_object_id:
             return None
         found = account(member, turn_context.activity)
         if found is not None:
             await self._remember(workspace, [found, Remembered("member", who.id, {"aadObjectId": found.key}, who.name)])
-        return PersonInfo(handle=str(member.aad_object_id), name=member.name or who.name)
+        real = (member.name or "").strip()
+        return PersonInfo(handle=str(member.aad_object_id), name=real or who.name, name_known=bool(real))
 
     def _conversation(self, workspace: str, known: dict[str, PersonInfo]) -> Conversation:
         def directory(handle: str) -> PersonInfo:
@@ -232,7 +334,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         act, outcome = clicked
         if outcome.refused or act.opens_form:
-            await turn_context.send_activity(self._reply_activity(outcome, workspace))
+            await turn_context.send_activities(fitted(self._reply_activity(outcome, workspace), as_sent(turn_context)))
             return
         await self._notify(workspace, outcome)
         actor = self._actor(activity)
@@ -276,8 +378,17 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     # --- installs and members ------------------------------------------------------------------
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        await self._meet(turn_context, [])
-        await turn_context.send_activity(text_activity([line(WELCOME)], Names()))
+        """`add`: the app was installed here; its installer is the tenant's first admin if there is none
+        yet, and the conversation is welcomed once. `add-upgrade` (a new version of the app) says
+        nothing: people only learn who sent it."""
+        first_install = turn_context.activity.action == "add"
+        await self._meet(turn_context, await named_sender(turn_context), [], installed=first_install)
+        if first_install:
+            await self._welcome(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.action == "remove":
+            await self._forget_welcome(turn_context.activity)
 
     async def on_teams_members_added_dispatch(
         self, members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
@@ -287,21 +398,19 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient is not None else None
         members: list[TeamsChannelAccount] = []
         for m in members_added:
-            found = None
-            if m.id != bot_id:
-                try:
-                    found = await TeamsInfo.get_member(turn_context, m.id)
-                except Exception as e:  # the roster is a nicety here: the activity says who joined
-                    log.info("roster look-up of a new member failed: %s", type(e).__name__)
+            found = await roster_member(turn_context, m.id) if m.id != bot_id else None
             members.append(found or TeamsChannelAccount(id=m.id, name=m.name, aad_object_id=m.aad_object_id))
         await self.on_teams_members_added(members, team_info, turn_context)
 
     async def on_teams_members_added(
         self, teams_members_added: list[TeamsChannelAccount], team_info: TeamInfo, turn_context: TurnContext
     ) -> None:
+        """Members joined (they become people, named from the roster), or the bot itself was added:
+        that is an install (Teams sends it beside installationUpdate), welcomed once."""
         activity = turn_context.activity
         bot_id = activity.recipient.id if activity.recipient is not None else None
         people = [m for m in teams_members_added if m.id != bot_id]
+        bot_added = len(people) < len(teams_members_added)
         workspace = workspace_of(activity)
         seen: list[Remembered] = []
         for m in people:
@@ -309,23 +418,49 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             if found is not None:
                 seen += [found, Remembered("member", str(m.id), {"aadObjectId": found.key}, m.name)]
         await self._remember(workspace, seen)
-        await self._meet(turn_context, people)
-        if len(people) < len(teams_members_added):  # the bot itself was added: say hello once
-            await turn_context.send_activity(text_activity([line(WELCOME)], Names()))
+        await self._meet(turn_context, await named_sender(turn_context), people, installed=bot_added)
+        if bot_added:
+            await self._welcome(turn_context)
 
-    async def _meet(self, turn_context: TurnContext, members: Iterable[ChannelAccount]) -> None:
-        """The installer (the person who added the bot or the members) and the members become people."""
+    async def on_teams_members_removed(
+        self, teams_members_removed: list[TeamsChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
         activity = turn_context.activity
-        actor = self._actor(activity)
+        bot_id = activity.recipient.id if activity.recipient is not None else None
+        if any(m.id == bot_id for m in teams_members_removed):
+            await self._forget_welcome(activity)
+
+    async def _meet(
+        self, turn_context: TurnContext, actor: PersonInfo | None, members: Iterable[ChannelAccount],
+        *, installed: bool = False,
+    ) -> None:  # fmt: skip
+        """The one who acted (installed the app, added the members) and the members become people, or
+        are brought up to date; an installer is the first admin where there is none (core.service.meet)."""
+        activity = turn_context.activity
         if actor is None:
             return
-        people = tuple(
-            PersonInfo(handle=str(m.aad_object_id), name=m.name or str(m.aad_object_id))
-            for m in members
-            if getattr(m, "aad_object_id", None) and m.aad_object_id != actor.handle
-        )
-        ctx = Context(actor=actor, now=self.clock.now(), channel=home_channel(activity), people=people)
-        await asyncio.to_thread(meet, self.uow_factory, workspace_of(activity), ctx)
+        people = tuple(info for m in members if (info := member_info(m)) is not None and info.handle != actor.handle)
+        ctx = Context(actor=actor, now=self.clock.now(), channel=home_channel(activity), people=people,
+                      platform="teams")  # fmt: skip
+        await asyncio.to_thread(meet, self.uow_factory, workspace_of(activity), ctx,
+                                installed=INSTALLED if installed else None)  # fmt: skip
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        """Hello, once per install per conversation: an install sends both installationUpdate and
+        conversationUpdate (bot added), and either may be delivered again."""
+        key = _welcome_key(turn_context.activity)
+        if self.seen is not None and not await asyncio.to_thread(self.seen.claim, key, self.clock.now()):
+            return
+        try:
+            await turn_context.send_activity(text_activity([line(WELCOME)], Names()))
+        except Exception:
+            await self._forget_welcome(turn_context.activity)  # not said: the next delivery may say it
+            raise
+
+    async def _forget_welcome(self, activity: Activity) -> None:
+        """The app was removed here: installing it again is a new install, welcomed again."""
+        if self.seen is not None:
+            await asyncio.to_thread(self.seen.release, _welcome_key(activity))
 
     # --- replies and notices ---------------------------------------------------------------------
 
@@ -335,23 +470,17 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     def _reply_activity(self, outcome: Outcome, workspace: str) -> Activity:
         names = self.names(workspace)
         if outcome.refused:
-            text = markdown(outcome.reply.lines, names)
+            text = full_markdown(outcome.reply.lines, names)
             if outcome.usage:
                 usage = outcome.usage if outcome.usage.startswith("Commands:") else f"Usage: {outcome.usage}"
                 text += "\n\n" + system_markdown(usage)
-            activity = text_activity([], names)
-            activity.text = text
-            return activity
-        if outcome.as_json:
-            activity = text_activity([], names)
-            activity.text = json_block(outcome.reply.data)
-            return activity
+            return text_message(text)
         reply = outcome.reply
         if reply.form is not None:
             return card_activity(cards.form_card(reply.form), reply.lines, names)
         if reply.offers:
             return card_activity(cards.message_card(reply.lines, reply.offers, names), reply.lines, names)
-        return text_activity(reply.lines, names)
+        return text_message(full_markdown(reply.lines, names))
 
     async def _notify(self, workspace: str, outcome: Outcome) -> None:
         """The command's notices are in the outbox already (written with the change); this wakes the
@@ -398,11 +527,31 @@ def _invoke_card(card: cards.Card) -> InvokeResponse:
     return InvokeResponse(status=int(HTTPStatus.OK), body=body)
 
 
+def _welcome_key(activity: Activity) -> str:
+    """One install: the team (whichever channel was chosen), or the personal or group chat."""
+    team = (channel_data(activity).get("team") or {}).get("id")
+    where = f"team:{team}" if team else (activity.conversation.id if activity.conversation else "").split(";", 1)[0]
+    return seen_key(f"welcome:{workspace_of(activity)}:{where}", "welcome")
+
+
 def _invoke_message(text: str) -> InvokeResponse:
     """Universal Actions: a message shown to the one who clicked, the card left as it was."""
     body = {"statusCode": int(HTTPStatus.OK), "type": "application/vnd.microsoft.activity.message",
             "value": neutralise(text)}  # fmt: skip
     return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+
+
+def channel_label(refs: ReferenceStore, workspace: str, channel_id: str) -> str:
+    """A team's home as people know it: the channel's or group chat's name when any event told it;
+    a channel whose id is its team's is the team's General channel; else a plain description."""
+    found = {kind: refs.get(workspace, kind, channel_id) for kind in ("channel", "chat", "team")}
+    for kind in ("channel", "chat"):
+        ref = found[kind]
+        if ref is not None and ref.name:
+            return ref.name
+    if found["team"] is not None:
+        return "General"
+    return "the group chat" if found["chat"] is not None else "the team's channel"
 
 
 def names_for(
@@ -423,13 +572,7 @@ def names_for(
 
     def channel(channel_id: str) -> str:
         if channel_id not in channels:
-            name = None
-            for kind in ("channel", "chat", "team"):
-                found = refs.get(workspace, kind, channel_id)
-                if found is not None:
-                    name = found.name or ("General" if kind == "team" else None)
-                    break
-            channels[channel_id] = name or "the team's channel"
+            channels[channel_id] = channel_label(refs, workspace, channel_id)
         return channels[channel_id]
 
     return Names(person=person, channel=channel)

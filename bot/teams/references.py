@@ -81,6 +81,20 @@ def home_channel(activity: Activity) -> str | None:
     return None
 
 
+def channel_name(activity: Activity, channel: str) -> str | None:
+    """The channel's name when the activity carries it: `channelData.channel.name` (channel events),
+    or `conversation.name` when the conversation is the channel itself (install and bot-added
+    events name the channel chosen at install). Messages carry neither: the stored name stays."""
+    data = channel_data(activity)
+    named = data.get("channel") or {}
+    if named.get("id") == channel and named.get("name"):
+        return str(named["name"])
+    conv = activity.conversation
+    if conv is not None and conv.name and (conv.id or "").split(";", 1)[0] == channel:
+        return str(conv.name)
+    return None
+
+
 def _reference(activity: Activity, conversation_id: str | None = None) -> dict[str, Any]:
     ref: ConversationReference = TurnContext.get_conversation_reference(activity)
     data: dict[str, Any] = ref.serialize()
@@ -114,8 +128,7 @@ def learned(activity: Activity) -> list[Remembered]:
     elif scope == "channel":
         channel = home_channel(activity)
         if channel:
-            name = (data.get("channel") or {}).get("name")
-            out.append(Remembered("channel", channel, _reference(activity, channel), name or None))
+            out.append(Remembered("channel", channel, _reference(activity, channel), channel_name(activity, channel)))
         team = data.get("team") or {}
         if team.get("id"):
             out.append(Remembered("team", str(team["id"]), _reference(activity, str(team["id"])), team.get("name")))

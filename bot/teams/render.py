@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.render import neutralise
+from bot.teams import size
 from core.reply import ChannelRef, Line, Mention, Quote, Segment
 
-MAX_TEXT = 20_000
-"""Teams refuses messages much over 28 KB; long output (help, `--json`) is cut well below it."""
+NOTICE_ROOM = size.BUDGET - 4 * 1024
+"""UTF-16 bytes of text a one-message notice may hold: the rest of the budget is its envelope
+(conversation, sender, service URL). Replies are split into several messages instead (bot.teams.
+handler); a notice is one outbox message, so it is cut, and says so."""
 
 MAX_PICTURE = 1_000_000
 """Characters of a data URL that Teams is sent inline; a bigger picture is left out."""
@@ -75,23 +78,33 @@ def line_card(ln: Line, names: Names) -> str:
     return "".join(_segment(s, names, quote_card, lambda t: t) for s in ln)
 
 
+def full_markdown(lines: Iterable[Line], names: Names) -> str:
+    """Lines as markdown: a blank line between lines, since Teams folds single newlines."""
+    return "\n\n".join(line_markdown(ln, names) for ln in lines)
+
+
 def markdown(lines: Iterable[Line], names: Names) -> str:
-    """Lines as one markdown message: a blank line between lines, since Teams folds single newlines."""
-    return clip("\n\n".join(line_markdown(ln, names) for ln in lines))
+    """Lines as the text of one message, cut to what a Teams message holds."""
+    return clip(full_markdown(lines, names))
 
 
-def json_block(data: Any) -> str:
-    """`--json` in chat: the JSON in a code block (Teams bots can't attach files in channels)."""
-    text = json.dumps(data, indent=2, ensure_ascii=False).replace("```", "`\u200b``")
-    if len(text) > MAX_TEXT:
-        return f"The JSON is {len(text)} characters, too long for a Teams message: use `flotilla export` instead."
-    return f"```json\n{text}\n```"
+CUT = "\n\n… (cut: the rest is too long for one Teams message)"
 
 
-def clip(text: str) -> str:
-    if len(text) <= MAX_TEXT:
+def clip(text: str, room: int = NOTICE_ROOM) -> str:
+    """`text` within `room` UTF-16 bytes (as Teams counts them), cut between paragraphs, saying so."""
+    if size.escaped(text) <= room:
         return text
-    return text[:MAX_TEXT].rsplit("\n", 1)[0] + "\n\n… (cut: the rest is too long for one Teams message)"
+    return next(size.pieces(text, room - size.escaped(CUT))) + CUT
+
+
+def json_text(data: Any) -> str:
+    """`--json` output as text that cannot close a markdown code block early."""
+    return json.dumps(data, indent=2, ensure_ascii=False).replace("```", "`\u200b``")
+
+
+def code_block(text: str, language: str = "json") -> str:
+    return f"```{language}\n{text}\n```"
 
 
 def picture_data_url(png: bytes, limit: int | None = None) -> str | None:

@@ -10,7 +10,8 @@ The keys live in the same table as Slack's (storage.dedupe), created by the migr
 
 A claim is not given back when its turn fails: the command may have committed before the failure
 (a reply that could not be sent), and running it again is worse than asking the person to retype
-it (they are told so). Unlike Slack's claims, nothing here is released.
+it (they are told so). The one claim that is released is a conversation's welcome (bot.teams.
+handler): when the app is removed there, so that installing it again says hello again.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def seen_key(conversation_id: str, activity_id: str) -> str:
 
 class SeenLog(Protocol):
     def claim(self, key: str, now: datetime) -> bool: ...
+
+    def release(self, key: str) -> None: ...
 
 
 class SeenActivities(Dedupe):

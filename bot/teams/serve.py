@@ -19,6 +19,7 @@ from bot.teams.app import TeamsApp, build_teams_app
 from bot.teams.auth import bot_config
 from bot.teams.seen import SeenActivities
 from storage.conversation_refs import SqlConversationRefs
+from storage.offered_files import SqlOfferedFiles
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,16 @@ def sending(flotilla: Flotilla, teams: TeamsApp, scheduler: bool) -> Callable[[w
 
 
 def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    settings = settings or Settings()
+    config = bot_config(settings, insecure_local=getattr(args, "insecure_local", False))  # before the database
     flotilla = build(settings, database_url=args.db)
     try:
-        config = bot_config(flotilla.settings)
         refs = SqlConversationRefs(flotilla.engine, "teams")
         seen = SeenActivities(flotilla.engine)
         seen.create_tables()  # adapter infrastructure, like the Slack claims: created if missing, no migration
+        files = SqlOfferedFiles(flotilla.engine, "teams")
         teams = build_teams_app(flotilla.uow_factory, refs, SystemClock(), config, services=flotilla.services,
-                                seen=seen)  # fmt: skip
+                                seen=seen, files=files)  # fmt: skip
         teams.metrics = Metrics(flotilla.engine)
         app = teams.web_app()
         app.cleanup_ctx.append(sending(flotilla, teams, scheduler=not args.no_scheduler))

@@ -13,6 +13,9 @@ from core.service import Call
 __all__ = ["MAX_TEXT", "MAX_TITLE", "future_date", "text"]
 # C0/C1 controls (but tab and newline), and bidi overrides that make text read differently than stored.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+"""Line breaks as other systems write them (Windows' CR LF from a multi-line card input, old Mac CR,
+Unicode's line and paragraph separators): stored as the one newline every renderer understands."""
 
 
 def future_date(call: Call, spec: DateSpec, what: str) -> date:
@@ -24,7 +27,7 @@ def future_date(call: Call, spec: DateSpec, what: str) -> date:
 
 
 def text(value: str, what: str, limit: int = MAX_TEXT, *, field: str | None = None) -> str:
-    value = value.strip()
+    value = _LINE_BREAK.sub("\n", value).strip()
     if not value:
         raise InvalidInput(f"The {what} can't be empty.", field=field)
     if len(value) > limit:

@@ -30,6 +30,7 @@ TABLES = {
     "id_sequence",
     "workspace_setting",
     "conversation_ref",
+    "offered_file",
     "rhythm",
     "rhythm_skip",
     "away",

@@ -56,6 +56,13 @@ def test_add_refusals(world: Org) -> None:
     assert world.state.blockers == {}
 
 
+def test_line_breaks_from_any_system_are_text_but_other_controls_are_not(world: Org) -> None:
+    """A multi-line card input on Windows sends CR LF; old Macs CR alone: both are a newline."""
+    world.run("mia", c.BlockerAdd("Waiting for legal:\r\nthe DPA\rand the SCCs\u2028by Friday"))
+    assert world.blocker(1).text == "Waiting for legal:\nthe DPA\nand the SCCs\nby Friday"
+    assert "U+0007" in world.refused("mia", c.BlockerAdd("ring\a the bell"), InvalidInput)
+
+
 def test_resolve(world: Org) -> None:
     world.say("mia", c.BlockerAdd("Waiting for legal"))
     later = NOW + timedelta(days=3, hours=2)

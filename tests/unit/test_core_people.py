@@ -5,6 +5,7 @@ from __future__ import annotations
 from core import commands as c
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.fakes import FakeStore
+from core.service import Context, PersonInfo, execute, meet
 from tests.unit.conftest import NOW, Org, when
 
 
@@ -101,3 +102,59 @@ def test_the_first_speaker_rule_is_not_slacks() -> None:
         with store("acme") as uow:
             person = uow.people.get("U1")
         assert person is not None and person.admin is admin, platform
+
+
+# --- names and time zones the platform reports (core.service.ensure_people) ---------------------------
+
+
+def _as(org: Org, info: PersonInfo, *, platform: str | None = "teams") -> None:
+    execute(org.store, org.workspace, Context(actor=info, now=NOW, platform=platform), c.TeamList())
+
+
+def test_a_placeholder_name_and_zone_give_way_to_real_ones(org: Org) -> None:
+    aad = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
+    meet(org.store, org.workspace, Context(actor=PersonInfo(aad, aad), now=NOW))  # an install: no name
+    assert (org.person(aad).name, org.person(aad).tz) == (aad, "UTC")
+    _as(org, PersonInfo(aad, "Megan Bowen", "America/Los_Angeles", name_known=True, tz_known=True))
+    assert (org.person(aad).name, org.person(aad).tz) == ("Megan Bowen", "America/Los_Angeles")
+    _as(org, PersonInfo(aad, "Megan B.", "Europe/Lisbon", name_known=True, tz_known=True))  # renamed, travelled
+    assert (org.person(aad).name, org.person(aad).tz) == ("Megan B.", "Europe/Lisbon")
+
+
+def test_names_and_zones_nobody_vouches_for_change_nothing(org: Org) -> None:
+    org.run("alice", c.TeamList())
+    _as(org, PersonInfo("alice", "A. (mention text)", "Asia/Tokyo"))  # not known: a mention, the console
+    _as(org, PersonInfo("alice", "  ", "Not/A_Zone", name_known=True, tz_known=True))  # empty name, bad zone
+    assert (org.person("alice").name, org.person("alice").tz) == ("Alice", "UTC")
+
+
+def test_a_new_person_with_an_unknown_zone_is_in_utc(org: Org) -> None:
+    _as(org, PersonInfo("dana", "Dana", "Not/A_Zone", name_known=True, tz_known=True))
+    assert org.person("dana").tz == "UTC"
+
+
+# --- admins: the installer first, else the first speaker (SPEC, Security) ---------------------------
+
+
+def test_the_installer_is_admin_and_a_later_first_speaker_is_not(org: Org) -> None:
+    assert meet(org.store, org.workspace, Context(actor=PersonInfo("ivan", "Ivan"), now=NOW), installed="installed")
+    _as(org, PersonInfo("alice", "Alice"))
+    assert org.person("ivan").admin and not org.person("alice").admin
+    [event] = org.events("admin.added")
+    assert (event.subject, event.data["reason"]) == ("ivan", "installed")
+    # a second install, elsewhere in the tenant, makes nobody admin
+    assert not meet(org.store, org.workspace, Context(actor=PersonInfo("alice", "Alice"), now=NOW), installed="x")
+    assert not org.person("alice").admin
+
+
+def test_people_met_without_an_install_are_not_admins_until_one_speaks(org: Org) -> None:
+    meet(org.store, org.workspace, Context(actor=PersonInfo("carol", "Carol"), now=NOW,
+                                           people=(PersonInfo("bob", "Bob"),)))  # fmt: skip
+    assert not org.person("carol").admin and not org.person("bob").admin
+    _as(org, PersonInfo("bob", "Bob"))
+    assert org.person("bob").admin and not org.person("carol").admin
+
+
+def test_slack_names_its_own_admins(org: Org) -> None:
+    _as(org, PersonInfo("U1", "Ula"), platform="slack")
+    assert not org.person("U1").admin

@@ -10,7 +10,7 @@ import asyncio
 import copy
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ from bot.teams.connector import ConversationPacer, RetryPolicy
 from bot.teams.seen import SeenActivities
 from core.fakes import FixedClock
 from storage.conversation_refs import SqlConversationRefs
+from storage.offered_files import SqlOfferedFiles
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures" / "teams"
@@ -85,6 +86,7 @@ class Sent:
     conversation: str
     activity_id: str | None
     body: dict[str, Any]
+    authorization: str | None = None
 
 
 @dataclass
@@ -98,6 +100,8 @@ class Connector:
     created: list[dict[str, Any]] = field(default_factory=list)
     refusing: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
     """Conversation id prefix -> (status, headers): every post there is refused until removed."""
+    uploads: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    upload_failures: list[int] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=4 * 1024 * 1024)  # inline pictures are up to ~1 MB
@@ -106,7 +110,15 @@ class Connector:
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self.post)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self.member)
         app.router.add_post("/v3/conversations", self.create)
+        app.router.add_put("/upload/{name}", self.upload)
         return app
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """OneDrive's upload URL, as a file consent invoke hands it out."""
+        if self.upload_failures:
+            return web.json_response({"error": {"code": "serviceNotAvailable"}}, status=self.upload_failures.pop())
+        self.uploads.append((request.match_info["name"], dict(request.headers), await request.read()))
+        return web.json_response({"id": "drive-item-1", "name": request.match_info["name"]}, status=201)
 
     def fail_next(self, status: int, retry_after: str | None = None) -> None:
         self.failures.append((status, {"Retry-After": retry_after} if retry_after else {}))
@@ -127,7 +139,8 @@ class Connector:
                                      headers=headers)  # fmt: skip
         body = await request.json()
         aid = request.match_info.get("aid")
-        self.sent.append(Sent(request.method, request.match_info["cid"], aid, body))
+        auth = request.headers.get("Authorization")
+        self.sent.append(Sent(request.method, request.match_info["cid"], aid, body, auth))
         return web.json_response({"id": aid if request.method == "PUT" else f"bot-msg-{len(self.sent)}"})
 
     async def member(self, request: web.Request) -> web.Response:
@@ -204,7 +217,9 @@ class Stack:
 
 
 @asynccontextmanager
-async def teams_stack(db_url: str, *, app_id: str = "", password: str = "") -> AsyncIterator[Stack]:
+async def teams_stack(
+    db_url: str, *, app_id: str = "", password: str = "", auth: Callable[[BotConfig], Any] | None = None
+) -> AsyncIterator[Stack]:
     connector = Connector()
     connector_server = TestServer(connector.app(), host="127.0.0.1")
     await connector_server.start_server()
@@ -215,9 +230,11 @@ async def teams_stack(db_url: str, *, app_id: str = "", password: str = "") -> A
     clock = FixedClock(NOW)
     seen = SeenActivities(flotilla.engine)
     seen.create_tables()
+    config = BotConfig(app_id, password, "MultiTenant", "")
     teams = build_teams_app(
-        flotilla.uow_factory, refs, clock, BotConfig(app_id, password, "MultiTenant", ""),
+        flotilla.uow_factory, refs, clock, config, auth=auth(config) if auth else None,
         pacer=pacer, make_policy=lambda: RetryPolicy(pacer, sleep=time.sleep, jitter=lambda: 0.5), seen=seen,
+        files=SqlOfferedFiles(flotilla.engine, "teams"),
     )  # fmt: skip
     client = TestClient(TestServer(teams.web_app(), host="127.0.0.1"))
     await client.start_server()
@@ -229,3 +246,13 @@ async def teams_stack(db_url: str, *, app_id: str = "", password: str = "") -> A
         await client.close()
         await connector_server.close()
         flotilla.close()
+
+
+def run_stack(tmp_path: Path, scenario: Callable[[Stack], Awaitable[None]], **kw: Any) -> None:
+    """Run `scenario` against a fresh stack on a SQLite file in `tmp_path`."""
+
+    async def main() -> None:
+        async with teams_stack(f"sqlite:///{tmp_path / 'teams.db'}", **kw) as stack:
+            await scenario(stack)
+
+    asyncio.run(main())

@@ -385,3 +385,23 @@ def test_a_refused_proactive_send_is_not_marked_sent(tmp_path: Path) -> None:
         )
 
     run(tmp_path, scenario)
+
+
+def test_line_breaks_in_a_multi_line_card_input_and_in_typed_text_are_kept(tmp_path: Path) -> None:
+    """Teams on Windows sends CR LF from a multi-line Input.Text; it was refused as U+000D."""
+
+    async def scenario(s: Stack) -> None:
+        await two_teams(s)
+        activity = fixture("message_submit_value")
+        activity["value"]["reason"] = "No capacity before January.\r\nAsk again after the freeze."
+        await s.post(activity)
+        with s.app.uow_factory(TENANT) as uow:
+            dep = uow.dependencies.get(1)
+        assert dep is not None and dep.state.value == "declined"
+        assert dep.declined_reason == "No capacity before January.\nAsk again after the freeze."
+        await s.post(say('blocker add "Waiting on legal:\r\nthe DPA is unsigned"'))
+        with s.app.uow_factory(TENANT) as uow:
+            [blocker] = uow.blockers.list()
+        assert blocker.text == "Waiting on legal:\nthe DPA is unsigned"
+
+    run(tmp_path, scenario)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -87,19 +90,90 @@ def test_retry_after_and_backoff() -> None:
     assert conversation_of("https://x/v3/conversations/c/members/m") is None
 
 
+APP_ID = "7d4e0b6a-1c2f-4b8e-9a51-3f0e2d1c4b5a"
+
+
 def test_auth_settings(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
-        assert bot_config(Settings(_env_file=None, microsoft_app_id="")).APP_ID == ""
+        assert bot_config(Settings(_env_file=None, microsoft_app_id=""), insecure_local=True).APP_ID == ""
     assert "authentication is OFF" in caplog.text
     with pytest.raises(MissingSecret, match="MICROSOFT_APP_PASSWORD"):
-        bot_config(Settings(_env_file=None, microsoft_app_id="abc", microsoft_app_password="changeme"))
+        bot_config(Settings(_env_file=None, microsoft_app_id=APP_ID, microsoft_app_password="changeme"))
     with pytest.raises(MissingSecret, match="MICROSOFT_APP_TENANT_ID"):
-        bot_config(Settings(_env_file=None, microsoft_app_id="abc", microsoft_app_password="s3cr3t-value",
+        bot_config(Settings(_env_file=None, microsoft_app_id=APP_ID, microsoft_app_password="s3cr3t-value",
                             microsoft_app_type="SingleTenant"))  # fmt: skip
     with pytest.raises(MissingSecret, match="MICROSOFT_APP_TYPE"):
-        bot_config(Settings(_env_file=None, microsoft_app_id="abc", microsoft_app_type="Sometimes"))
-    ok = bot_config(Settings(_env_file=None, microsoft_app_id="abc", microsoft_app_password="s3cr3t-value"))
-    assert (ok.APP_ID, ok.APP_TYPE) == ("abc", "MultiTenant")
+        bot_config(Settings(_env_file=None, microsoft_app_id=APP_ID, microsoft_app_type="Sometimes"))
+    ok = bot_config(Settings(_env_file=None, microsoft_app_id=APP_ID, microsoft_app_password="s3cr3t-value"))
+    assert (ok.APP_ID, ok.APP_TYPE) == (APP_ID, "MultiTenant")
+
+
+MICROSOFT = ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TYPE", "MICROSOFT_APP_TENANT_ID")
+
+
+@pytest.fixture
+def no_microsoft_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """Every test starts with the platform's variables cleared (and no .env in its directory)."""
+    for name in MICROSOFT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "MICROSOFT_APP_ID"),  # nothing at all: no silent auth-off start
+        ({"MICROSOFT_APP_PASSWORD": "a-real-looking-secret"}, "MICROSOFT_APP_ID"),  # a password alone
+        ({"MICROSOFT_APP_ID": "<app id>", "MICROSOFT_APP_PASSWORD": "s3cr3t-value"}, "MICROSOFT_APP_ID"),
+        ({"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000000", "MICROSOFT_APP_PASSWORD": "s3cr3t-value"},
+         "MICROSOFT_APP_ID"),
+        ({"MICROSOFT_APP_ID": "my-bot", "MICROSOFT_APP_PASSWORD": "s3cr3t-value"}, "MICROSOFT_APP_ID"),
+        ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "<client secret>"}, "MICROSOFT_APP_PASSWORD"),
+        ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "your-client-secret"}, "MICROSOFT_APP_PASSWORD"),
+        ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "${MICROSOFT_APP_PASSWORD}"},
+         "MICROSOFT_APP_PASSWORD"),
+        ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "xxxxxxxx"}, "MICROSOFT_APP_PASSWORD"),
+        ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "SingleTenant", "MICROSOFT_APP_PASSWORD": "s3cr3t-v",
+          "MICROSOFT_APP_TENANT_ID": "<tenant id>"}, "MICROSOFT_APP_TENANT_ID"),
+    ],
+)  # fmt: skip
+def test_serve_teams_refuses_to_start_with_one_line_naming_the_variable(
+    no_microsoft_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], env: dict[str, str], named: str
+) -> None:
+    for name, value in env.items():
+        no_microsoft_env.setenv(name, value)
+    started: list[object] = []
+    no_microsoft_env.setattr("bot.teams.serve.web.run_app", lambda app, **kw: started.append(app))
+    assert main(["serve", "teams", "--db", "sqlite:///never.db"]) == 1
+    assert not started
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and named in err and "Traceback" not in err, err
+    for value in env.values():
+        assert value not in err or value == named  # a secret is never echoed
+    assert not Path("never.db").exists()  # refused before anything was opened
+
+
+def test_insecure_local_starts_without_an_app_id_and_says_so(no_microsoft_env: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in MICROSOFT}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "teams", "--insecure-local", "--no-scheduler", "--port", "0",
+         "--host", "127.0.0.1", "--db", f"sqlite:///{tmp_path / 'local.db'}"],
+        stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        seen = []
+        for text in proc.stderr:
+            seen.append(text)
+            if "Flotilla for Microsoft Teams on" in text:
+                break
+        assert any("--insecure-local: Bot Framework authentication is OFF" in t for t in seen), seen
+        assert "(auth OFF)" in seen[-1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_the_manifest_validates_against_the_teams_schema() -> None:
@@ -132,3 +206,15 @@ def test_teams_package_fills_in_the_app_id(tmp_path: Path) -> None:
     with pytest.raises(PackageError):
         build_package(tmp_path / "x.zip", "not-a-guid")
     assert main(["teams-package", "--app-id", "nope", "--out", str(tmp_path / "y.zip")]) == 2
+
+
+def test_a_notice_too_long_for_one_message_is_cut_between_lines_and_says_so() -> None:
+    """A notice is one outbox message: it is cut to what Teams holds, counted in UTF-16 (an emoji is 4 bytes)."""
+    from bot.teams import size
+    from bot.teams.render import NOTICE_ROOM
+
+    lines = [line(f"Missing from the stand-up of team {i}: ", Mention(f"u{i}"), " 🚀" * 40) for i in range(400)]
+    text = markdown(lines, Names(person=lambda h: f"Person {h}"))
+    assert size.escaped(text) <= NOTICE_ROOM < size.LIMIT
+    assert text.endswith("(cut: the rest is too long for one Teams message)")
+    assert "Missing from the stand-up of team 0: **Person u0**" in text and "team 399" not in text

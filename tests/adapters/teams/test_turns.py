@@ -153,7 +153,7 @@ def test_team_member_added_becomes_a_person(turns: Turns) -> None:
     turns.turn(activity)
     people = turns.people()
     assert people[BOB].name == "Bob Builder" and not people[BOB].admin
-    assert people[ADA].admin  # the one who added him, first in the workspace
+    assert not people[ADA].admin  # adding a member is neither installing the app nor speaking first
     assert turns.refs.get(TENANT, "member", "29:1bob-teams-user-id") is not None
 
 
