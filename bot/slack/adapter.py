@@ -379,10 +379,9 @@ class SlackAdapter:
         _, client = self.client_for(context)
         dep = str(action.get("value") or "")
         record_number(dep, "D")
-        original = body.get("message") or {}
-        meta = {"dep": dep, "response_url": body.get("response_url"),
-                "text": render.clip(str(original.get("text") or ""), 1500),
-                "channel": (body.get("channel") or {}).get("id")}  # fmt: skip
+        # Ids only (never the message's text, which may be longer than private_metadata's 3,000
+        # characters and could only be cut into invalid JSON): the text is rebuilt from the record.
+        meta = {"dep": dep, "response_url": body.get("response_url") if body.get("message") else None}
         client.views_open(trigger_id=body["trigger_id"], view=decline_modal(dep, json.dumps(meta)))
 
     def submit_decline(self, ack: Callable[..., Any], body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
@@ -410,8 +409,8 @@ class SlackAdapter:
                   outcome: Outcome) -> None:  # fmt: skip
         """After the decline form closes: the request message says what was done, notices go out."""
         if meta.get("response_url"):
-            said = meta.get("text") or ""  # the message's own text, as Slack holds it: already escaped
-            original = {"text": said, "blocks": [render.section(said)] if said else []}
+            said = render.record_line(outcome.reply.data)  # the request, as it stands now
+            original = {"text": said, "blocks": render.text_blocks([said]) if said else []}
             WebhookClient(meta["response_url"]).send(replace_original=True, **self.answered(original, outcome))
         self._after_all(body, client, workspace, user, [outcome.reply])
 
@@ -565,8 +564,8 @@ def decline_modal(dep: str, private_metadata: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": render.VIEW_DEP_DECLINE,
-        "private_metadata": private_metadata[:3000],
-        "title": {"type": "plain_text", "text": f"Decline {dep}"[:24]},
+        "private_metadata": private_metadata,
+        "title": {"type": "plain_text", "text": render.clip(f"Decline {dep}", 24, plain=True)},
         "submit": {"type": "plain_text", "text": "Decline"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [

@@ -30,7 +30,7 @@ _ANSWER = re.compile(r"\banswer (\d+)\b")
 
 
 def _plain(text: str, limit: int = MAX_LABEL) -> dict[str, Any]:
-    return {"type": "plain_text", "text": render.clip(text or " ", limit), "emoji": False}
+    return {"type": "plain_text", "text": render.clip(text or " ", limit, plain=True), "emoji": False}
 
 
 def _values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -122,7 +122,8 @@ def checkin_modal(priorities: Sequence[dict[str, Any]]) -> dict[str, Any]:
         pid = str(p["id"])
         status = str(p.get("status") or "on-track")
         meta[pid] = {"status": status, "confidence": p.get("confidence"), "progress": p.get("progress")}
-        blocks.append(render.section(f"*{render.escape(pid)}* {render.quote(str(p.get('title') or ''))}"))
+        title = f"*{render.escape(pid)}* {render.quote(str(p.get('title') or ''))}"
+        blocks.append(render.section(render.clip(title, render.MAX_SECTION_CHARS)))
         select: dict[str, Any] = {"type": "static_select", "action_id": VALUE,
                                   "options": [_option(s) for s in STATUSES]}  # fmt: skip
         if status in STATUSES:
@@ -138,7 +139,7 @@ def checkin_modal(priorities: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": render.VIEW_CHECKIN,
-        "private_metadata": json.dumps({"priorities": meta})[:3000],
+        "private_metadata": json.dumps({"priorities": meta}),  # 15 ids and numbers: far under 3,000
         "title": _plain("Weekly check-in", 24),
         "submit": _plain("Check in", 24),
         "close": _plain("Cancel", 24),

@@ -5,23 +5,36 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.render import (
+    MAX_SECTION_CHARS,
     MAX_VIEW_BLOCKS,
     blocker_buttons,
-    context,
+    clip,
     dependency_buttons,
     escape,
     mrkdwn_line,
-    section,
 )
+from bot.slack.render import context as _context
+from bot.slack.render import section as _section
 from core.contracts import blocker_from_json, dependency_from_json, priority_from_json
 from core.views import blocker_line, dependency_line, priority_line
 
 PER_LIST = 15
 """At most this many records per list: with their buttons the view stays under Slack's 100 blocks."""
+MAX_HEADER_CHARS = 150
 
 
 def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": False}}
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, MAX_HEADER_CHARS, plain=True),
+                                       "emoji": False}}  # fmt: skip
+
+
+def section(text: str) -> dict[str, Any]:
+    """One record per section: a longer one is cut (`… show` gives it whole), so the lists fit."""
+    return _section(clip(text, MAX_SECTION_CHARS))
+
+
+def context(text: str) -> dict[str, Any]:
+    return _context(clip(text, MAX_SECTION_CHARS))
 
 
 def _more(n: int, what: str, command: str) -> list[dict[str, Any]]:
