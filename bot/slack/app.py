@@ -16,20 +16,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltError
 from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.web import WebClient
 from sqlalchemy import Engine
 
-from bot.settings import Settings
+from bot.settings import MissingSecret, Settings, StartupError
 from bot.slack.adapter import SlackAdapter
 from bot.slack.delivery import PostedMessages
 from bot.slack.directory import UserCache
 from bot.slack.jobs import JobQueue, JobRunner
 from bot.slack.listeners import register
 from bot.slack.ratelimit import RateLimiter, RetryAfterHandler
-from bot.slack.store import Claims, oauth_stores
+from bot.slack.store import Claims, installed_bot_token, oauth_stores
 from core.ports import Clock, UnitOfWorkFactory
 from core.service import Services
 
@@ -153,15 +156,14 @@ def build_slack(
     else:
         adapter.token_for = single_token(client)
         options["token_verification_enabled"] = token_verification  # the token comes with `client`
-    app = App(
-        name="flotilla",
-        signing_secret=settings.slack_signing_secret or "",
-        client=client,
-        listener_executor=executor,
-        request_verification_enabled=True,
-        process_before_response=True,
-        **options,
-    )
+    try:
+        app = App(name="flotilla", signing_secret=settings.slack_signing_secret or "", client=client,
+                  listener_executor=executor, request_verification_enabled=True, process_before_response=True,
+                  **options)  # fmt: skip
+    except BoltError as e:  # bolt's auth.test of the token failed: say which variable, in one line
+        executor.shutdown(wait=False)
+        lazy_executor.shutdown(wait=False)
+        raise token_refused(e, "SLACK_BOT_TOKEN", base_url) from None
     # bolt runs lazy listeners on the listener executor; give them their own, smaller pool.
     app.listener_runner.lazy_listener_runner = ThreadLazyListenerRunner(logger=app.logger, executor=lazy_executor)
     register(app, adapter)
@@ -173,6 +175,17 @@ def build_slack(
     runner = JobRunner(jobs, adapter.run_job, adapter.on_error)
     return SlackService(app=app, adapter=adapter, mode=mode, executor=executor, lazy_executor=lazy_executor,
                         jobs=jobs, runner=runner)  # fmt: skip
+
+
+def token_refused(error: BoltError, variable: str, base_url: str) -> StartupError:
+    """What to say when Slack refused the token at start (or could not be asked), instead of bolt's
+    traceback: the variable and Slack's error code, never the token."""
+    cause = error.__context__
+    if isinstance(cause, SlackApiError):
+        code = cause.response.get("error") if isinstance(cause.response.data, dict) else None
+        return MissingSecret(f"Can't start: Slack refused {variable} ({code or cause.response.status_code}). "
+                             f"Copy the bot token again from the app's OAuth & Permissions page.")  # fmt: skip
+    return StartupError(f"Can't start: could not check {variable} with Slack at {base_url}: {error}")
 
 
 def single_token(client: WebClient) -> Callable[[str], str | None]:
@@ -189,16 +202,10 @@ def single_token(client: WebClient) -> Callable[[str], str | None]:
     return token_for
 
 
-def installed_token(store: Any) -> Callable[[str], str | None]:
-    """OAuth mode: the bot token of the install the workspace name (team or Enterprise id) refers to."""
-
-    def token_for(workspace: str) -> str | None:
-        org = workspace.startswith("E")
-        bot = store.find_bot(enterprise_id=workspace if org else None, team_id=None if org else workspace,
-                             is_enterprise_install=org)  # fmt: skip
-        return bot.bot_token if bot is not None else None
-
-    return token_for
+def installed_token(store: SQLAlchemyInstallationStore) -> Callable[[str], str | None]:
+    """OAuth mode: the bot token of the install the workspace name (team or Enterprise id) refers to,
+    whether a plain workspace, a workspace of an Enterprise Grid org or the whole org installed it."""
+    return lambda workspace: installed_bot_token(store, workspace)
 
 
 def oauth_settings(settings: Settings, engine: Engine, adapter: SlackAdapter) -> OAuthSettings:
@@ -216,7 +223,7 @@ def oauth_settings(settings: Settings, engine: Engine, adapter: SlackAdapter) ->
         log.warning("Slack install failed: %s", args.reason)
         return args.default.failure(args)
 
-    return OAuthSettings(
+    oauth = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         scopes=list(BOT_SCOPES),
@@ -226,3 +233,7 @@ def oauth_settings(settings: Settings, engine: Engine, adapter: SlackAdapter) ->
         redirect_uri_path=REDIRECT_PATH,
         callback_options=CallbackOptions(success=success, failure=failure),
     )
+    # bolt asks auth.test about the install's token on every request unless told to remember the
+    # answer: a Web API round trip before every ack. A token's identity does not change.
+    oauth.authorize.cache_enabled = True  # type: ignore[attr-defined]
+    return oauth

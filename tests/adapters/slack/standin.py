@@ -58,7 +58,8 @@ class SlackStandIn:
     """token -> who it is (team_id, enterprise_id, is_enterprise_install), as auth.test tells; the
     single-workspace bot token is known from the start, an install's once oauth.v2.access issued it."""
     oauth: dict[str, Any] | None = None
-    """What oauth.v2.access answers (Slack's shape); by default a plain install in `team_id`."""
+    """What oauth.v2.access answers (tests/fixtures/slack/oauth_v2_access_*.json); by default a plain
+    install in `team_id`. The token it issues is known from then on."""
 
     calls: list[Call] = field(default_factory=list, init=False)
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
@@ -243,26 +244,6 @@ class SlackStandIn:
         return {"ok": False, "error": kind, "errors": errors,
                 "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]}}  # fmt: skip
 
-    def install_as(
-        self,
-        *,
-        team: str | None,
-        enterprise: str | None,
-        org_wide: bool = False,
-        token: str = INSTALLED_TOKEN,
-        installer: str = "U0INSTALL",
-    ) -> None:
-        """What the next OAuth install gets from oauth.v2.access: a plain workspace (team only), a
-        workspace of an Enterprise Grid org (team and enterprise), or the whole org (org_wide: no
-        team). Shapes as Slack's oauth.v2.access documentation shows them."""
-        self.oauth = {
-            "ok": True, "app_id": "A0FLOTILLA", "authed_user": {"id": installer}, "scope": "commands,chat:write",
-            "token_type": "bot", "access_token": token, "bot_user_id": self.bot_user_id,
-            "team": {"id": team, "name": "Acme"} if team and not org_wide else None,
-            "enterprise": {"id": enterprise, "name": "Acme Org"} if enterprise else None,
-            "is_enterprise_install": org_wide,
-        }  # fmt: skip
-
     def _answer(self, method: str, p: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         if method == "auth.test":
             who = self.tokens.get(token or "") or {}
@@ -300,9 +281,11 @@ class SlackStandIn:
             files = json.loads(files) if isinstance(files, str) else files
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files or []]}
         if method == "oauth.v2.access":
-            if self.oauth is None:
-                self.install_as(team=self.team_id, enterprise=None)
-            answer = dict(self.oauth or {})
+            answer = dict(self.oauth or {
+                "ok": True, "app_id": "A0FLOTILLA", "authed_user": {"id": "U0INSTALL"}, "scope": "commands",
+                "token_type": "bot", "access_token": INSTALLED_TOKEN, "bot_user_id": self.bot_user_id,
+                "team": {"id": self.team_id, "name": "Acme"}, "enterprise": None, "is_enterprise_install": False,
+            })  # fmt: skip
             self.tokens[answer["access_token"]] = {
                 "team_id": (answer.get("team") or {}).get("id"),
                 "enterprise_id": (answer.get("enterprise") or {}).get("id"),
