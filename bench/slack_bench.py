@@ -126,7 +126,7 @@ def measure_ack(total_1: int, total_50: int, db: str | None = None) -> list[dict
         flotilla, service, server, _ = serve(standin, Path(tmp), limiter=RateLimiter(), jobs_here=False, **where)
         workers = Workers(flotilla.settings, 1, clock=FixedClock(NOW)).start()  # as `serve slack` does
         settle_heap()  # as `flotilla serve slack` does once it is built
-        bare_server = http_server(wsgi_app(bare_app(standin)), "127.0.0.1", 0)
+        bare_server = http_server(wsgi_app(bare_app(standin), SIGNING_SECRET), "127.0.0.1", 0)
         serve_in_thread(bare_server)
         try:
             for concurrency, total in ((1, total_1), (50, total_50)):

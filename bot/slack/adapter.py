@@ -225,8 +225,10 @@ class SlackAdapter:
 
     def mention(self, body: dict[str, Any], event: dict[str, Any], context: Any, finish: Finish | None = None) -> None:
         """`@Flotilla <text>` in a channel: same grammar; public answers go in the thread."""
+        user, channel = event.get("user"), event["channel"]
+        if not user:  # a workflow's or another app's message: nobody to answer as
+            return
         workspace, client = self.client_for(context)
-        user, channel = event["user"], event["channel"]
         outcome = self.conversation(client, workspace, finish).handle(
             command_text(event.get("text") or "", context.get("bot_user_id")), user, self.clock.now(),
             home_channel(channel),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltRequest, Respond
 
 from bot.slack.adapter import SlackAdapter
 from bot.slack.jobs import COMMAND as COMMAND_JOB
@@ -13,11 +13,19 @@ from bot.slack.jobs import COMMAND as COMMAND_JOB
 COMMAND = "/flotilla"
 
 
+def replay_key(request: BoltRequest) -> str | None:
+    """The claim that makes a replayed command (the same body and signature, sent again within the
+    five minutes a signature is good for) a no-op. None in Socket Mode: nothing is signed there."""
+    signature = next(iter(request.headers.get("x-slack-signature") or []), None)
+    return f"signed:{signature}" if signature else None
+
+
 def register(app: App, adapter: SlackAdapter) -> None:
 
-    def queue_command(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        """Kept before it is acked: once Slack has its ack, it will not send the command again."""
-        adapter.enqueue(COMMAND_JOB, body, context)
+    def queue_command(ack: Ack, body: dict[str, Any], context: BoltContext, request: BoltRequest) -> None:
+        """Kept before it is acked: once Slack has its ack, it will not send the command again. Kept
+        once per signature: the same signed request sent again (a replay) runs nothing."""
+        adapter.enqueue(COMMAND_JOB, body, context, claim=replay_key(request))
         ack()
 
     def is_form(body: dict[str, Any]) -> bool:

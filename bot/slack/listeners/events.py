@@ -21,8 +21,10 @@ def register(app: App, adapter: SlackAdapter) -> None:
         ack()
 
     def queue_mention(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        """Kept (once per event id: Slack redelivers unacked events) before it is acked."""
-        adapter.enqueue(MENTION, body, context, claim=event_key(workspace_of(context), body))
+        """Kept (once per event id: Slack redelivers unacked events) before it is acked. A mention
+        without `user` (a workflow's or another app's message) speaks for nobody: acked, not run."""
+        if (body.get("event") or {}).get("user"):
+            adapter.enqueue(MENTION, body, context, claim=event_key(workspace_of(context), body))
         ack()
 
     @after_ack

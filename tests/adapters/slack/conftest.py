@@ -181,7 +181,7 @@ def serve(standin: SlackStandIn, tmp_path: Path, limiter: RateLimiter | None = N
                           limiter=limiter or roomy_limiter())  # fmt: skip
     if jobs_here:  # queued commands run on threads of the test's process, with its clock
         service.run_jobs_here()
-    server = http_server(wsgi_app(service.app), "127.0.0.1", 0)
+    server = http_server(wsgi_app(service.app, SIGNING_SECRET), "127.0.0.1", 0)
     serve_in_thread(server)
     return flotilla, service, server, clock
 
