@@ -24,7 +24,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.web import WebClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
 
+from bot.conversation import Conversation
+from bot.grammar import SlackMentions
 from bot.settings import MissingSecret, Settings, StartupError
 from bot.slack.adapter import SlackAdapter
 from bot.slack.delivery import PostedMessages
@@ -34,7 +38,8 @@ from bot.slack.listeners import register
 from bot.slack.ratelimit import RateLimiter, RetryAfterHandler
 from bot.slack.store import Claims, installed_bot_token, oauth_stores
 from core.ports import Clock, UnitOfWorkFactory
-from core.service import Services
+from core.service import PersonInfo, Services
+from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,17 @@ LAZY_THREADS = 2
 """Threads for the light work after an ack (the App Home tab). Few on purpose: the database
 serialises writes anyway, and more threads only take the interpreter away from the acks."""
 JOB_THREADS = 2
+WARM_UP_WORKSPACE = "flotilla-warm-up"
+WARM_UP_COMMANDS = (
+    "help",
+    "me",
+    "team list",
+    "dep list",
+    "blocker list",
+    "priority list",
+    'dep request x "y" --by fri',
+)
+"""Reads and a refusal (no such team): each loads what a first command of its kind would."""
 """Threads that run queued commands when they run beside the app (`serve slack --workers 0`)."""
 
 
@@ -82,6 +98,12 @@ class SlackService:
         self.adapter.queued = self.runner.notify
         self.runner.start(threads)
 
+    def warm_up(self) -> None:
+        """What a first command would pay for once, paid before this process says it is ready: the
+        grammar's and the core's modules, SQLAlchemy's compiled statements for a unit of work, and
+        the token's identity. A worker does it before /healthz may say ok."""
+        warm_up(self.adapter, self.jobs.engine)
+
     def drain(self) -> None:
         """Wait for everything started after an ack, queued commands included (tests, benchmarks)."""
         self.runner.settle()
@@ -94,6 +116,23 @@ class SlackService:
         self.jobs.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.lazy_executor.shutdown(wait=False, cancel_futures=True)
+
+
+def warm_up(adapter: SlackAdapter, engine: Engine) -> None:
+    """See SlackService.warm_up: read commands (and a refusal) run through the core on this very
+    engine (SQLAlchemy caches compiled statements per engine), as a person who needs no look-up,
+    inside one transaction that is rolled back: every commit is a savepoint, nothing is kept."""
+    adapter.uow_factory(WARM_UP_WORKSPACE)  # brings the schema to head (on first use), opens nothing
+    with engine.connect() as conn, conn.begin() as outer:
+        sessions = sessionmaker(bind=conn, class_=Session, expire_on_commit=False,
+                                join_transaction_mode="create_savepoint")  # fmt: skip
+        conversation = Conversation(lambda name: SqlUnitOfWork(sessions, name), WARM_UP_WORKSPACE, SlackMentions(),
+                                    lambda handle: PersonInfo(handle=handle, name=handle), services=adapter.services,
+                                    platform="slack")  # fmt: skip
+        now = adapter.clock.now()
+        for typed in WARM_UP_COMMANDS:
+            adapter.outcome_message(conversation.handle(typed, "U0WARMUP", now))
+        outer.rollback()
 
 
 def api_url(settings: Settings) -> str:
@@ -172,7 +211,7 @@ def build_slack(
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         adapter.on_error(error, body)
 
-    runner = JobRunner(jobs, adapter.run_job, adapter.on_error)
+    runner = JobRunner(jobs, adapter.run_job, adapter.on_error, prune=adapter.prune_claims)
     return SlackService(app=app, adapter=adapter, mode=mode, executor=executor, lazy_executor=lazy_executor,
                         jobs=jobs, runner=runner)  # fmt: skip
 

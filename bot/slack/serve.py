@@ -45,6 +45,22 @@ def start_workers(args: argparse.Namespace, flotilla: Flotilla, service: SlackSe
     return Workers(flotilla.settings, count, database_url=args.db, socket=args.socket).start()
 
 
+def readiness(flotilla: Flotilla, workers: Workers | None) -> Callable[[], str | None]:
+    """/healthz: what keeps this process from answering a command now (None: nothing). A command
+    needs the database and something to run it: a worker process that has built its app (a new
+    one takes seconds to start), or this process's own job threads (`--workers 0`)."""
+    database = database_ready(flotilla.engine)
+
+    def waiting() -> str | None:
+        if not database():
+            return "database unavailable"
+        if workers is not None and not workers.ready():
+            return "starting: no worker is ready to run commands yet"
+        return None
+
+    return waiting
+
+
 def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
     flotilla = build(settings, database_url=args.db)
     service = build_slack(flotilla.settings, flotilla.engine, flotilla.uow_factory, SystemClock(),
@@ -59,7 +75,10 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
             log.warning("Flotilla for Slack in Socket Mode")
             SocketModeHandler(service.app, flotilla.settings.slack_app_token).start()  # type: ignore[no-untyped-call]
         else:
-            server = http_server(wsgi_app(service.app, database_ready(flotilla.engine)), args.host, args.port)
+            application = wsgi_app(
+                service.app, flotilla.settings.slack_signing_secret or "", readiness(flotilla, workers)
+            )
+            server = http_server(application, args.host, args.port)
             log.warning("Flotilla for Slack (%s mode) on http://%s:%d/slack/events", service.mode, args.host,
                         server.server_port)  # fmt: skip
             try:
@@ -77,7 +96,8 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
 
 
 def wsgi_from_env() -> WSGIApp:
-    """For a WSGI server in production: `gunicorn 'bot.slack.serve:wsgi_from_env()' -w 4 --threads 16`.
+    """For a WSGI server of your own: `gunicorn 'bot.slack.serve:wsgi_from_env()' -w 4 --threads 16`
+    (`flotilla serve slack` runs waitress, with the limits of bot.slack.server).
     Runs no scheduler: run `flotilla scheduler` (or `serve slack` replicas) for that. Queued
     commands run on threads of each WSGI process."""
     flotilla = build()
@@ -86,4 +106,4 @@ def wsgi_from_env() -> WSGIApp:
     )
     service.run_jobs_here()
     settle_heap()
-    return wsgi_app(service.app, database_ready(flotilla.engine))
+    return wsgi_app(service.app, flotilla.settings.slack_signing_secret or "", readiness(flotilla, None))

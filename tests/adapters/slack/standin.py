@@ -65,6 +65,8 @@ class SlackStandIn:
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
     uploads: dict[str, bytes] = field(default_factory=dict, init=False)
     limited: dict[str, int] = field(default_factory=dict, init=False)
+    arrived: dict[str, float] = field(default_factory=dict, init=False)
+    """Response URL name -> time.monotonic() its first post arrived (benchmarks)."""
     rejected: list[tuple[str, list[str]]] = field(default_factory=list, init=False)
     """(method or response URL, Slack's errors) of every call refused as Slack would refuse it."""
 
@@ -161,6 +163,7 @@ class SlackStandIn:
                     self.rejected.append((f"response_url {name}", errors))
                 else:
                     self.responses.setdefault(name, []).append(posted)
+                    self.arrived.setdefault(name, time.monotonic())
                 self._generation += 1
                 self._cond.notify_all()
             return (
