@@ -8,9 +8,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from bot.bootstrap import Flotilla, build, settle_heap
 from bot.clock import SystemClock
-from bot.settings import Settings
+from bot.settings import MissingSecret, Settings
 from bot.slack.app import SlackService, build_slack
 from bot.slack.server import WSGIApp, database_ready, http_server, wsgi_app
 from bot.slack.workers import Workers
@@ -73,7 +75,11 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             log.warning("Flotilla for Slack in Socket Mode")
-            SocketModeHandler(service.app, flotilla.settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+            try:
+                SocketModeHandler(service.app, flotilla.settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+            except SlackApiError as e:  # apps.connections.open refused the app-level token
+                code = e.response.get("error") if isinstance(e.response.data, dict) else e.response.status_code
+                raise MissingSecret(f"Can't start: Slack refused SLACK_APP_TOKEN ({code}).") from None
         else:
             application = wsgi_app(
                 service.app, flotilla.settings.slack_signing_secret or "", readiness(flotilla, workers)

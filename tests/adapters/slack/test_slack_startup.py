@@ -9,7 +9,7 @@ import pytest
 from bot.cli import main
 from bot.settings import MissingSecret, Settings, is_placeholder
 from tests.adapters.slack.conftest import SIGNING_SECRET
-from tests.adapters.slack.standin import SlackStandIn
+from tests.adapters.slack.standin import BOT_TOKEN, SlackStandIn
 
 SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID",
                    "SLACK_CLIENT_SECRET", "FLOTILLA_SLACK_API_URL", "FLOTILLA_DATABASE_URL")  # fmt: skip
@@ -83,3 +83,18 @@ def test_serve_slack_with_a_token_slack_refuses_says_so_in_one_line(
     assert err == ["Can't start: Slack refused SLACK_BOT_TOKEN (invalid_auth). Copy the bot token again from the "
                    "app's OAuth & Permissions page."]  # fmt: skip
     assert [c.method for c in standin.calls] == ["auth.test"]
+
+
+def test_socket_mode_with_an_app_token_slack_refuses_says_so_in_one_line(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    standin = SlackStandIn().start()
+    try:
+        env.setenv("FLOTILLA_SLACK_API_URL", standin.api_url)
+        env.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+        env.setenv("SLACK_APP_TOKEN", "xapp-1-A0FLOT-4723-9f8e7d6c")  # never issued
+        code = main(["serve", "slack", "--socket", "--workers", "0", "--no-scheduler"])
+        err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip() and "Socket Mode" not in ln]
+    finally:
+        standin.stop()
+    assert code == 1 and err == ["Can't start: Slack refused SLACK_APP_TOKEN (invalid_auth)."]
