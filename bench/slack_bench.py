@@ -154,6 +154,7 @@ def measure_ack(total_1: int, total_50: int, db: str | None = None) -> list[dict
         where = {"flotilla_database_url": db} if db else {}
         flotilla, service, server, _ = serve(standin, Path(tmp), limiter=RateLimiter(), jobs_here=False, **where)
         workers = Workers(flotilla.settings, 1, clock=FixedClock(NOW)).start()  # as `serve slack` does
+        service.adapter.queued = workers.wake
         settle_heap()  # as `flotilla serve slack` does once it is built
         bare_server = http_server(wsgi_app(bare_app(standin), SIGNING_SECRET), "127.0.0.1", 0)
         serve_in_thread(bare_server)
@@ -199,6 +200,7 @@ def measure_answers(rounds_1: int, rounds_50: int, db: str | None = None) -> lis
         where = {"flotilla_database_url": db} if db else {}
         flotilla, service, server, _ = serve(standin, Path(tmp), limiter=RateLimiter(), jobs_here=False, **where)
         workers = Workers(flotilla.settings, 1, clock=FixedClock(NOW)).start()
+        service.adapter.queued = workers.wake  # as `serve slack` does
         assert workers.wait_ready(120), "the worker never became ready"
         settle_heap()
         url = f"http://127.0.0.1:{server.server_port}/slack/events"

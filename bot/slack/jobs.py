@@ -315,7 +315,7 @@ class JobRunner:
         self.prune = prune
         """Forgets old claims (of redeliveries and replays): called when idle, every PRUNE_SECONDS."""
         self._pruned_at = time.monotonic()
-        self._wake = threading.Event()
+        self._wake: Any = threading.Event()
         self._stop = threading.Event()
         self._busy = 0
         self._lock = threading.Lock()
@@ -324,6 +324,12 @@ class JobRunner:
     def notify(self) -> None:
         """A job was queued in this process: wake a waiting thread instead of letting it poll."""
         self._wake.set()
+
+    def wake_on(self, event: Any) -> None:
+        """Wait on `event` (a multiprocessing.Event the serving process sets when it queues a job)
+        instead of this runner's own: a worker process then starts a job at once, not at its next
+        poll. Workers elsewhere (other machines) still poll."""
+        self._wake = event
 
     def run_one(self) -> bool:
         """Take and run one job; False when there was none."""

@@ -44,7 +44,9 @@ def start_workers(args: argparse.Namespace, flotilla: Flotilla, service: SlackSe
     if count <= 0:
         service.run_jobs_here()
         return None
-    return Workers(flotilla.settings, count, database_url=args.db, socket=args.socket).start()
+    workers = Workers(flotilla.settings, count, database_url=args.db, socket=args.socket).start()
+    service.adapter.queued = workers.wake  # a queued command wakes the workers at once
+    return workers
 
 
 def readiness(flotilla: Flotilla, workers: Workers | None) -> Callable[[], str | None]:

@@ -31,11 +31,12 @@ RESTART_MAX_WAIT = 60.0
 """A worker that keeps failing at start is started again after 1, 2, 4 ... at most 60 s."""
 STEADY_SECONDS = 60.0
 NICENESS = 10
+THREADS = 2
 """Workers yield the CPU to the process that acks: Slack times acks, not commands (BENCHMARKS.md)."""
 
 
 def work(values: dict[str, Any], database_url: str | None, socket: bool, parent: int, clock: Clock | None = None,
-         niceness: int = 0, threads: int = 1, ready: Any = None) -> None:  # fmt: skip
+         niceness: int = 0, threads: int = 1, ready: Any = None, queued: Any = None) -> None:  # fmt: skip
     """A worker process's life: build, warm up, say it is ready (`ready`, a multiprocessing Event),
     run jobs until SIGTERM or until its parent is gone."""
     from bot.slack.app import build_slack
@@ -54,6 +55,8 @@ def work(values: dict[str, Any], database_url: str | None, socket: bool, parent:
         log.error("%s", e)
         sys.exit(1)
     service.warm_up()
+    if queued is not None:
+        service.runner.wake_on(queued)
     settle_heap()
     loops = [threading.Thread(target=service.runner.work, args=(done,), daemon=True) for _ in range(threads)]
     for loop in loops:
@@ -81,14 +84,19 @@ class Workers:
     clock: Clock | None = None
     """For benchmarks: a clock the workers can be given (it is pickled); the system's by default."""
     niceness: int = NICENESS
+    threads: int = THREADS
+    """Jobs each worker runs at once: one's Web API calls (the answer, users.info) overlap another's
+    database work; on SQLite the commits still take turns."""
     _ctx: Any = field(default_factory=lambda: multiprocessing.get_context("spawn"), init=False)
     _processes: list[Any] = field(default_factory=list, init=False)
     _ready: list[Any] = field(default_factory=list, init=False)
+    _queued: Any = field(default=None, init=False)
     _watching: threading.Event = field(default_factory=threading.Event, init=False)
     _watcher: threading.Thread | None = field(default=None, init=False)
 
     def start(self) -> Workers:
         self._ready = [self._ctx.Event() for _ in range(self.count)]
+        self._queued = self._ctx.Event()
         self._processes = [self._spawn(n) for n in range(self.count)]
         self._watcher = threading.Thread(target=self._watch, daemon=True, name="slack-workers")
         self._watcher.start()
@@ -98,7 +106,8 @@ class Workers:
         self._ready[n].clear()
         process = self._ctx.Process(target=work, name=f"flotilla-slack-worker-{n}", daemon=True,
                                     args=(self.settings.model_dump(), self.database_url, self.socket, os.getpid(),
-                                          self.clock, self.niceness, 1, self._ready[n]))  # fmt: skip
+                                          self.clock, self.niceness, self.threads, self._ready[n],
+                                          self._queued))  # fmt: skip
         process.start()
         return process
 
@@ -122,6 +131,11 @@ class Workers:
                 started[n] = now
                 del died[n]
                 self._processes[n] = self._spawn(n)
+
+    def wake(self) -> None:
+        """A job was queued by this process: the workers take it now rather than at their next poll."""
+        if self._queued is not None:
+            self._queued.set()
 
     def ready(self) -> bool:
         """Whether some worker has built its app and is taking jobs (a command would be answered now)."""
