@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import WebClient
 
 from bot.conversation import Outcome
 from bot.slack import forms, render
@@ -16,6 +19,7 @@ from bot.slack.home import home_view
 from core.reply import Quote, Reply, line
 from tests.adapters.slack.blockkit import message_errors, slack_length, view_errors
 from tests.adapters.slack.conftest import CHANNELS, PEOPLE, Slack, fixture
+from tests.adapters.slack.standin import BOT_TOKEN, SlackStandIn
 from tests.adapters.slack.test_slack_app import org
 
 LEO, PIA = PEOPLE["leo"], PEOPLE["pia"]
@@ -163,3 +167,25 @@ def test_decline_form_of_a_long_request_in_cyrillic(slack: Slack) -> None:
     replaced = slack.standin.wait_response(name)
     assert replaced["replace_original"] is True and "Нужен доступ" in replaced["blocks"][0]["text"]["text"]
     assert "D-1 declined" in json.dumps(replaced["blocks"], ensure_ascii=False)
+
+
+def test_the_stand_in_refuses_what_slack_refuses(standin: SlackStandIn) -> None:
+    """The checks every other test relies on: over a limit, Slack's error comes back."""
+    client = WebClient(token=BOT_TOKEN, base_url=standin.api_url)
+    with pytest.raises(SlackApiError) as too_long:
+        client.chat_postMessage(channel="C0PAY", text="x", blocks=[render.section("&amp;" * 601)])  # 3,005
+    assert too_long.value.response["error"] == "invalid_blocks"
+    assert too_long.value.response["errors"] == ["must be less than 3001 characters [json-pointer:/blocks/0/text/text]"]
+    with pytest.raises(SlackApiError) as too_many:
+        client.views_publish(user_id="U0PIA", view={"type": "home", "blocks": [render.section("x")] * 101})
+    assert too_many.value.response["error"] == "invalid_arguments"
+    with pytest.raises(SlackApiError) as emoji:
+        client.views_open(trigger_id="t", view={"type": "modal", "title": {"type": "plain_text", "text": "😀" * 13},
+                                                "blocks": []})  # fmt: skip
+    assert "/view/title/text" in emoji.value.response["errors"][0]  # 26 UTF-16 units: over 24
+    with pytest.raises(SlackApiError) as unknown:
+        WebClient(token="xoxb-never-issued", base_url=standin.api_url).auth_test()
+    assert unknown.value.response["error"] == "invalid_auth"
+    client.chat_postMessage(channel="C0PAY", text="x", blocks=[render.section("&amp;" * 600)])  # 3,000: fine
+    assert len(standin.rejected) == 3
+    standin.rejected.clear()  # refused on purpose: the fixture checks that nothing else was
