@@ -10,6 +10,7 @@ token, which the stand-in alone accepts.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import html
 import http.client
@@ -76,24 +77,23 @@ def oauth_round_trip(slack: Slack) -> None:
     assert back.status == 200 and "Thank you!" in done, done[:300]  # bolt's success page
 
 
-@pytest.fixture(params=list(SHAPES), ids=list(SHAPES))
-def installed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Shape, Slack]]:
-    shape = SHAPES[request.param]
-    users = {uid: slack_user(uid, name, admin=name == "ada", team=shape.team)
-             for uid, name in (("W0ADA", "ada"), ("W0BOB", "bob"), ("U0INSTALL", "installer"))}  # fmt: skip
-    standin = SlackStandIn(team_id="T0FLOTILLA", users=users).start()
-    oauth: dict[str, Any] = {}
-    if shape.oauth is not None:
-        standin.oauth = fixture(shape.oauth)
-        standin.tokens.clear()  # no bot token at all: only the install's token is good
-        oauth = {"slack_bot_token": None, "slack_client_id": "2141029472.691202649728",
-                 "slack_client_secret": "e1b9e11dfcd19c1982d5de12921e17e8c"}  # fmt: skip
-    flotilla, service, server, clock = serve(standin, tmp_path, **oauth)
+OAUTH = {"slack_bot_token": None, "slack_client_id": "2141029472.691202649728",
+         "slack_client_secret": "e1b9e11dfcd19c1982d5de12921e17e8c"}  # fmt: skip
+
+
+@contextlib.contextmanager
+def app_installed(standin: SlackStandIn, tmp_path: Path, oauth: str | None) -> Iterator[Slack]:
+    """The app served against `standin`; with `oauth` (an oauth.v2.access fixture), in OAuth mode,
+    installed through the redirect flow, with no token the stand-in accepts but the install's."""
+    if oauth is not None:
+        standin.oauth = fixture(oauth)
+        standin.tokens.clear()
+    flotilla, service, server, clock = serve(standin, tmp_path, **(OAUTH if oauth is not None else {}))
     slack = Slack(standin=standin, flotilla=flotilla, service=service, port=server.server_port, clock=clock)
     try:
-        if shape.oauth is not None:
+        if oauth is not None:
             oauth_round_trip(slack)
-        yield shape, slack
+        yield slack
     finally:
         server.shutdown()
         server.server_close()
@@ -102,6 +102,15 @@ def installed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
         flotilla.close()
         standin.stop()
     assert standin.rejected == []
+
+
+@pytest.fixture(params=list(SHAPES), ids=list(SHAPES))
+def installed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Shape, Slack]]:
+    shape = SHAPES[request.param]
+    users = {uid: slack_user(uid, name, admin=name == "ada", team=shape.team)
+             for uid, name in (("W0ADA", "ada"), ("W0BOB", "bob"), ("U0INSTALL", "installer"))}  # fmt: skip
+    with app_installed(SlackStandIn(team_id="T0FLOTILLA", users=users).start(), tmp_path, shape.oauth) as slack:
+        yield shape, slack
 
 
 def token_of(slack: Slack) -> str:
@@ -161,18 +170,11 @@ def test_every_install_shape_serves_its_own_workspace(installed: tuple[Shape, Sl
 
 
 def test_an_org_wide_install_serves_forms_and_clicks_of_any_workspace_in_the_org(tmp_path: Path) -> None:
-    users = {
-        uid: slack_user(uid, n, admin=n == "ada", team="T0ORGWS") for uid, n in (("W0ADA", "ada"), ("U0INSTALL", "it"))
-    }
-    standin = SlackStandIn(users=users, oauth=fixture("oauth_v2_access_org")).start()
-    standin.tokens.clear()
-    flotilla, service, server, clock = serve(standin, tmp_path, slack_bot_token=None,
-                                             slack_client_id="2141029472.691202649728",
-                                             slack_client_secret="e1b9e11dfcd19c1982d5de12921e17e8c")  # fmt: skip
-    slack = Slack(standin=standin, flotilla=flotilla, service=service, port=server.server_port, clock=clock)
+    users = {uid: slack_user(uid, n, admin=n == "ada", team="T0ORGWS")
+             for uid, n in (("W0ADA", "ada"), ("U0INSTALL", "it"))}  # fmt: skip
+    standin = SlackStandIn(users=users).start()
     shape = SHAPES["org-wide"]
-    try:
-        oauth_round_trip(slack)
+    with app_installed(standin, tmp_path, shape.oauth) as slack:
         command(slack, shape, 'team create payments "Payments"')
         command(slack, shape, 'team create ledger "Ledger"', channel="C0LEDGER")
         command(slack, shape, "team add ledger <@W0ADA> --lead")
@@ -191,11 +193,3 @@ def test_an_org_wide_install_serves_forms_and_clicks_of_any_workspace_in_the_org
         assert slack.export("E0ORG")["dependencies"][1]["state"] == "declined"
         assert {c.token for c in standin.calls if c.method != "oauth.v2.access"} == {INSTALL_TOKEN}
         assert len(standin.of("auth.test")) == 2  # the install's, then bolt's first authorize: not one per ack
-    finally:
-        server.shutdown()
-        server.server_close()
-        service.drain()
-        service.close()
-        flotilla.close()
-        standin.stop()
-    assert standin.rejected == []
