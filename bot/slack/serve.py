@@ -42,6 +42,7 @@ def start_workers(args: argparse.Namespace, flotilla: Flotilla, service: SlackSe
         log.warning("an in-memory database is this process's alone: commands run here, not in workers")
         count = 0
     if count <= 0:
+        service.warm_up()  # /healthz is ok from the start here: the first command must not pay for it
         service.run_jobs_here()
         return None
     workers = Workers(flotilla.settings, count, database_url=args.db, socket=args.socket).start()
@@ -112,6 +113,7 @@ def wsgi_from_env() -> WSGIApp:
     service = build_slack(
         flotilla.settings, flotilla.engine, flotilla.uow_factory, SystemClock(), services=flotilla.services
     )
+    service.warm_up()
     service.run_jobs_here()
     settle_heap()
     return wsgi_app(service.app, flotilla.settings.slack_signing_secret or "", readiness(flotilla, None))
