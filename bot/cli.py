@@ -98,12 +98,14 @@ def parser() -> argparse.ArgumentParser:
     tms.add_argument("--no-scheduler", action="store_true", help="do not run the rhythm scheduler in this process")
     tms.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL)")
 
-    sch = sub.add_parser("scheduler", help="run the rhythm scheduler alone (prompts, reminders, digests)")
+    sch = sub.add_parser("scheduler", help="run the rhythm scheduler alone (prompts, reminders, digests) and send "
+                                           "what it queues through each workspace's own platform")  # fmt: skip
     sch.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL)")
     sch.add_argument("--workspace", action="append", metavar="NAME", help="only this workspace (repeatable)")
     sch.add_argument("--deliver", choices=["print", "none"], default="print",
-                     help="print: write each message to stdout as the console shows it; none: only claim and "
-                          "queue, and leave sending to `serve`")  # fmt: skip
+                     help="Slack and Teams workspaces are sent through their platform when this process has its "
+                          "credentials, whatever this says. print: also write console workspaces' messages to "
+                          "stdout; none: send nothing at all (only claim and queue)")  # fmt: skip
     sch.add_argument("--interval", type=int, default=20, metavar="SECONDS", help="how often to tick (default 20)")
     sch.add_argument(
         "--grace",
@@ -112,8 +114,18 @@ def parser() -> argparse.ArgumentParser:
         metavar="MINUTES",
         help="after downtime, steps due longer ago than this are skipped and logged (default 30)",
     )
-    sch.add_argument("--once", action="store_true", help="tick once and exit (for cron or scripts)")
+    sch.add_argument("--once", action="store_true", help="tick once, send what is due, and exit (cron, scripts)")
     sch.add_argument("--now", metavar="ISO", help="with --once: tick up to this time")
+    sch.add_argument("--metrics-port", type=int, metavar="PORT", help="serve Prometheus /metrics on this port")
+
+    box = sub.add_parser("outbox", help="what waits to be sent, what was set aside, and sending it again")
+    box.add_argument("action", nargs="?", choices=["list", "failed", "retry"], default="list",
+                     help="list: waiting messages; failed: set aside after repeated failures; retry ID|--all: "
+                          "put set-aside messages back in line")  # fmt: skip
+    box.add_argument("id", nargs="?", type=int, help="retry: the message's number (as `list`/`failed` show it)")
+    box.add_argument("--all", action="store_true", help="retry: every set-aside message (of --workspace)")
+    box.add_argument("--workspace", metavar="NAME", help="only this workspace (default: all)")
+    box.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL)")
 
     pkg = sub.add_parser("teams-package", help="zip the Teams app package (manifest with your app id, and icons)")
     pkg.add_argument("--app-id", metavar="GUID", help="the bot's Microsoft App ID (default: MICROSOFT_APP_ID)")
@@ -318,30 +330,127 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
 def cmd_scheduler(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from bot.scheduler import PrintDelivery, RhythmScheduler
+    from bot.metrics import Metrics
+    from bot.outbound import OutboxPump
+    from bot.scheduler import RhythmScheduler
 
-    app = _build(args.db)
-    delivery = PrintDelivery(lambda text: print(text, flush=True)) if args.deliver == "print" else None
+    if args.now and not args.once:
+        raise UsageError("--now only works with --once (a running scheduler follows the real clock).")
     clock = _clock(args, False)
+    app = _build(args.db)
+    metrics = Metrics(app.engine) if args.metrics_port is not None else None
+    pump = None
+    if args.deliver != "none":
+        pump = OutboxPump(app.engine, app.uow_factory, scheduler_deliveries(app, args), clock, metrics=metrics)
     every, grace = timedelta(seconds=args.interval), timedelta(minutes=args.grace)
-    rhythm = RhythmScheduler(app.uow_factory, app.engine, clock, lambda _name: delivery, only=args.workspace,
-                             grace=grace, interval=every)  # fmt: skip
+    rhythm = RhythmScheduler(app.uow_factory, app.engine, clock, pump, only=args.workspace, grace=grace,
+                             interval=every, metrics=metrics, send_inline=args.once)  # fmt: skip
+    server = metrics.serve(args.metrics_port) if metrics is not None and args.metrics_port is not None else None
     try:
         if args.once:
             done = rhythm.run_once()
             steps = sum(len(t.done) for t in done.values())
             print(f"Ticked {len(done)} workspace(s): {steps} step(s) done.", file=sys.stderr)
             return EXIT_OK
+        if pump is not None:
+            pump.start()
         log.warning("rhythm scheduler running every %ss (Ctrl-C stops it)", args.interval)
         rhythm.build(blocking=True).start()  # type: ignore[attr-defined]
+        return EXIT_OK
+    finally:
+        if pump is not None:
+            pump.stop()
+        if server is not None:
+            server.shutdown()
+        app.close()
+
+
+def scheduler_deliveries(app: Flotilla, args: argparse.Namespace) -> Any:
+    """Every platform this process holds credentials for, and the console's messages printed."""
+    from bot.outbound import Deliveries
+    from bot.scheduler import PrintDelivery
+
+    platforms: dict[str, Any] = {}
+    from bot.slack.app import token_lookup
+    from bot.slack.delivery import slack_outbound
+
+    token_for = token_lookup(app.settings, app.engine)
+    if token_for is not None:
+        platforms["slack"] = slack_outbound(app.settings, app.engine, token_for)
+    from bot.teams.outbound import teams_outbound
+
+    teams = teams_outbound(app.settings, app.engine, app.uow_factory)
+    if teams is not None:
+        platforms["teams"] = teams
+    console = PrintDelivery(lambda text: print(text, flush=True)) if args.deliver == "print" else None
+    only = frozenset(args.workspace) if args.workspace else None
+    return Deliveries(platforms, console, only)
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from core.outbox import FAILED, PENDING
+    from storage.outbox_admin import retry, rows
+    from storage.uow import workspaces
+
+    app = _build(args.db)
+    try:
+        if args.workspace is not None and args.workspace not in workspaces(app.engine):
+            raise UsageError(f"there is no workspace {args.workspace!r} in this database.")
+        now = datetime.now(UTC)
+        if args.action == "retry":
+            if (args.id is None) == (not args.all):
+                raise UsageError("retry takes the number of a set-aside message, or --all.")
+            ids = None if args.all else [args.id]
+            count = retry(app.engine, now, ids, args.workspace)
+            if count == 0 and not args.all:
+                raise UsageError(f"message {args.id} is not set aside (see `flotilla outbox failed`).")
+            print(f"Put {count} message{'s' if count != 1 else ''} back in line: the next sender sends "
+                  f"{'them' if count != 1 else 'it'} now.")  # fmt: skip
+            return EXIT_OK
+        state = PENDING if args.action == "list" else FAILED
+        found = rows(app.engine, state, args.workspace)
+        if not found:
+            print("Nothing waits to be sent." if state == PENDING else "Nothing was set aside.")
+            return EXIT_OK
+        for r in found:
+            print(outbox_line(r, now))
+        what = "waiting" if state == PENDING else "set aside (retry with `flotilla outbox retry ID` or `--all`)"
+        print(f"{len(found)} message{'s' if len(found) != 1 else ''} {what}.")
         return EXIT_OK
     finally:
         app.close()
 
 
+def outbox_line(r: Any, now: Any) -> str:
+    m = r.message
+    to = f"#{m.channel}" if m.channel else f"@{m.person}"
+    age = _age((now - m.created_at).total_seconds())
+    parts = [f"{m.id:>6}", r.workspace, r.platform, f"to {to}", m.key, f"queued {age} ago", f"{m.attempts} tries"]
+    if m.state == "pending" and m.next_attempt_at is not None and m.next_attempt_at > now:
+        parts.append(f"next in {_age((m.next_attempt_at - now).total_seconds())}")
+    if m.uncertain:
+        parts.append("outcome of last try unknown")
+    if m.error:
+        parts.append(f"last error: {m.error}")
+    return "  ".join(parts)
+
+
+def _age(seconds: float) -> str:
+    s = max(int(seconds), 0)
+    if s < 120:
+        return f"{s}s"
+    if s < 7200:
+        return f"{s // 60}m"
+    if s < 172800:
+        return f"{s // 3600}h"
+    return f"{s // 86400}d"
+
+
 COMMANDS = {"console": cmd_console, "run": cmd_run, "db": cmd_db, "export": cmd_export, "import": cmd_import,
             "demo": cmd_demo, "serve": cmd_serve, "teams-package": cmd_teams_package,
-            "scheduler": cmd_scheduler}  # fmt: skip
+            "scheduler": cmd_scheduler, "outbox": cmd_outbox}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

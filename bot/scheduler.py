@@ -1,14 +1,16 @@
 """The rhythm scheduler: APScheduler calls `run_once` every few seconds; `run_once` asks the core
 what fell due since the last run (core.scheduling.tick over (last, now] for every workspace) and
-drains the outbox.
+hands what that queued to the outbox's sender (bot.outbound.OutboxPump).
 
 Why an interval and not one cron trigger per team: the core's `due` already turns each team's
 schedule into instants in its own time zone, DST included, so one short interval over (last, now]
 finds every step whatever the zones; cron jobs would have to be rebuilt on every `rhythm set`.
 Any number of these may run against one PostgreSQL database: every step is claimed by a unique
-row before anything is sent, and outbox rows are taken with FOR UPDATE SKIP LOCKED.
+row before anything is sent, and outbox rows are leased to one sender at a time.
 
-APScheduler settings, chosen on purpose:
+Each workspace is ticked on its own: one that raises (bad data, a broken time zone) is logged with
+its name and skipped, the others go on, and its window is looked at again next time (its steps
+already done are found claimed). APScheduler settings, chosen on purpose:
 - `coalesce=True`, `max_instances=1`: runs that piled up (a slow database, a suspended laptop)
   collapse into one; two never overlap in one process.
 - `misfire_grace_time` = the grace window: a run late by less still happens. A run dropped for
@@ -26,20 +28,22 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from core.outbox import OutboxMessage, drain
-from core.ports import ChatDelivery, Clock, UnitOfWorkFactory
+from bot.outbound import OutboxPump
+from core.outbox import OutboxMessage
+from core.ports import Clock, UnitOfWorkFactory
 from core.scheduling import DEFAULT_GRACE, Ticked, tick
 from storage.uow import workspaces
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Flotilla
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 INTERVAL = timedelta(seconds=20)
 LOOKBACK = timedelta(hours=6)
 """At start, steps this far back are looked at: done if within the grace window and unclaimed,
-skipped and logged if older (steps another scheduler already did are found claimed)."""
+skipped and logged if older (steps another scheduler already did are found claimed). A workspace
+whose ticks keep failing is never looked at further back than this either."""
 
 
 @dataclass
@@ -47,27 +51,46 @@ class RhythmScheduler:
     uow_factory: UnitOfWorkFactory
     engine: Engine
     clock: Clock
-    delivery_for: Callable[[str], ChatDelivery | None]
-    """The delivery of a workspace, or None to leave its outbox to another process (serve)."""
+    pump: OutboxPump | None = None
+    """Sends what the ticks queued; None leaves sending to other processes (`--deliver none`)."""
     only: Iterable[str] | None = None
     """Workspace names to serve (default: all in the database)."""
     grace: timedelta = DEFAULT_GRACE
     interval: timedelta = INTERVAL
-    last: datetime | None = field(default=None)
+    metrics: Metrics | None = None
+    send_inline: bool = False
+    """Send in `run_once` itself (`--once`: nothing is left running afterwards) instead of waking the
+    pump's thread."""
+    last: dict[str, datetime] = field(default_factory=dict)
+    """Per workspace: the end of the last window it was ticked over completely."""
 
     def run_once(self, now: datetime | None = None) -> dict[str, Ticked]:
-        """Tick every workspace over (last, now] and drain the outboxes we deliver for."""
+        """Tick every workspace over (its last, now], each on its own, then send."""
         now = now or self.clock.now()
-        since = self.last or now - LOOKBACK
         done: dict[str, Ticked] = {}
         names = list(self.only) if self.only is not None else workspaces(self.engine)
         for name in names:
-            done[name] = tick(self.uow_factory, name, since, now, now=now, grace=self.grace)
-            delivery = self.delivery_for(name)
-            if delivery is not None:
-                drain(self.uow_factory, name, delivery, now)
-        self.last = now
+            since = max(self.last.get(name, now - LOOKBACK), now - LOOKBACK)
+            try:
+                done[name] = ticked = tick(self.uow_factory, name, since, now, now=now, grace=self.grace)
+            except Exception:  # one workspace's bad data must not stop the others' rhythm
+                log.exception("rhythm: workspace %s failed to tick; the others go on, it is tried again next tick",
+                              name)  # fmt: skip
+                self._ticked(False)
+                continue
+            self._ticked(ticked.complete)
+            if ticked.complete:
+                self.last[name] = now
+        if self.pump is not None:
+            if self.send_inline:
+                self.pump.run_once()
+            else:
+                self.pump.kick()
         return done
+
+    def _ticked(self, ok: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.ticked(ok)
 
     def build(self, *, blocking: bool = True) -> object:
         """An APScheduler 3 scheduler (not started) with the one interval job."""
@@ -100,11 +123,12 @@ class PrintDelivery:
         self.write(render_notice(message.notice))
 
 
-def start_background(flotilla: Flotilla, delivery: ChatDelivery | None) -> Callable[[], None]:
+def start_background(
+    uow_factory: UnitOfWorkFactory, engine: Engine, clock: Clock, pump: OutboxPump | None,
+    metrics: Metrics | None = None,
+) -> Callable[[], None]:  # fmt: skip
     """Start the scheduler in a background thread beside an adapter (`serve`); returns its stop."""
-    from bot.clock import SystemClock
-
-    rhythm = RhythmScheduler(flotilla.uow_factory, flotilla.engine, SystemClock(), lambda _name: delivery)
+    rhythm = RhythmScheduler(uow_factory, engine, clock, pump, metrics=metrics)
     scheduler = rhythm.build(blocking=False)
     scheduler.start()  # type: ignore[attr-defined]
     return lambda: scheduler.shutdown(wait=False)  # type: ignore[attr-defined]

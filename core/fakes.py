@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -65,6 +66,8 @@ class _State:
     responses: dict[tuple[str, str, str, str], Response] = field(default_factory=dict)
     claims: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
     outbox: list[OutboxMessage] = field(default_factory=list)
+    leases: dict[int, tuple[str, float]] = field(default_factory=dict)
+    """Outbox row id -> (lease, until: time.monotonic()) of the drainer holding it."""
 
 
 class _Keyed(Generic[K, V]):
@@ -226,13 +229,33 @@ class _Outbox:
     def add_all(self, messages: Sequence[OutboxMessage]) -> int:
         return sum(self.add(m) for m in messages)
 
-    def take(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        due = [m for m in self._s.outbox if m.state == PENDING and (m.next_attempt_at or now) <= now]
-        return [copy.deepcopy(m) for m in due[:limit]]
+    def claim(self, now: datetime, limit: int, lease: str, lease_for: timedelta) -> Sequence[OutboxMessage]:
+        taken: list[OutboxMessage] = []
+        real = time.monotonic()  # leases run on real time, as the database's clock does
+        for m in self._s.outbox:
+            if len(taken) >= limit:
+                break
+            free = m.id not in self._s.leases or self._s.leases[m.id][1] <= real
+            if m.state == PENDING and (m.next_attempt_at or now) <= now and free:
+                assert m.id is not None
+                m.uncertain = m.uncertain or m.id in self._s.leases  # an earlier lease ran out unrecorded
+                self._s.leases[m.id] = (lease, real + lease_for.total_seconds())
+                taken.append(copy.deepcopy(m))
+        return taken
 
-    def save(self, message: OutboxMessage) -> None:
+    def record(self, message: OutboxMessage, lease: str) -> bool:
         assert message.id is not None
+        held = self._s.leases.get(message.id)
+        if held is None or held[0] != lease:
+            return False
+        del self._s.leases[message.id]
         self._s.outbox[message.id - 1] = copy.deepcopy(message)
+        return True
+
+    def release(self, ids: Sequence[int], lease: str) -> None:
+        for i in ids:
+            if self._s.leases.get(i, ("", None))[0] == lease:
+                del self._s.leases[i]
 
     def list(self, state: str | None = None) -> Sequence[OutboxMessage]:
         return [copy.deepcopy(m) for m in self._s.outbox if state in (None, m.state)]

@@ -2,15 +2,31 @@
 same transaction as the change that causes it, and a sender delivers it afterwards.
 
 A crash before the commit leaves neither the change nor the message; a crash after it leaves a
-pending row that the next drain (in any process) sends. A crash after the chat platform got the
-message but before the row was marked sent makes the next drain send it again: at-least-once,
-which the idempotency key (`key`, unique per workspace) passed to the adapter makes exactly-once.
-Failures are retried with exponential backoff, never sooner than a Retry-After the platform gave.
+pending row that the next drain (in any process) sends. Sending never happens inside a
+transaction (STYLE.md, "Talk to the network outside the transaction"):
+
+1. **claim** a small batch of due rows in one short transaction: each is leased to this drainer
+   until `lease_until` (PostgreSQL skips rows another transaction is claiming, SQLite's claim is
+   one short write), so several drainers split the work and a leased row is nobody else's;
+2. **send** each with no transaction open: a slow or rate-limited platform holds no lock;
+3. **record** each outcome in its own short transaction, only while the lease is still ours.
+
+A drainer that dies between a send and its record leaves a leased row; once the lease runs out
+another drainer takes it, marked `uncertain`: the platform may have the message already, so the
+delivery checks before it sends again (Slack: the outbox key travels as message metadata). A
+send whose connection dropped is uncertain the same way. Failures are retried with exponential
+backoff, never sooner than a Retry-After the platform gave; a rate limit (429) or a local pacing
+wait is not a failed attempt. A message that failed MAX_ATTEMPTS times, or that a platform
+refuses for good, is set aside (`failed`, with its last error) for an operator to look at and
+retry (`flotilla outbox failed|retry`): never retried forever, never dropped silently.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,9 +37,18 @@ from core.reply import ChannelRef, Line, Mention, Notice, Quote, Segment
 log = logging.getLogger(__name__)
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+"""FAILED is "set aside": it keeps failing, or the platform refuses it for good."""
 MAX_ATTEMPTS = 8
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=15)
+LEASE = timedelta(seconds=60)
+"""How long a claimed row is a drainer's (by the database's clock): longer than a paced batch takes
+to send; a batch stops early rather than outlive it (see `drain`), and the rows of a drainer that
+died are taken over this long after it claimed them."""
+BATCH = 20
+MIN_WAIT = 1.0
+"""Seconds a rate-limited message waits at least, even when nobody said how long."""
+"""Rows claimed at once: few enough that a drainer killed mid-batch strands little."""
 
 
 @dataclass
@@ -36,12 +61,19 @@ class OutboxMessage:
     person: str | None = None
     thread: str | None = None
     """Key of the message this one is a reply under (a late answer under its digest)."""
+    in_thread: str | None = None
+    """The platform's own id of a message this one answers in its thread (an @mention's reply)."""
+    ephemeral: bool = False
+    """Only `person` sees it, in `channel` (a private answer to someone who spoke in a channel)."""
     id: int | None = None
     state: str = PENDING
     attempts: int = 0
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
     error: str | None = None
+    uncertain: bool = False
+    """The last try may have reached the platform (a dropped connection, a drainer that died
+    mid-send): the delivery checks before it sends again, where the platform allows."""
 
     @property
     def notice(self) -> Notice:
@@ -49,12 +81,25 @@ class OutboxMessage:
 
 
 class DeliveryError(Exception):
-    """Raised by a ChatDelivery that could not deliver. `retry_after` (seconds) is what the
-    platform asked for (HTTP 429 Retry-After); `permanent` means retrying cannot help."""
+    """Raised by a ChatDelivery that could not deliver.
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+    `retry_after` (seconds) is what the platform asked for (HTTP 429 Retry-After) or how long a
+    local rate limit wants; `permanent` means retrying cannot help; `uncertain` means the platform
+    may have the message anyway (the connection dropped after the request went out); `counts` is
+    False for a wait that is not a failure (a 429, a local pacing wait: nothing was refused)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        uncertain: bool = False,
+        counts: bool = True,
+    ) -> None:
         super().__init__(reason)
         self.reason, self.retry_after, self.permanent = reason, retry_after, permanent
+        self.uncertain, self.counts = uncertain, counts
 
 
 def from_notice(n: Notice, now: datetime) -> OutboxMessage:
@@ -103,36 +148,93 @@ class Drained:
     sent: list[OutboxMessage] = field(default_factory=list)
     retrying: list[OutboxMessage] = field(default_factory=list)
     failed: list[OutboxMessage] = field(default_factory=list)
+    """Set aside during this drain."""
+    rate_limited: list[OutboxMessage] = field(default_factory=list)
+    """Put back until the platform's (or our own pacer's) Retry-After: not counted as failures."""
+    lost_lease: list[OutboxMessage] = field(default_factory=list)
+    """Claimed, but another drainer took them over before their outcome was written."""
+
+    def __iadd__(self, other: Drained) -> Drained:
+        for name in ("sent", "retrying", "failed", "rate_limited", "lost_lease"):
+            getattr(self, name).extend(getattr(other, name))
+        return self
+
+
+def attempt(delivery: ChatDelivery, msg: OutboxMessage, now: datetime) -> str:
+    """Try one message and write its outcome into it; returns which list of Drained it belongs in.
+    Nothing the delivery raises escapes: an unexpected exception is an outcome we cannot know."""
+    try:
+        delivery.deliver(msg)
+    except DeliveryError as e:
+        return _failed(msg, now, e)
+    except Exception as e:  # noqa: BLE001 - a delivery's bug or a dropped connection: unknown outcome
+        log.warning("outbox: sending %s raised %s: treating its outcome as unknown", msg.key, type(e).__name__)
+        return _failed(msg, now, DeliveryError(f"{type(e).__name__}: {e}"[:500], uncertain=True))
+    msg.state, msg.sent_at, msg.error, msg.uncertain = SENT, now, None, False
+    msg.attempts += 1
+    return "sent"
+
+
+def _failed(msg: OutboxMessage, now: datetime, e: DeliveryError) -> str:
+    msg.error = e.reason[:500]
+    msg.uncertain = msg.uncertain or e.uncertain
+    if not e.counts and not e.permanent:
+        msg.next_attempt_at = now + timedelta(seconds=max(e.retry_after or 0.0, MIN_WAIT))
+        return "rate_limited"
+    msg.attempts += 1
+    if e.permanent or msg.attempts >= MAX_ATTEMPTS:
+        msg.state = FAILED
+        log.warning("outbox: %s set aside after %d attempts: %s", msg.key, msg.attempts, e.reason)
+        return "failed"
+    msg.next_attempt_at = now + backoff(msg.attempts, e.retry_after)
+    return "retrying"
 
 
 def drain(
-    uow_factory: UnitOfWorkFactory, workspace: str, delivery: ChatDelivery, now: datetime, *, limit: int = 10_000
+    uow_factory: UnitOfWorkFactory,
+    workspace: str,
+    delivery: ChatDelivery,
+    now: datetime,
+    *,
+    limit: int = 10_000,
+    batch: int = BATCH,
+    clock: Callable[[], datetime] | None = None,
+    lease: timedelta = LEASE,
 ) -> Drained:
-    """Deliver what is due in the outbox, one row per transaction: the row is locked (other
-    senders skip it) while it is delivered and marked, so a crash resends at most that one."""
+    """Deliver what is due in the workspace's outbox: claim, send with no transaction open, record.
+
+    `now` decides what is due; `clock`, when given, dates each outcome as it happens (a drain that
+    paces a fan-out may take a while). A batch is never worked on past its lease: whatever is left
+    when the lease is nearly over is given back unsent, for this or another drainer's next claim."""
     done = Drained()
-    for _ in range(limit):
+    token = uuid.uuid4().hex
+    budget = lease.total_seconds() * 0.8
+    handled = 0
+    while handled < limit:
         with uow_factory(workspace) as uow:
-            taken = uow.outbox.take(now, 1)
-            if not taken:
-                break
-            msg = taken[0]
-            try:
-                delivery.deliver(msg)
-            except DeliveryError as e:
-                msg.attempts += 1
-                msg.error = e.reason[:500]
-                if e.permanent or msg.attempts >= MAX_ATTEMPTS:
-                    msg.state = FAILED
-                    done.failed.append(msg)
-                    log.warning("outbox: giving up on %s after %d attempts: %s", msg.key, msg.attempts, e.reason)
-                else:
-                    msg.next_attempt_at = now + backoff(msg.attempts, e.retry_after)
-                    done.retrying.append(msg)
-            else:
-                msg.state, msg.sent_at, msg.error = SENT, now, None
-                msg.attempts += 1
-                done.sent.append(msg)
-            uow.outbox.save(msg)
+            claimed = list(uow.outbox.claim(now, min(batch, limit - handled), token, lease))
             uow.commit()
+        if not claimed:
+            break
+        started = time.monotonic()
+        for i, msg in enumerate(claimed):
+            if time.monotonic() - started > budget:
+                _release(uow_factory, workspace, claimed[i:], token)
+                return done
+            at = clock() if clock is not None else now
+            outcome = attempt(delivery, msg, at)
+            with uow_factory(workspace) as uow:
+                kept = uow.outbox.record(msg, token)
+                uow.commit()
+            if not kept:
+                log.warning("outbox: %s was taken over by another drainer while being sent", msg.key)
+                outcome = "lost_lease"
+            getattr(done, outcome).append(msg)
+            handled += 1
     return done
+
+
+def _release(uow_factory: UnitOfWorkFactory, workspace: str, unsent: list[OutboxMessage], token: str) -> None:
+    with uow_factory(workspace) as uow:
+        uow.outbox.release([m.id for m in unsent if m.id is not None], token)
+        uow.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
@@ -168,13 +168,22 @@ class OutboxRepo(Protocol):
         """Queue several in one statement; returns how many were new (keys already queued are skipped)."""
         ...
 
-    def take(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Pending messages due by `now`, oldest first, locked for this transaction; rows another
-        transaction holds are skipped (FOR UPDATE SKIP LOCKED)."""
+    def claim(self, now: datetime, limit: int, lease: str, lease_for: timedelta) -> Sequence[OutboxMessage]:
+        """Pending messages due by `now` that nobody holds, oldest first, now leased to `lease` for
+        `lease_for`. Leases are timed by the database's own clock, not `now` (which may be a test's
+        or a console's clock): senders in different processes agree on when one has run out. Rows
+        another transaction is claiming are skipped, never waited for (FOR UPDATE SKIP LOCKED). A
+        row whose earlier lease ran out without an outcome comes back `uncertain`: its sender may
+        have sent it before it died."""
         ...
 
-    def save(self, message: OutboxMessage) -> None:
-        """Update a taken message's state, attempts and times."""
+    def record(self, message: OutboxMessage, lease: str) -> bool:
+        """Write a claimed message's outcome (state, attempts, times, error, uncertain) and end its
+        lease; False, and nothing written, when `lease` no longer holds the row."""
+        ...
+
+    def release(self, ids: Sequence[int], lease: str) -> None:
+        """Give claimed rows back unsent (their lease ends now, nothing else changes)."""
         ...
 
     def list(self, state: str | None = None) -> Sequence[OutboxMessage]: ...
@@ -184,8 +193,10 @@ class ChatDelivery(Protocol):
     """Sends one outbox message to a channel or a person (console print, Slack, Teams)."""
 
     def deliver(self, message: OutboxMessage) -> None:
-        """Send it, passing `message.key` on as the idempotency key; raise core.outbox.DeliveryError
-        (with retry_after when the platform said so) when it could not be sent."""
+        """Send it once (no retries, no waiting out rate limits: the outbox schedules those), passing
+        `message.key` on as the idempotency key; when `message.uncertain`, first check whether the
+        platform has it already, where it can. Raise core.outbox.DeliveryError when it was not sent
+        (with retry_after when the platform said so, uncertain when it may have been)."""
         ...
 
 

@@ -19,7 +19,7 @@ from core.checkins import perform
 from core.escalation import escalate
 from core.outbox import from_notice
 from core.ports import UnitOfWorkFactory
-from core.rhythm import DueStep, Step, due
+from core.rhythm import STEP_ORDER, DueStep, Rhythm, Step, due
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,16 @@ class Ticked:
     """Messages put in the outbox."""
     escalated: int = 0
     """Escalation messages among them."""
+    failed: list[DueStep] = field(default_factory=list)
+    """Steps that raised (bad data, say): nothing of them was kept, they are tried again next tick."""
+    broken: list[str] = field(default_factory=list)
+    """Teams whose schedule cannot be worked out (a time zone this machine does not know, say)."""
+
+    @property
+    def complete(self) -> bool:
+        """No step failed: the next tick may start after this window. (A team whose schedule cannot
+        be worked out at all is not waited for: looking again at the same window would not help.)"""
+        return not self.failed
 
 
 def tick(
@@ -53,26 +63,51 @@ def tick(
     result = Ticked()
     with uow_factory(workspace) as uow:
         rhythms = list(uow.rhythms.list())
-    for step in due(rhythms, t0, t1):
+    for step in _due(rhythms, t0, t1, result):
         stale = grace is not None and now is not None and step.at < now - grace and step.step is not Step.CLOSE
-        with uow_factory(workspace) as uow:
-            if not uow.claims.claim(step.team, step.kind, step.period, step.step, now or step.at,
-                                    "skipped" if stale else "done"):  # fmt: skip
-                result.taken.append(step)
-                continue
-            if stale:
-                log.warning("rhythm: %s %s due %s is older than the %s grace window: skipped",
-                            workspace, step.key, step.at.isoformat(), grace)  # fmt: skip
-                uow.commit()
-                result.skipped.append(step)
-                continue
-            result.queued += uow.outbox.add_all([from_notice(n, step.at) for n in perform(uow, step)])
-            uow.commit()
-            result.done.append(step)
+        try:
+            _do(uow_factory, workspace, step, stale, now, grace, result)
+        except Exception:  # one team's bad data must not stop the others' prompts
+            log.exception("rhythm: %s %s failed; the other steps go on, it is tried again next tick", workspace,
+                          step.key)  # fmt: skip
+            result.failed.append(step)
     if _crosses_an_hour(t0, t1):
         result.escalated = _escalate(uow_factory, workspace, t1)
         result.queued += result.escalated
     return result
+
+
+def _due(rhythms: list[Rhythm], t0: datetime, t1: datetime, result: Ticked) -> list[DueStep]:
+    """`due` team by team: a team whose schedule cannot be worked out is logged and left out."""
+    found: list[DueStep] = []
+    for rhythm in rhythms:
+        try:
+            found.extend(due([rhythm], t0, t1))
+        except Exception as e:
+            log.error("rhythm: the schedule of team %s cannot be worked out (%s: %s); its steps are skipped",
+                      rhythm.team, type(e).__name__, e)  # fmt: skip
+            result.broken.append(rhythm.team)
+    found.sort(key=lambda s: (s.at, s.team, s.kind.value, STEP_ORDER[s.step]))
+    return found
+
+
+def _do(uow_factory: UnitOfWorkFactory, workspace: str, step: DueStep, stale: bool, now: datetime | None,
+        grace: timedelta | None, result: Ticked) -> None:  # fmt: skip
+    """Claim one step and do it (or skip it, if stale), in one transaction with what it queues."""
+    with uow_factory(workspace) as uow:
+        if not uow.claims.claim(step.team, step.kind, step.period, step.step, now or step.at,
+                                "skipped" if stale else "done"):  # fmt: skip
+            result.taken.append(step)
+            return
+        if stale:
+            log.warning("rhythm: %s %s due %s is older than the %s grace window: skipped",
+                        workspace, step.key, step.at.isoformat(), grace)  # fmt: skip
+            uow.commit()
+            result.skipped.append(step)
+            return
+        result.queued += uow.outbox.add_all([from_notice(n, step.at) for n in perform(uow, step)])
+        uow.commit()
+        result.done.append(step)
 
 
 def _crosses_an_hour(t0: datetime, t1: datetime) -> bool:

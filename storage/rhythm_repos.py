@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, update
 
@@ -196,33 +197,69 @@ class SqlOutboxRepo(_Repo):
         return {
             "workspace_id": self._ws, "key": m.key, "channel": m.channel, "person": m.person, "thread": m.thread,
             "payload": lines_to_json(m.lines), "state": m.state, "attempts": m.attempts,
+            "in_thread": m.in_thread, "ephemeral": m.ephemeral, "uncertain": m.uncertain,
             "next_attempt_at": _aware(m.next_attempt_at or m.created_at), "created_at": _aware(m.created_at),
             "sent_at": _aware_or_none(m.sent_at), "error": m.error,
         }  # fmt: skip
 
-    def take(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+    def claim(self, now: datetime, limit: int, lease: str, lease_for: timedelta) -> Sequence[OutboxMessage]:
+        at = _aware(now)
+        clock = _database_now(self._session)
+        free = col(OutboxRow.lease_until).is_(None) | (col(OutboxRow.lease_until) <= clock)
         stmt = (
             self._select(OutboxRow)
-            .where(OutboxRow.state == PENDING, col(OutboxRow.next_attempt_at) <= _aware(now))
+            .where(OutboxRow.state == PENDING, col(OutboxRow.next_attempt_at) <= at, free)
             .order_by(col(OutboxRow.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [_message(r) for r in self._session.exec(stmt)]
-
-    def save(self, message: OutboxMessage) -> None:
-        m = message
+        rows = list(self._session.exec(stmt))
+        if not rows:
+            return []
+        # A row still carrying a lease was claimed before and never recorded: its drainer may have
+        # sent it and died. Say so, so that the delivery looks before it sends again.
+        messages = [_message(r) for r in rows]
+        for m, r in zip(messages, rows, strict=True):
+            m.uncertain = m.uncertain or r.lease is not None
         self._session.exec(
             update(OutboxRow)
-            .where(col(OutboxRow.workspace_id) == self._ws, col(OutboxRow.id) == m.id)
+            .where(col(OutboxRow.workspace_id) == self._ws, col(OutboxRow.id).in_([m.id for m in messages]))
+            .values(
+                lease=lease,
+                lease_until=clock + lease_for,
+                uncertain=col(OutboxRow.uncertain) | col(OutboxRow.lease).is_not(None),
+            )  # fmt: skip
+            .execution_options(synchronize_session=False)
+        )
+        return messages
+
+    def record(self, message: OutboxMessage, lease: str) -> bool:
+        m = message
+        result = self._session.exec(
+            update(OutboxRow)
+            .where(col(OutboxRow.workspace_id) == self._ws, col(OutboxRow.id) == m.id, col(OutboxRow.lease) == lease)
             .values(
                 state=m.state,
                 attempts=m.attempts,
                 next_attempt_at=_aware(m.next_attempt_at or m.created_at),
                 sent_at=_aware_or_none(m.sent_at),
                 error=m.error,
+                uncertain=m.uncertain,
+                lease=None,
+                lease_until=None,
             )  # fmt: skip
         )
+        return bool(result.rowcount)
+
+    def release(self, ids: Sequence[int], lease: str) -> None:
+        if ids:
+            self._session.exec(
+                update(OutboxRow)
+                .where(col(OutboxRow.workspace_id) == self._ws, col(OutboxRow.id).in_(list(ids)),
+                       col(OutboxRow.lease) == lease)
+                .values(lease=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
 
     def list(self, state: str | None = None) -> Sequence[OutboxMessage]:
         stmt = self._select(OutboxRow)
@@ -231,9 +268,17 @@ class SqlOutboxRepo(_Repo):
         return [_message(r) for r in self._session.exec(stmt.order_by(col(OutboxRow.id)))]
 
 
+def _database_now(session: Any) -> Any:
+    """Now by the database's clock (leases: every process agrees); SQLite's is this machine's."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.clock_timestamp()
+    return datetime.now(UTC)
+
+
 def _message(row: OutboxRow) -> OutboxMessage:
     return OutboxMessage(
         key=row.key, lines=lines_from_json(row.payload), created_at=row.created_at, channel=row.channel,
         person=row.person, thread=row.thread, id=row.id, state=row.state, attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at, sent_at=row.sent_at, error=row.error,
+        next_attempt_at=row.next_attempt_at, sent_at=row.sent_at, error=row.error, in_thread=row.in_thread,
+        ephemeral=row.ephemeral, uncertain=row.uncertain,
     )  # fmt: skip

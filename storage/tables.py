@@ -361,6 +361,7 @@ class OutboxRow(SQLModel, table=True):
         _workspace_fk(),
         UniqueConstraint("workspace_id", "key", name="uq_outbox_workspace_id_key"),
         Index("ix_outbox_workspace_id_state_next_attempt_at", "workspace_id", "state", "next_attempt_at"),
+        Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -377,3 +378,9 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     error: str | None = None
+    in_thread: str | None = None
+    ephemeral: bool = False
+    lease: str | None = None
+    """The drainer holding the row (core.outbox.drain) until `lease_until`; NULL when nobody does."""
+    lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    uncertain: bool = False

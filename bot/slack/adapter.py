@@ -24,17 +24,17 @@ from slack_sdk.webhook import WebhookClient
 from bot.conversation import Conversation, Outcome
 from bot.grammar import ParseError, SlackMentions, parse
 from bot.slack import forms, render
-from bot.slack.delivery import PostedMessages, SlackDelivery
+from bot.slack.delivery import PostedMessages
 from bot.slack.directory import UserCache, look_up
 from bot.slack.home import home_view
-from bot.slack.jobs import COMMAND, MENTION, Job, JobQueue, finishing
+from bot.slack.jobs import COMMAND, MENTION, Job, JobQueue, Unanswered, finishing
 from bot.slack.ratelimit import LimitedWebClient, RateLimiter
 from bot.slack.store import Claims
 from core import commands
 from core.admins import grant_platform_admin
-from core.outbox import Drained, drain
+from core.outbox import OutboxMessage
 from core.ports import Clock, UnitOfWorkFactory
-from core.reply import Reply
+from core.reply import Line, Reply, line
 from core.service import PersonInfo, Services
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,11 @@ MAX_HOMES = 100
 """At most this many App Home views republished after one change (views.publish is Tier 4)."""
 CLAIM_DAYS = 2
 SORRY = "Sorry, that failed on our side. It has been logged; please try again."
+RECORDED = (
+    "Your command was recorded, but I could not show you its answer. It has been logged; don't run it "
+    "again: `me` or `history` shows what changed."
+)
+JSON_SENT = "The JSON is in your direct messages with Flotilla, as a file."
 HOME_VIEWER_DAYS = 14
 """App Homes opened within this many days are kept fresh when what they show changes."""
 
@@ -121,6 +126,10 @@ class SlackAdapter:
     """Where typed commands and mentions wait between their ack and their run (bot.slack.jobs)."""
     queued: Callable[[], None] = lambda: None
     """Called after a job is queued: wakes the job threads of this process, if it runs any."""
+    kick: Callable[[], None] = lambda: None
+    """Called after something was put in the outbox: wakes this process's sender (bot.outbound)."""
+    background: Executor | None = None
+    """A thread for side effects after a command's answer (App Home refreshes); inline without it."""
     _clients: dict[tuple[str, str], LimitedWebClient] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -233,16 +242,29 @@ class SlackAdapter:
             command_text(event.get("text") or "", context.get("bot_user_id")), user, self.clock.now(),
             home_channel(channel),
         )  # fmt: skip
-        text, blocks, public = self.outcome_message(outcome)
-        if outcome.as_json and not outcome.refused:
-            text, blocks = self.send_json(client, user, outcome)
+        public = outcome.reply.public and not outcome.refused
+        lines: tuple[Line, ...] = outcome.reply.lines
+        if outcome.refused and outcome.usage:
+            lines = (*lines, *usage_lines(outcome.usage))
+        elif outcome.as_json:
+            self.send_json(client, user, outcome)
+            lines = (line(JSON_SENT),)
         thread = event.get("thread_ts") or event.get("ts")
-        if public:
-            client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread, unfurl_links=False)
-        else:
-            client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread)
+        now = self.clock.now()
+        self.reply_later(workspace, OutboxMessage(
+            key=f"mention:{body.get('event_id') or event.get('event_ts') or thread}", lines=lines, created_at=now,
+            channel=channel, person=None if public else user, in_thread=thread, ephemeral=not public,
+            next_attempt_at=now))  # fmt: skip
         self.send_picture(client, user, home_channel(channel), outcome)
         self.after(client, workspace, user, outcome.reply if not outcome.refused else None)
+
+    def reply_later(self, workspace: str, message: OutboxMessage) -> None:
+        """A reply with no request to answer in (an @mention's) goes through the outbox like a notice:
+        kept, sent after, a 429 or a dropped connection retried, never sent twice."""
+        with self.uow_factory(workspace) as uow:
+            uow.outbox.add(message)
+            uow.commit()
+        self.kick()
 
     def outcome_message(self, outcome: Outcome) -> tuple[str, list[dict[str, Any]], bool]:
         """(fallback text, blocks, public?) for an outcome: refusals and reads only to the asker."""
@@ -258,7 +280,7 @@ class SlackAdapter:
         dm = opened["channel"]["id"]
         client.files_upload_v2(channel=dm, content=render.json_file(outcome.reply.data), filename="flotilla.json",
                                title="Flotilla JSON", initial_comment="Here is the JSON you asked for.")  # fmt: skip
-        return render.plain("The JSON is in your direct messages with Flotilla, as a file.")
+        return render.plain(JSON_SENT)
 
     def send_picture(self, client: WebClient, user: str, channel: str | None, outcome: Outcome) -> None:
         """`map`: the core hands a graph; it is drawn here and uploaded (files_upload_v2) where it was
@@ -275,26 +297,33 @@ class SlackAdapter:
     # --- after a change: notices, homes --------------------------------------------------------
 
     def after(self, client: WebClient, workspace: str, actor: str, result: Reply | None) -> None:
-        """What a successful command causes beyond its reply: its notices (already in the outbox,
-        written by the core with the change) sent now, and App Homes refreshed."""
+        """What a stored command causes beyond its reply. Its notices are in the outbox already (the
+        core wrote them with the change): the sender is woken. App Homes are refreshed on a thread
+        of their own. Neither can make the command look failed: a failure is logged, nothing more."""
         if result is None:
             return
         if result.notices:
-            self.drain(client, workspace)
+            self.kick()
         if result.public or result.notices:
-            self.republish(client, workspace, self.affected(workspace, actor, result))
+            self.in_background(self.refresh_homes, client, workspace, actor, result)
 
-    def delivery(self, client: WebClient, workspace: str) -> SlackDelivery:
-        return SlackDelivery(workspace=workspace, client=client, posted=self.posted)
+    def in_background(self, fn: Callable[..., None], *args: Any) -> None:
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception as e:  # a side effect: the command itself is stored and answered
+                log.warning("Slack: %s after a command failed: %s: %s", fn.__name__, type(e).__name__, e)
 
-    def drain(self, client: WebClient, workspace: str) -> Drained:
-        """Send what the outbox holds for this workspace (any replica may do it; rows are locked)."""
-        return drain(self.uow_factory, workspace, self.delivery(client, workspace), self.clock.now())
+        if self.background is None:
+            run()
+            return
+        try:
+            self.background.submit(run)
+        except RuntimeError:  # shutting down: a side effect is not worth holding the exit for
+            log.info("Slack: %s skipped, the app is stopping", fn.__name__)
 
-    def delivery_for(self, workspace: str) -> SlackDelivery | None:
-        """For the rhythm scheduler: this app's delivery for a Slack workspace it can post to, else None."""
-        token = self.token_for(workspace)
-        return self.delivery(self.client(workspace, token), workspace) if token else None
+    def refresh_homes(self, client: WebClient, workspace: str, actor: str, result: Reply) -> None:
+        self.republish(client, workspace, self.affected(workspace, actor, result))
 
     def affected(self, workspace: str, actor: str, result: Reply) -> list[str]:
         """Whose App Home shows what changed: the actor, people named in it, members of its teams."""
@@ -326,7 +355,10 @@ class SlackAdapter:
         users = [h for h in handles if re.fullmatch(r"[UW][A-Z0-9]{2,}", h)]
         since = self.clock.now() - timedelta(days=HOME_VIEWER_DAYS)
         for user in self.claims.home_viewers(workspace, users, since):
-            self.publish_home(client, workspace, user)
+            try:
+                self.publish_home(client, workspace, user)
+            except Exception as e:  # one Home that Slack refuses must not keep the others stale
+                log.warning("Slack: App Home of %s not refreshed: %s: %s", user, type(e).__name__, e)
 
     def publish_home(self, client: WebClient, workspace: str, user: str) -> None:
         outcome = self.conversation(client, workspace).run(commands.Me(), user, self.clock.now())
@@ -557,9 +589,17 @@ class SlackAdapter:
         url = (body or {}).get("response_url")
         if url:
             try:
-                WebhookClient(url).send(response_type="ephemeral", replace_original=False, text=SORRY)
+                text = RECORDED if isinstance(error, Unanswered) else SORRY
+                WebhookClient(url).send(response_type="ephemeral", replace_original=False, text=text)
             except Exception as notify_error:  # the error handler must not raise
                 log.warning("could not tell the user about the failure: %s", type(notify_error).__name__)
+
+
+def usage_lines(usage: str) -> tuple[Line, ...]:
+    """A refusal's usage as lines of text (a multi-line command list, or one usage line)."""
+    if usage.startswith("Commands:"):
+        return tuple(line(t) for t in usage.splitlines())
+    return (line(f"Usage: {usage}"),)
 
 
 def decline_modal(dep: str, private_metadata: str) -> dict[str, Any]:

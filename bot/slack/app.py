@@ -29,15 +29,16 @@ from sqlmodel import Session
 
 from bot.conversation import Conversation
 from bot.grammar import SlackMentions
+from bot.outbound import Deliveries, OutboxPump
 from bot.settings import MissingSecret, Settings, StartupError
 from bot.slack.adapter import SlackAdapter
-from bot.slack.delivery import PostedMessages
+from bot.slack.delivery import PostedMessages, slack_outbound
 from bot.slack.directory import UserCache
 from bot.slack.jobs import JobQueue, JobRunner
 from bot.slack.listeners import register
-from bot.slack.ratelimit import RateLimiter, RetryAfterHandler
+from bot.slack.ratelimit import RateLimiter, RetryAfterHandler, retry_handlers
 from bot.slack.store import Claims, installed_bot_token, oauth_stores
-from core.ports import Clock, UnitOfWorkFactory
+from core.ports import ChatDelivery, Clock, UnitOfWorkFactory
 from core.service import PersonInfo, Services
 from storage.uow import SqlUnitOfWork
 
@@ -45,10 +46,14 @@ log = logging.getLogger(__name__)
 
 BOT_SCOPES = (
     "app_mentions:read",  # the app_mention event
+    "channels:history",  # conversations.history/.replies: before resending a message that may have arrived
+    "channels:join",  # conversations.join: a public home channel, to read it back (the outbox)
     "chat:write",  # chat.postMessage, chat.postEphemeral, chat.update
     "chat:write.public",  # notices and digests to a team's home channel without joining it first
     "commands",  # /flotilla
     "files:write",  # files_upload_v2: `--json` attachments and the `map` picture
+    "groups:history",  # the outbox's read-back, in private channels
+    "im:history",  # the outbox's read-back, in direct messages
     "im:write",  # conversations.open: the DM a file goes to
     "users:read",  # users.info: names, time zones, who is a workspace admin
 )
@@ -90,8 +95,12 @@ class SlackService:
     mode: str
     executor: ThreadPoolExecutor
     lazy_executor: ThreadPoolExecutor
+    background: ThreadPoolExecutor
     jobs: JobQueue
     runner: JobRunner
+    outbound: Callable[[str], ChatDelivery | None]
+    """Deliveries for the Slack workspaces this app has a token for (bot.outbound.Outbound)."""
+    pump: OutboxPump | None = None
 
     def run_jobs_here(self, threads: int = JOB_THREADS) -> None:
         """Run queued commands on threads of this process (else worker processes must run them)."""
@@ -100,22 +109,45 @@ class SlackService:
 
     def warm_up(self) -> None:
         """What a first command would pay for once, paid before this process says it is ready: the
-        grammar's and the core's modules, SQLAlchemy's compiled statements for a unit of work, and
-        the token's identity. A worker does it before /healthz may say ok."""
+        grammar's and the core's modules and SQLAlchemy's compiled statements for a unit of work.
+        A worker does it before /healthz may say ok."""
         warm_up(self.adapter, self.jobs.engine)
 
+    def start_pump(self, engine: Engine, uow_factory: UnitOfWorkFactory, clock: Clock,
+                   deliveries: Deliveries | None = None, metrics: Any = None) -> OutboxPump:  # fmt: skip
+        """This process's sender (bot.outbound): woken by every command that queued something."""
+        deliveries = deliveries or Deliveries({"slack": self.outbound})
+        self.pump = OutboxPump(engine, uow_factory, deliveries, clock, metrics=metrics).start()
+        self.adapter.kick = self.pump.kick
+        return self.pump
+
+    def settle(self) -> None:
+        """Wait until queued commands have run, their side effects are done and what they queued is
+        sent (what the forms' threads do is not waited for: `drain` does that, at the end)."""
+        self.runner.settle()
+        self.background.submit(lambda: None).result()  # one thread: everything submitted before is done
+        if self.pump is not None:
+            self.pump.settle()
+
     def drain(self) -> None:
-        """Wait for everything started after an ack, queued commands included (tests, benchmarks)."""
+        """Wait for everything started after an ack, queued commands and their sends included, and
+        stop taking more (tests and benchmarks, at the end)."""
         self.runner.settle()
         self.executor.shutdown(wait=True)
         self.lazy_executor.shutdown(wait=True)
         self.runner.settle()  # what the last forms and clicks queued
+        self.background.shutdown(wait=True)
+        if self.pump is not None:
+            self.pump.settle()
 
     def close(self) -> None:
         self.runner.stop()
+        if self.pump is not None:
+            self.pump.stop()
         self.jobs.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.lazy_executor.shutdown(wait=False, cancel_futures=True)
+        self.background.shutdown(wait=False, cancel_futures=True)
 
 
 def warm_up(adapter: SlackAdapter, engine: Engine) -> None:
@@ -184,9 +216,11 @@ def build_slack(
                            users=UserCache(), base_url=base_url, services=services or Services(),
                            jobs=jobs, posted=PostedMessages(store=claims))  # fmt: skip
     token = settings.slack_bot_token if mode != Mode.OAUTH else None
-    client = WebClient(token=token, base_url=base_url, retry_handlers=[RetryAfterHandler(limiter, "app")])
+    client = WebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(RetryAfterHandler(limiter, "app")))
     executor = ThreadPoolExecutor(max_workers=listener_threads, thread_name_prefix="slack-listener")
     lazy_executor = ThreadPoolExecutor(max_workers=lazy_threads, thread_name_prefix="slack-lazy")
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-after")
+    adapter.background = background
     options: dict[str, Any] = {}
     adapter.urgent = executor  # bolt acks on the request thread (process_before_response), leaving it free
     if mode == Mode.OAUTH:
@@ -200,8 +234,8 @@ def build_slack(
                   listener_executor=executor, request_verification_enabled=True, process_before_response=True,
                   **options)  # fmt: skip
     except BoltError as e:  # bolt's auth.test of the token failed: say which variable, in one line
-        executor.shutdown(wait=False)
-        lazy_executor.shutdown(wait=False)
+        for pool in (executor, lazy_executor, background):
+            pool.shutdown(wait=False)
         raise token_refused(e, "SLACK_BOT_TOKEN", base_url) from None
     # bolt runs lazy listeners on the listener executor; give them their own, smaller pool.
     app.listener_runner.lazy_listener_runner = ThreadLazyListenerRunner(logger=app.logger, executor=lazy_executor)
@@ -212,8 +246,22 @@ def build_slack(
         adapter.on_error(error, body)
 
     runner = JobRunner(jobs, adapter.run_job, adapter.on_error, prune=adapter.prune_claims)
+    outbound = slack_outbound(settings, engine, adapter.token_for, limiter=limiter, base_url=base_url)
     return SlackService(app=app, adapter=adapter, mode=mode, executor=executor, lazy_executor=lazy_executor,
-                        jobs=jobs, runner=runner)  # fmt: skip
+                        background=background, jobs=jobs, runner=runner, outbound=outbound)  # fmt: skip
+
+
+def token_lookup(settings: Settings, engine: Engine, *, socket: bool = False) -> Callable[[str], str | None] | None:
+    """The bot token of a workspace, for a process that sends without serving Slack (the scheduler):
+    the single token, or the install's; None when these settings hold no Slack credentials."""
+    mode = mode_of(settings, socket)
+    if mode == Mode.OAUTH:
+        if not ((settings.slack_client_id or "").strip() and (settings.slack_client_secret or "").strip()):
+            return None
+        return installed_token(oauth_stores(engine, settings.slack_client_id or "")[0])
+    if not (settings.slack_bot_token or "").strip():
+        return None
+    return single_token(WebClient(token=settings.slack_bot_token, base_url=api_url(settings)))
 
 
 def token_refused(error: BoltError, variable: str, base_url: str) -> StartupError:

@@ -75,6 +75,16 @@ class Job:
     attempts: int
     lease: str
     """The taker's token: only the worker holding it can finish the job (see `done`)."""
+    created_at: float = 0.0
+    """When its ack queued it (Unix seconds)."""
+
+
+class Unanswered(RuntimeError):
+    """A command was stored, and what came after (its answer) failed: say so, never "try again"."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(f"stored, but not answered: {type(cause).__name__}: {cause}")
+        self.cause = cause
 
 
 class LeaseLost(RuntimeError):
@@ -225,7 +235,7 @@ class JobQueue:
             if taken.rowcount != 1:  # pragma: no cover - another worker took it between the two statements
                 return None
         return Job(id=row.id, kind=row.kind, workspace=row.workspace, payload=json.loads(row.payload),
-                   attempts=row.attempts + 1, lease=lease)  # fmt: skip
+                   attempts=row.attempts + 1, lease=lease, created_at=row.created_at)  # fmt: skip
 
     def done(self, job: Job, conn: Any = None) -> None:
         """Delete a finished job, in the caller's transaction when given one. Only its lease holder
@@ -320,6 +330,8 @@ class JobRunner:
         self._busy = 0
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self.observe: Callable[[float], None] = lambda _seconds: None
+        """Told how long each finished job took from its ack to its answer (bot.metrics)."""
 
     def notify(self) -> None:
         """A job was queued in this process: wake a waiting thread instead of letting it poll."""
@@ -361,13 +373,17 @@ class JobRunner:
 
         try:
             self.run(job, finish)
+            self.observe(time.time() - job.created_at)
             if finished:
                 return
         except LeaseLost as e:  # the worker that took it over runs it and answers
             log.warning("%s", e)
             return
-        except Exception as e:  # reported once, not retried: the person can try again
-            self.report(e, body)
+        except Exception as e:
+            if finished:  # the command is stored: only its answer (or what came after) failed
+                self.report(Unanswered(e), body)
+                return
+            self.report(e, body)  # reported once, not retried: nothing was stored, the person can try again
         self.queue.done(job)
 
     def work(self, stop: threading.Event | None = None) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -116,6 +117,15 @@ class RateLimiter:
             waited += wait
         raise TimeoutError(f"{method} stayed rate limited for {max_wait:.0f}s")
 
+    def reserve(self, workspace: str, method: str, channel: str | None = None) -> float:
+        """Take a token for `method` now if there is one (0.0), else say how long until there is,
+        taking nothing: for callers that must not sleep long (the outbox puts the message back)."""
+        keys: list[tuple[tuple[str, ...], Rate]] = [((workspace, method), self.limits.get(method, self.default))]
+        if channel and method in self.per_channel:
+            keys.append(((workspace, method, channel), self.per_channel[method]))
+        with self._lock:
+            return self._wait_needed(keys)
+
     def pause(self, workspace: str, method: str, seconds: float) -> None:
         """Slack said 429 with Retry-After: nobody in this process calls `method` before then."""
         with self._lock:
@@ -181,11 +191,18 @@ class RetryAfterHandler(RetryHandler):
         state.increment_current_attempt()
 
 
+def retry_handlers(rate_limits: RetryHandler) -> list[RetryHandler]:
+    """slack_sdk's default handler (a connection reset or refused is tried again) and ours for
+    429s: giving `retry_handlers` replaces the default, so both are named. Not for the outbox's
+    sends (bot.slack.delivery): a post whose connection dropped is looked for before it is resent."""
+    return [ConnectionErrorRetryHandler(), rate_limits]
+
+
 class LimitedWebClient(WebClient):
     """A WebClient that takes a token from the limiter before every call (and retries 429s)."""
 
     def __init__(self, *, limiter: RateLimiter, workspace: str, **kwargs: Any) -> None:
-        kwargs.setdefault("retry_handlers", [RetryAfterHandler(limiter, workspace)])
+        kwargs.setdefault("retry_handlers", retry_handlers(RetryAfterHandler(limiter, workspace)))
         super().__init__(**kwargs)
         self.limiter = limiter
         self.workspace = workspace

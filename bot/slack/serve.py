@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
+import os
+import tempfile
 from collections.abc import Callable
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
 from bot.bootstrap import Flotilla, build, settle_heap
 from bot.clock import SystemClock
+from bot.metrics import MULTIPROCESS, Metrics
+from bot.scheduler import start_background
 from bot.settings import MissingSecret, Settings
 from bot.slack.app import SlackService, build_slack
 from bot.slack.server import WSGIApp, database_ready, http_server, wsgi_app
@@ -20,18 +22,24 @@ from bot.slack.workers import Workers
 log = logging.getLogger(__name__)
 
 
-def start_scheduler(flotilla: Flotilla, service: SlackService) -> Callable[[], None] | None:
+def start_scheduler(flotilla: Flotilla, service: SlackService, metrics: Metrics | None = None) -> Callable[[], None]:
     """The rhythm scheduler (bot.scheduler) beside the app, unless --no-scheduler: it ticks every
-    workspace and drains the outboxes of the Slack workspaces this app can post to."""
-    if importlib.util.find_spec("bot.scheduler") is None:
-        log.info("no rhythm scheduler in this build: serving commands only")
-        return None
-    from bot.scheduler import RhythmScheduler
+    workspace; this process's pump sends what that queued for the Slack workspaces it can post to."""
+    return start_background(flotilla.uow_factory, flotilla.engine, SystemClock(), service.pump, metrics)
 
-    rhythm = RhythmScheduler(flotilla.uow_factory, flotilla.engine, SystemClock(), service.adapter.delivery_for)
-    scheduler: Any = rhythm.build(blocking=False)
-    scheduler.start()
-    return lambda: scheduler.shutdown(wait=False)
+
+def start_sending(flotilla: Flotilla, service: SlackService, metrics: Metrics | None = None) -> None:
+    """This process's outbox sender, for the Slack workspaces it has a token for."""
+    service.start_pump(flotilla.engine, flotilla.uow_factory, SystemClock(), metrics=metrics)
+    if metrics is not None:
+        service.runner.observe = lambda seconds: metrics.observe("slack", "answer", seconds)
+
+
+def share_metrics(workers: int) -> None:
+    """Worker processes count in files that the server's /metrics adds up (bot.metrics): the
+    directory is named before prometheus_client loads anywhere, and emptied of an earlier run's."""
+    if workers > 0 and not os.environ.get(MULTIPROCESS):
+        os.environ[MULTIPROCESS] = tempfile.mkdtemp(prefix="flotilla-metrics-")
 
 
 def start_workers(args: argparse.Namespace, flotilla: Flotilla, service: SlackService) -> Workers | None:
@@ -67,12 +75,15 @@ def readiness(flotilla: Flotilla, workers: Workers | None) -> Callable[[], str |
 
 
 def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    share_metrics(getattr(args, "workers", 1))
     flotilla = build(settings, database_url=args.db)
     service = build_slack(flotilla.settings, flotilla.engine, flotilla.uow_factory, SystemClock(),
                           services=flotilla.services, socket=args.socket)  # fmt: skip
     settle_heap()  # before the scheduler's thread starts allocating
+    metrics = Metrics(flotilla.engine)
+    start_sending(flotilla, service, metrics)
     workers = start_workers(args, flotilla, service)
-    stop_scheduler = None if args.no_scheduler else start_scheduler(flotilla, service)
+    stop_scheduler = None if args.no_scheduler else start_scheduler(flotilla, service, metrics)
     try:
         if args.socket:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -84,9 +95,8 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
                 code = e.response.get("error") if isinstance(e.response.data, dict) else e.response.status_code
                 raise MissingSecret(f"Can't start: Slack refused SLACK_APP_TOKEN ({code}).") from None
         else:
-            application = wsgi_app(
-                service.app, flotilla.settings.slack_signing_secret or "", readiness(flotilla, workers)
-            )
+            secret = flotilla.settings.slack_signing_secret or ""
+            application = wsgi_app(service.app, secret, readiness(flotilla, workers), metrics)
             server = http_server(application, args.host, args.port)
             log.warning("Flotilla for Slack (%s mode) on http://%s:%d/slack/events", service.mode, args.host,
                         server.server_port)  # fmt: skip
@@ -106,14 +116,17 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
 
 def wsgi_from_env() -> WSGIApp:
     """For a WSGI server of your own: `gunicorn 'bot.slack.serve:wsgi_from_env()' -w 4 --threads 16`
-    (`flotilla serve slack` runs waitress, with the limits of bot.slack.server).
-    Runs no scheduler: run `flotilla scheduler` (or `serve slack` replicas) for that. Queued
-    commands run on threads of each WSGI process."""
+    (`flotilla serve slack` runs waitress, with the limits of bot.slack.server). Runs no scheduler:
+    run `flotilla scheduler` beside it (or `serve slack` replicas), which ticks the rhythm and
+    delivers through Slack too. Queued commands run on threads of each WSGI process, and each
+    process sends what its commands queued."""
     flotilla = build()
     service = build_slack(
         flotilla.settings, flotilla.engine, flotilla.uow_factory, SystemClock(), services=flotilla.services
     )
     service.warm_up()
     service.run_jobs_here()
+    metrics = Metrics(flotilla.engine)
+    start_sending(flotilla, service, metrics)
     settle_heap()
-    return wsgi_app(service.app, flotilla.settings.slack_signing_secret or "", readiness(flotilla, None))
+    return wsgi_app(service.app, flotilla.settings.slack_signing_secret or "", readiness(flotilla, None), metrics)

@@ -29,6 +29,8 @@ from slack_bolt.request.internals import parse_body
 from sqlalchemy import Engine, text
 from waitress.server import create_server
 
+from bot.metrics import CONTENT_TYPE, Metrics
+
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -114,18 +116,31 @@ def verified(slack: WSGIApp, signing_secret: str, now: Callable[[], float] = tim
     return application
 
 
-def wsgi_app(app: App, signing_secret: str, ready: Callable[[], str | None] = lambda: None) -> WSGIApp:
-    """Slack's endpoints through bolt, behind `verified`, plus a health check: `ready()` says what
-    keeps this process from answering a command now (None: nothing, 200)."""
+def wsgi_app(app: App, signing_secret: str, ready: Callable[[], str | None] = lambda: None,
+             metrics: Metrics | None = None) -> WSGIApp:  # fmt: skip
+    """Slack's endpoints through bolt, behind `verified`; a health check (`ready()` says what keeps
+    this process from answering a command now; None: nothing, 200) and, given `metrics`,
+    Prometheus `/metrics` and the ack latency of every Slack request."""
     slack = verified(SlackRequestHandler(app), signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == "/healthz" and method in ("GET", "HEAD"):
             waiting = ready()
             if waiting is None:
                 return _answer(start_response, "200 OK", b"ok\n")
             return _answer(start_response, "503 Service Unavailable", waiting.encode() + b"\n")
-        return slack(environ, start_response)
+        if path == "/metrics" and method == "GET" and metrics is not None:
+            body = metrics.exposition()
+            start_response("200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))])
+            return [body]
+        if metrics is None or path != EVENTS_PATH:
+            return slack(environ, start_response)
+        started = time.perf_counter()
+        try:
+            return slack(environ, start_response)
+        finally:
+            metrics.observe("slack", "ack", time.perf_counter() - started)
 
     return application
 

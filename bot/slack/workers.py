@@ -54,6 +54,10 @@ def work(values: dict[str, Any], database_url: str | None, socket: bool, parent:
     except StartupError as e:  # one line, as `serve` says it; the parent starts us again later
         log.error("%s", e)
         sys.exit(1)
+    from bot.metrics import Metrics
+    from bot.slack.serve import start_sending
+
+    start_sending(flotilla, service, Metrics(flotilla.engine))  # notices go out from here, right after a command
     service.warm_up()
     if queued is not None:
         service.runner.wake_on(queued)

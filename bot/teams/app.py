@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -22,15 +22,16 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.serialization import Model
+from sqlalchemy import Engine
 
+from bot.metrics import CONTENT_TYPE, Metrics
+from bot.outbound import Deliveries, Outbound, OutboxPump
 from bot.teams.auth import BotConfig, authentication
 from bot.teams.connector import ConversationPacer, PacedAuthentication, RetryPolicy
 from bot.teams.delivery import TeamsChatDelivery, TeamsDelivery
-from bot.teams.handler import TeamsBot, names_for
-from bot.teams.references import ReferenceStore, Snapshot
-from bot.teams.render import Names
+from bot.teams.handler import RECORDED, STORED, TeamsBot, names_for
+from bot.teams.references import ReferenceStore
 from bot.teams.seen import SeenLog
-from core.outbox import Drained, drain
 from core.ports import Clock, UnitOfWorkFactory
 from core.reply import Notice
 from core.service import Services
@@ -51,12 +52,40 @@ class TeamsApp:
     bot: TeamsBot
     delivery: TeamsDelivery
     config: BotConfig
+    pump: OutboxPump | None = None
+    metrics: Metrics | None = None
+
+    def kick(self) -> None:
+        if self.pump is not None:
+            self.pump.kick()
+
+    def start_sending(
+        self, engine: Engine, uow_factory: UnitOfWorkFactory, clock: Clock, loop: asyncio.AbstractEventLoop,
+        others: Mapping[str, Outbound] | None = None,
+    ) -> OutboxPump:  # fmt: skip
+        """The outbox's sender for this process: Teams workspaces through this app's adapter on
+        `loop`, and `others` (Slack, when this process has its token). A command's turn only wakes
+        it: nobody's card click waits for anybody's notice."""
+        deliveries = Deliveries({**(others or {}), "teams": teams_outbound(self.delivery, loop)})
+        self.pump = OutboxPump(engine, uow_factory, deliveries, clock, metrics=self.metrics).start()
+        return self.pump
+
+    def stop_sending(self) -> None:
+        if self.pump is not None:
+            self.pump.stop()
 
     def web_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/api/messages", self.messages)
         app.router.add_get("/healthz", healthz)
+        app.router.add_get("/metrics", self.exposition)
         return app
+
+    async def exposition(self, request: web.Request) -> web.Response:
+        if self.metrics is None:
+            return web.Response(status=404)
+        body = await asyncio.to_thread(self.metrics.exposition)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def messages(self, request: web.Request) -> web.Response:
         if "application/json" not in request.headers.get("Content-Type", ""):
@@ -100,7 +129,7 @@ def on_turn_error(adapter: CloudAdapter) -> Callable[[TurnContext, Exception], A
                   type(error).__name__, exc_info=error)  # fmt: skip
         if activity.type == ActivityTypes.message:
             try:
-                await context.send_activity(SORRY)
+                await context.send_activity(RECORDED if context.turn_state.get(STORED) else SORRY)
             except Exception as e:  # the connector may be what failed; the log above already says why
                 log.error("could not tell the user about the failure: %s", type(e).__name__)
 
@@ -121,7 +150,8 @@ def build_teams_app(
     seen: SeenLog | None = None,
 ) -> TeamsApp:
     """The adapter, bot and delivery. `notices` is what happens after a command that caused notices
-    (default: drain the outbox); tests pass their own pacer/policy so that nothing really waits.
+    (default: wake the outbox's sender, see `TeamsApp.start_sending`); tests pass their own
+    pacer/policy so that nothing really waits.
     `seen` (bot.teams.seen.SeenActivities, its table created) makes redeliveries no-ops."""
     shared_pacer = pacer or ConversationPacer()
     policy = make_policy or (lambda: RetryPolicy(shared_pacer))
@@ -130,30 +160,11 @@ def build_teams_app(
     bot = TeamsBot(uow_factory=uow_factory, refs=refs, clock=clock, services=services or Services(), seen=seen)
     delivery = TeamsDelivery(adapter=adapter, refs=refs, app_id=config.APP_ID,
                              names=lambda ws: names_for(uow_factory, refs, ws))  # fmt: skip
-    bot.notices = notices(delivery) if notices else outbox_drainer(uow_factory, delivery, clock)
-    return TeamsApp(adapter=adapter, bot=bot, delivery=delivery, config=config)
+    teams = TeamsApp(adapter=adapter, bot=bot, delivery=delivery, config=config)
+    bot.notices = notices(delivery) if notices else (lambda _workspace, _notices: teams.kick())
+    return teams
 
 
-def outbox_drainer(
-    uow_factory: UnitOfWorkFactory, delivery: TeamsDelivery, clock: Clock
-) -> Callable[[str, tuple[Notice, ...]], Awaitable[Drained]]:
-    """After a command, its notices are already in the outbox (same transaction): drain that
-    workspace's outbox now, in a worker thread, sending through Teams on this event loop."""
-
-    def prepared(workspace: str) -> tuple[Snapshot, Names]:
-        snapshot = Snapshot.load(delivery.refs, workspace)  # type: ignore[arg-type]
-        with uow_factory(workspace) as uow:
-            people = {p.handle: p.name for p in uow.people.list()}
-        names = names_for(uow_factory, snapshot, workspace, people)
-        return snapshot, names
-
-    async def kick(workspace: str, notices: tuple[Notice, ...] = ()) -> Drained:
-        snapshot, names = await asyncio.to_thread(prepared, workspace)
-        frozen = replace(delivery, refs=snapshot, names=lambda ws: names)
-        chat = TeamsChatDelivery(frozen, workspace, asyncio.get_running_loop())
-        try:
-            return await asyncio.to_thread(drain, uow_factory, workspace, chat, clock.now())
-        finally:
-            await asyncio.to_thread(snapshot.flush, delivery.refs)
-
-    return kick
+def teams_outbound(delivery: TeamsDelivery, loop: asyncio.AbstractEventLoop) -> Outbound:
+    """Deliveries for every Teams workspace, sending on `loop` (where the adapter lives)."""
+    return lambda workspace: TeamsChatDelivery(delivery, workspace, loop)

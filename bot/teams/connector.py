@@ -13,6 +13,7 @@ so a burst of digests or notices is spread out instead of being answered with 42
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
 import time
@@ -38,6 +39,9 @@ from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncPipeline
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({412, 429, 502, 504})
+OUTBOX_SEND: contextvars.ContextVar[bool] = contextvars.ContextVar("flotilla_outbox_send", default=False)
+"""Set by the outbox's sends: their 429s go back to the outbox (which waits without holding a
+thread) instead of being slept out here."""
 TEAMS_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -155,7 +159,7 @@ class RetryPolicy(AsyncHTTPPolicy[Any, Any]):
             assert self.next is not None, "a pipeline step always has a next one"
             response = await self.next.send(request, **kwargs)
             status = response.http_response.status_code
-            if status not in RETRY_STATUSES or attempt == self.attempts:
+            if status not in RETRY_STATUSES or attempt == self.attempts or (status == 429 and OUTBOX_SEND.get()):
                 return response
             asked = retry_after(response.http_response.headers.get("Retry-After"))
             pause = self.backoff(attempt, asked)

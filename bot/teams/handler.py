@@ -52,6 +52,13 @@ WELCOME = (
     "is needed."
 )
 
+STORED = "flotilla.stored"
+"""turn_state key: the turn's command was carried out and committed (an error after it must say so)."""
+RECORDED = (
+    "Your command was carried out, but I could not show you its answer here. Don't send it again: "
+    "`me` or `history` shows what changed."
+)
+
 DEDUPLICATED = (ActivityTypes.message, ActivityTypes.invoke)
 """The activities whose redelivery would run a command or send a reply twice."""
 
@@ -134,11 +141,19 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         outcome = await asyncio.to_thread(
             conversation.handle, command, actor.handle, self.clock.now(), home_channel(activity)
         )
+        turn_context.turn_state[STORED] = not outcome.refused
+        await self._notify(workspace, outcome)  # queued with the change already: this only wakes the sender
         reply = self._reply_activity(outcome, workspace, command)
         if outcome.reply.graph is not None and not outcome.refused and not outcome.as_json:
             await asyncio.to_thread(attach_picture, reply, outcome)
-        await turn_context.send_activity(reply)
-        await self._notify(workspace, outcome)
+        try:
+            await turn_context.send_activity(reply)
+        except Exception as e:
+            if outcome.refused:
+                raise
+            log.warning("the answer to a stored command could not be sent (%s); saying so in short", type(e).__name__)
+            await turn_context.send_activity(text_activity([line(recorded_only(outcome, self.names(workspace)))],
+                                                           Names()))  # fmt: skip
 
     def _actor(self, activity: Activity) -> PersonInfo | None:
         sender = activity.from_property
@@ -215,6 +230,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         if outcome.refused:
             await turn_context.send_activity(self._reply_activity(outcome, workspace))
             return
+        await self._notify(workspace, outcome)
         actor = self._actor(activity)
         done = card_activity(cards.recorded(outcome.reply.lines, self.names(workspace), actor.name if actor else "you"))
         if activity.reply_to_id:
@@ -222,7 +238,6 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             await turn_context.update_activity(done)
         else:
             await turn_context.send_activity(done)
-        await self._notify(workspace, outcome)
 
     async def _card_outcome(self, turn_context: TurnContext, data: Any, verb: str | None) -> Outcome | None:
         try:
@@ -235,9 +250,11 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         if actor is None:
             return None
         conversation = self._conversation(workspace_of(activity), {actor.handle: actor})
-        return await asyncio.to_thread(
+        outcome = await asyncio.to_thread(
             conversation.run, act.command, actor.handle, self.clock.now(), home_channel(activity)
         )
+        turn_context.turn_state[STORED] = not outcome.refused
+        return outcome
 
     # --- installs and members ------------------------------------------------------------------
 
@@ -324,6 +341,8 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         return text_activity(outcome.reply.lines, names)
 
     async def _notify(self, workspace: str, outcome: Outcome) -> None:
+        """The command's notices are in the outbox already (written with the change); this wakes the
+        sender, it never waits for a delivery."""
         if outcome.refused or not outcome.reply.notices:
             return
         if self.notices is None:
@@ -332,6 +351,12 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         result = self.notices(workspace, outcome.reply.notices)
         if asyncio.iscoroutine(result):
             await result
+
+
+def recorded_only(outcome: Outcome, names: Names) -> str:
+    """A short stand-in for an answer Teams would not take (too large, say): its first line."""
+    first = render_lines(outcome.reply.lines[:1], names.person, names.channel) if outcome.reply.lines else ""
+    return (f"Done: {first[:500]}\n\n" if first else "") + RECORDED
 
 
 MAP_FILE = "flotilla-map.png"

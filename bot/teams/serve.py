@@ -1,10 +1,9 @@
-"""`flotilla serve teams`: Settings, database, the Bot Framework app, the outbox drainer, the scheduler."""
+"""`flotilla serve teams`: Settings, database, the Bot Framework app, the outbox's sender, the scheduler."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -12,48 +11,42 @@ from aiohttp import web
 
 from bot.bootstrap import Flotilla, build, settle_heap
 from bot.clock import SystemClock
+from bot.metrics import Metrics
+from bot.outbound import Outbound
+from bot.scheduler import start_background
 from bot.settings import Settings
-from bot.teams.app import TeamsApp, build_teams_app, outbox_drainer
+from bot.teams.app import TeamsApp, build_teams_app
 from bot.teams.auth import bot_config
 from bot.teams.seen import SeenActivities
-from storage.conversation_refs import SqlConversationRefs, workspaces_with_refs
+from storage.conversation_refs import SqlConversationRefs
 
 log = logging.getLogger(__name__)
 
-DRAIN_EVERY = 15.0
-"""Seconds between outbox passes: retries that fell due, and anything another process queued."""
+
+def other_platforms(flotilla: Flotilla) -> dict[str, Outbound]:
+    """Slack, too, when this process holds a Slack token: it sends whatever it can."""
+    from bot.slack.app import token_lookup
+    from bot.slack.delivery import slack_outbound
+
+    token_for = token_lookup(flotilla.settings, flotilla.engine)
+    return {"slack": slack_outbound(flotilla.settings, flotilla.engine, token_for)} if token_for else {}
 
 
-def start_scheduler(flotilla: Flotilla) -> Callable[[], None]:
-    """The rhythm scheduler beside the app (unless --no-scheduler). It only enqueues: `drain_loop`
-    delivers Teams workspaces' outboxes, since a Teams send must run on the app's event loop."""
-    from bot.scheduler import start_background
-
-    return start_background(flotilla, None)
-
-
-def drain_loop(
-    flotilla: Flotilla, teams: TeamsApp, every: float = DRAIN_EVERY
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """An aiohttp cleanup context: drain every Teams workspace's outbox now and then."""
-    kick = outbox_drainer(flotilla.uow_factory, teams.delivery, SystemClock())
-
-    async def loop() -> None:
-        while True:
-            try:
-                names = await asyncio.to_thread(workspaces_with_refs, flotilla.engine, "teams")
-                for workspace in names:
-                    await kick(workspace, ())
-            except Exception:  # one bad pass must not stop delivery for good; the next pass retries
-                log.exception("outbox pass failed")
-            await asyncio.sleep(every)
+def sending(flotilla: Flotilla, teams: TeamsApp, scheduler: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp cleanup context: the outbox's sender (Teams sends run on the app's event loop)
+    and, unless --no-scheduler, the rhythm scheduler, which wakes it after every tick."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(loop())
+        clock = SystemClock()
+        others = await asyncio.to_thread(other_platforms, flotilla)
+        pump = teams.start_sending(flotilla.engine, flotilla.uow_factory, clock, asyncio.get_running_loop(), others)
+        stop = None
+        if scheduler:
+            stop = start_background(flotilla.uow_factory, flotilla.engine, clock, pump, teams.metrics)
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        if stop is not None:
+            stop()
+        await asyncio.to_thread(teams.stop_sending)
 
     return context
 
@@ -67,17 +60,13 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
         seen.create_tables()  # adapter infrastructure, like the Slack claims: created if missing, no migration
         teams = build_teams_app(flotilla.uow_factory, refs, SystemClock(), config, services=flotilla.services,
                                 seen=seen)  # fmt: skip
+        teams.metrics = Metrics(flotilla.engine)
         app = teams.web_app()
-        app.cleanup_ctx.append(drain_loop(flotilla, teams))
+        app.cleanup_ctx.append(sending(flotilla, teams, scheduler=not args.no_scheduler))
         settle_heap()
-        stop_scheduler = None if args.no_scheduler else start_scheduler(flotilla)
-        try:
-            log.warning("Flotilla for Microsoft Teams on http://%s:%d/api/messages (auth %s)", args.host, args.port,
-                        "on" if config.APP_ID else "OFF")  # fmt: skip
-            web.run_app(app, host=args.host, port=args.port, print=None)
-        finally:
-            if stop_scheduler is not None:
-                stop_scheduler()
+        log.warning("Flotilla for Microsoft Teams on http://%s:%d/api/messages (auth %s)", args.host, args.port,
+                    "on" if config.APP_ID else "OFF")  # fmt: skip
+        web.run_app(app, host=args.host, port=args.port, print=None)
     finally:
         flotilla.close()
     return 0

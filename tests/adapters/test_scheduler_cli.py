@@ -33,13 +33,13 @@ def test_scheduler_once_prints_each_message_once_across_restarts(tmp_path: Path)
 def test_the_apscheduler_job_is_configured_on_purpose(tmp_path: Path) -> None:
     app = build(database_url=f"sqlite:///{tmp_path / 'x.db'}")
     try:
-        rhythm = RhythmScheduler(app.uow_factory, app.engine, SystemClock(), lambda _name: None,
+        rhythm = RhythmScheduler(app.uow_factory, app.engine, SystemClock(), None,
                                  grace=timedelta(minutes=10), interval=timedelta(seconds=15))  # fmt: skip
         scheduler = rhythm.build(blocking=False)
         (job,) = scheduler.get_jobs()  # type: ignore[attr-defined]
         assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time == 600
         assert job.trigger.interval == timedelta(seconds=15)
         now = datetime(2026, 11, 23, 9, tzinfo=UTC)
-        assert rhythm.run_once(now) == {} and rhythm.last == now  # no workspace yet: nothing to do
+        assert rhythm.run_once(now) == {} and rhythm.last == {}  # no workspace yet: nothing to do
     finally:
         app.close()

@@ -57,7 +57,7 @@ def expected_messages(teams: list[Team], rhythms: list[Rhythm]) -> tuple[set[str
 
 
 def test_three_schedulers_send_every_message_once_even_when_one_is_killed(postgres_database: str) -> None:
-    from tests.integration.conftest import _fresh_schema
+    from tests.conftest import _fresh_schema
 
     url = _fresh_schema(postgres_database)
     engine = make_engine(url)

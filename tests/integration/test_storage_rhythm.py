@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -90,9 +90,37 @@ def test_senders_skip_rows_another_sender_holds(uow_factory: SqlUnitOfWorkFactor
         for k in ("a", "b"):
             uow.outbox.add(OutboxMessage(key=k, lines=(("x",),), created_at=NOW, person="bob"))
         uow.commit()
+    lease = timedelta(minutes=5)
     with uow_factory("acme") as first, uow_factory("acme") as second:
-        assert [m.key for m in first.outbox.take(NOW, 1)] == ["a"]
-        assert [m.key for m in second.outbox.take(NOW, 5)] == ["b"]  # "a" is locked: skipped, not waited for
+        assert [m.key for m in first.outbox.claim(NOW, 1, "first", lease)] == ["a"]
+        assert [m.key for m in second.outbox.claim(NOW, 5, "second", lease)] == ["b"]  # "a" is locked: skipped
+        first.commit()
+        second.commit()
+    with uow_factory("acme") as third:  # committed claims are leases: nobody else takes them until they end
+        assert third.outbox.claim(NOW + timedelta(days=1), 5, "third", lease) == []
+
+
+def test_a_lease_that_ran_out_unrecorded_is_taken_over_as_uncertain(uow_factory: SqlUnitOfWorkFactory) -> None:
+    """A sender that claimed a row and died before it recorded the outcome may have sent it: whoever
+    takes the row over once the lease has run out (by the database's clock) is told so."""
+    with uow_factory("acme") as uow:
+        for k in ("a", "b"):
+            uow.outbox.add(OutboxMessage(key=k, lines=(("x",),), created_at=NOW, person="bob"))
+        uow.commit()
+    with uow_factory("acme") as uow:
+        [dead] = uow.outbox.claim(NOW, 1, "dead", timedelta(0))  # a lease that is over at once
+        uow.commit()
+    assert dead.key == "a" and not dead.uncertain
+    with uow_factory("acme") as uow:
+        taken = uow.outbox.claim(NOW, 5, "alive", timedelta(minutes=5))
+        uow.commit()
+    assert [(m.key, m.uncertain) for m in taken] == [("a", True), ("b", False)]
+    with uow_factory("acme") as uow:
+        assert not uow.outbox.record(dead, "dead")  # the dead sender's lease no longer holds the row
+        taken[0].state = SENT
+        assert uow.outbox.record(taken[0], "alive")
+        uow.commit()
+        assert {m.key: (m.state, m.uncertain) for m in uow.outbox.list()}["a"] == (SENT, True)
 
 
 def test_a_rhythm_exports_and_imports_losslessly(engine: Engine) -> None:

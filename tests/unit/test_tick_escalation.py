@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from core import commands as c
 from core.dates import parse_date_spec
 from core.fakes import FakeStore
+from core.outbox import PENDING, SENT
 from core.scheduling import tick
 from core.service import Context, PersonInfo, execute
 
@@ -20,7 +21,7 @@ def say(store: FakeStore, who: str, cmd: c.Command, at: datetime) -> None:
 
 def outbox_keys(store: FakeStore) -> list[str]:
     with store("acme") as uow:
-        return sorted(m.key for m in uow.outbox.take(T0 + timedelta(days=365), 1000))
+        return sorted(m.key for m in uow.outbox.list(PENDING))
 
 
 def test_a_blocked_dependency_is_escalated_once_per_rung() -> None:
@@ -35,9 +36,9 @@ def test_a_blocked_dependency_is_escalated_once_per_rung() -> None:
     say(store, "lee", c.DepAccept(1), T0)
     say(store, "wes", c.DepBlock(1, "waiting on security"), T0)
     with store("acme") as uow:  # what the request itself caused is not what this test is about
-        for m in uow.outbox.take(T0 + timedelta(days=365), 1000):
-            m.state = "sent"
-            uow.outbox.save(m)
+        for m in uow.outbox.claim(T0 + timedelta(days=365), 1000, "test", timedelta(minutes=5)):
+            m.state = SENT
+            assert uow.outbox.record(m, "test")
         uow.commit()
 
     def escalations_after(days: int) -> list[str]:

@@ -162,9 +162,14 @@ def standin() -> Iterator[SlackStandIn]:
     assert s.rejected == [], "Slack would have refused these calls"
 
 
-def roomy_limiter() -> RateLimiter:
-    """Functional tests don't wait for Slack's tiers; the rate-limit tests and the bench use the real ones."""
-    return RateLimiter(limits={}, per_channel={}, default=Rate(10_000.0, 10_000.0))
+def roomy_limiter(clock: FixedClock | None = None) -> RateLimiter:
+    """Functional tests don't wait for Slack's tiers; the rate-limit tests and the bench use the real ones.
+    With `clock`, a Retry-After pause lasts until the test's clock has moved past it (as the outbox's
+    retries do), not for real seconds."""
+    if clock is None:
+        return RateLimiter(limits={}, per_channel={}, default=Rate(10_000.0, 10_000.0))
+    return RateLimiter(limits={}, per_channel={}, default=Rate(10_000.0, 10_000.0),
+                       clock=lambda: clock.now().timestamp())  # fmt: skip
 
 
 def serve(standin: SlackStandIn, tmp_path: Path, limiter: RateLimiter | None = None, jobs_here: bool = True,
@@ -178,9 +183,10 @@ def serve(standin: SlackStandIn, tmp_path: Path, limiter: RateLimiter | None = N
     flotilla = build(Settings(**values))
     clock = FixedClock(NOW)
     service = build_slack(flotilla.settings, flotilla.engine, flotilla.uow_factory, clock,
-                          limiter=limiter or roomy_limiter())  # fmt: skip
+                          limiter=limiter or roomy_limiter(clock))  # fmt: skip
     if jobs_here:  # queued commands run on threads of the test's process, with its clock
         service.run_jobs_here()
+    service.start_pump(flotilla.engine, flotilla.uow_factory, clock)  # sends what commands queue
     server = http_server(wsgi_app(service.app, SIGNING_SECRET), "127.0.0.1", 0)
     serve_in_thread(server)
     return flotilla, service, server, clock

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import socket
 import threading
 import time
 from collections import deque
@@ -60,6 +61,13 @@ class SlackStandIn:
     oauth: dict[str, Any] | None = None
     """What oauth.v2.access answers (tests/fixtures/slack/oauth_v2_access_*.json); by default a plain
     install in `team_id`. The token it issues is known from then on."""
+    storms: dict[str, int] = field(default_factory=dict)
+    """method -> Retry-After: every call of it answers 429 until the storm is taken out again."""
+    drop: Callable[[str, int], bool] | None = None
+    """(method, nth call of it) -> True: do the call, then drop the connection without an answer
+    (the sender cannot know whether it happened)."""
+    readable: bool = True
+    """False: conversations.history/.replies answer `missing_scope` (an app without the scopes)."""
 
     calls: list[Call] = field(default_factory=list, init=False)
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
@@ -69,6 +77,9 @@ class SlackStandIn:
     """Response URL name -> time.monotonic() its first post arrived (benchmarks)."""
     rejected: list[tuple[str, list[str]]] = field(default_factory=list, init=False)
     """(method or response URL, Slack's errors) of every call refused as Slack would refuse it."""
+    messages: list[dict[str, Any]] = field(default_factory=list, init=False)
+    """Every message chat.postMessage accepted, as conversations.history returns them (channel added)."""
+    dropped: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.tokens.setdefault(BOT_TOKEN, {"team_id": self.team_id, "enterprise_id": None,
@@ -77,6 +88,8 @@ class SlackStandIn:
         self._generation = 0
         self._windows: dict[str, deque[float]] = {}
         self._ts = itertools.count(1)
+        self._ts_lock = threading.Lock()
+        self._last_ts = 0
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -182,7 +195,7 @@ class SlackStandIn:
             params.update(dict(parse_qsl(raw.decode())))
         auth = req.headers.get("Authorization") or ""
         token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else params.get("token")
-        retry_after = self._over_limit(method)
+        retry_after = self.storms.get(method) or self._over_limit(method)
         if retry_after:
             with self._cond:
                 self.limited[method] = self.limited.get(method, 0) + 1
@@ -191,8 +204,15 @@ class SlackStandIn:
         with self._cond:
             self.calls.append(Call(method=method, params=params, token=token, at=time.monotonic()))
             answer = self._refusal(method, params, token) or self._answer(method, params, token)
+            nth = sum(1 for c in self.calls if c.method == method)
+            dropping = self.drop is not None and self.drop(method, nth)
+            self.dropped += dropping
             self._generation += 1
             self._cond.notify_all()
+        if dropping:  # done, but the caller never hears of it
+            req.close_connection = True
+            req.connection.shutdown(socket.SHUT_RDWR)
+            return
         self._send(req, 200, json.dumps(answer).encode(), "application/json")
 
     def _over_limit(self, method: str) -> int:
@@ -221,7 +241,10 @@ class SlackStandIn:
         req.wfile.write(body)
 
     def _next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        """Slack's message ids: the time it got the message, in microseconds, unique per channel."""
+        with self._ts_lock:
+            self._last_ts = max(self._last_ts + 1, int(time.time() * 1_000_000))
+            return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
 
     def _refusal(self, method: str, p: dict[str, Any], token: str | None) -> dict[str, Any] | None:
         """Slack's answer to a call it refuses (None: it does not). Called holding the lock."""
@@ -261,8 +284,28 @@ class SlackStandIn:
             channel = str(p.get("channel"))
             if channel in self.unreachable_channels:
                 return {"ok": False, "error": "not_in_channel"}
+            if channel.startswith(("U", "W")):  # a message to a person goes to their DM with the bot
+                channel = "D" + channel[1:]
             ts = self._next_ts()
-            return {"ok": True, "channel": channel, "ts": ts, "message": {"text": p.get("text"), "ts": ts}}
+            message = {"type": "message", "text": p.get("text"), "ts": ts, "bot_id": "B0FLOTBOT"}
+            metadata = p.get("metadata")
+            if metadata:
+                message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+            if p.get("thread_ts"):
+                message["thread_ts"] = p["thread_ts"]
+            self.messages.append({**message, "channel": channel})
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method in ("conversations.history", "conversations.replies"):
+            if not self.readable:
+                return {"ok": False, "error": "missing_scope", "needed": "channels:history"}
+            channel, oldest = str(p.get("channel")), float(p.get("oldest") or 0)
+            found = [m for m in self.messages if m["channel"] == channel and float(m["ts"]) > oldest
+                     and (method == "conversations.history" or m.get("thread_ts") == p.get("ts"))]  # fmt: skip
+            keep = str(p.get("include_all_metadata")).lower() in ("1", "true")
+            shown = [{k: v for k, v in m.items() if k != "channel" and (keep or k != "metadata")} for m in found]
+            return {"ok": True, "messages": shown[::-1], "has_more": False}
+        if method == "conversations.join":
+            return {"ok": True, "channel": {"id": p.get("channel")}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "chat.update":

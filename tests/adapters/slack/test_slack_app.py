@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
-from tests.adapters.slack.conftest import CHANNELS, PEOPLE, Slack, fixture
+from core.outbox import OutboxMessage
+from tests.adapters.slack.conftest import CHANNELS, PEOPLE, TEAM, Slack, fixture
 
 ADA, BOB, LEO, PIA = PEOPLE["ada"], PEOPLE["bob"], PEOPLE["leo"], PEOPLE["pia"]
 
@@ -267,18 +269,39 @@ def test_workspace_admins_are_admins(slack: Slack) -> None:
     assert sam["admin"] is True
 
 
-def test_rate_limited_calls_wait_for_retry_after(slack: Slack) -> None:
+def test_rate_limited_replies_wait_for_retry_after_and_go_out_once(slack: Slack) -> None:
+    """A mention's reply goes through the outbox: a 429 puts it back until its Retry-After (on
+    Flotilla's clock), without counting as a failed try, and it is sent once when that comes."""
     slack.standin.limits["chat.postEphemeral"] = (1, 1.0)
     org(slack)
     event = fixture("app_mention")["event"]
     for i in range(3):
         read = dict(event, text=f"<@{slack.standin.bot_user_id}> team list", ts=f"1700000040.00000{i}")
         assert slack.event(read, f"Ev0READ{i}") == 200
-    slack.standin.wait_for(lambda: len(slack.standin.of("chat.postEphemeral")) == 3, timeout=20)
-    assert len(slack.standin.of("chat.postEphemeral")) == 3  # none lost, none doubled
-    times = sorted(c.at for c in slack.standin.of("chat.postEphemeral"))
-    assert times[2] - times[0] >= 1.0  # spaced as the stand-in's Retry-After asked
+
+    def settled() -> list[OutboxMessage]:
+        """The three replies, each sent or put back until later: nothing more happens until the clock moves."""
+        with slack.flotilla.uow_factory(TEAM) as uow:
+            replies = [m for m in uow.outbox.list() if m.key.startswith("mention:")]
+        later = [m for m in replies if m.state == "pending" and m.next_attempt_at > slack.clock.now()]
+        return later if len(replies) == 3 and all(m.state == "sent" or m in later for m in replies) else []
+
+    waiting = slack.standin.wait_for(settled)
     assert slack.standin.limited["chat.postEphemeral"] >= 1
+    assert all(m.attempts == 0 and "rate limited" in (m.error or "") for m in waiting)
+
+    def all_sent() -> bool:
+        slack.clock.advance(timedelta(seconds=1))  # Flotilla's clock reaches the Retry-After
+        slack.service.pump.kick()  # type: ignore[union-attr]
+        return len(slack.standin.of("chat.postEphemeral")) == 3
+
+    slack.standin.wait_for(all_sent, timeout=20)
+    slack.service.drain()
+    assert len(slack.standin.of("chat.postEphemeral")) == 3  # none lost, none doubled
+    assert slack.standin.limited["chat.postEphemeral"] >= 1
+    with slack.flotilla.uow_factory(TEAM) as uow:
+        sent = [m for m in uow.outbox.list("sent") if m.key.startswith("mention:")]
+    assert len(sent) == 3 and all(m.attempts == 1 for m in sent)  # a 429 is not a failed attempt
 
 
 def test_map_uploads_its_picture_and_summary_follows_the_ack(slack: Slack) -> None:

@@ -160,13 +160,13 @@ def test_every_install_shape_serves_its_own_workspace(installed: tuple[Shape, Sl
     assert views[0].token == token
 
     # a delivery outside any request (what the rhythm scheduler sends)
-    delivery = slack.service.adapter.delivery_for(shape.workspace)
+    delivery = slack.service.outbound(shape.workspace)
     assert delivery is not None, f"no delivery for {shape.workspace}"
     notice = Notice(lines=(line("Stand-up time"),), person=ADA, key=f"standup:{shape.workspace}:1")
     delivery.deliver(from_notice(notice, NOW))
     sent = [c for c in slack.standin.of("chat.postMessage") if c.params["channel"] == ADA]
     assert sent[-1].token == token
-    assert slack.service.adapter.delivery_for("T0SOMEONEELSE") is None  # no install, no token
+    assert slack.service.outbound("T0SOMEONEELSE") is None  # no install, no token
 
 
 def test_an_org_wide_install_serves_forms_and_clicks_of_any_workspace_in_the_org(tmp_path: Path) -> None:

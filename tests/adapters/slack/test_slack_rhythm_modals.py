@@ -178,9 +178,8 @@ def test_checkin_modal_per_priority_errors_and_double_submit(slack: Slack) -> No
 
 def test_standup_prompt_dm_has_a_button_that_opens_the_modal(slack: Slack) -> None:
     with_standup(slack)
-    adapter = slack.service.adapter
     scheduler = RhythmScheduler(slack.flotilla.uow_factory, slack.flotilla.engine, slack.clock,
-                                adapter.delivery_for, only=[TEAM])  # fmt: skip
+                                slack.service.pump, only=[TEAM])  # fmt: skip
     scheduler.run_once()
     prompt = slack.standin.wait_for(
         lambda: [

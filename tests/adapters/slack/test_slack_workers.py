@@ -76,8 +76,7 @@ def test_a_worker_process_runs_the_commands_and_is_started_again_when_it_dies(
 
 def test_a_late_answer_goes_in_the_digests_thread_whichever_process_sends_it(slack: Slack) -> None:
     """The scheduler (in the serving process) posts the digest; a late stand-up typed afterwards
-    runs in a worker process, or after a restart: where the digest went is in the database, and
-    is read inside the outbox row's transaction (on SQLite: while it holds the write lock)."""
+    runs in a worker process, or after a restart: where the digest went is in the database."""
     from bot.slack.delivery import PostedMessages, SlackDelivery
     from bot.slack.store import Claims
     from core.outbox import drain, from_notice
@@ -86,6 +85,8 @@ def test_a_late_answer_goes_in_the_digests_thread_whichever_process_sends_it(sla
 
     client = slack.service.adapter.client(TEAM, BOT_TOKEN)
     store = Claims(slack.flotilla.engine)
+    assert slack.service.pump is not None
+    slack.service.pump.stop()  # this test sends with deliveries of its own
 
     def send(notice: Notice, posted: PostedMessages) -> None:
         with slack.flotilla.uow_factory(TEAM) as uow:
@@ -97,7 +98,6 @@ def test_a_late_answer_goes_in_the_digests_thread_whichever_process_sends_it(sla
     scheduler = PostedMessages(store=store)
     digest = Notice(lines=(line("Stand-up digest"),), channel="C0PAYMENTS", key="digest:payments:2026-11-23")
     send(digest, scheduler)
-    scheduler.flush()
     late = {n: Notice(lines=(line(f"{n}, late"),), channel="C0PAYMENTS", key=f"late:{n}", thread=digest.key)
             for n in ("bob", "carol")}  # fmt: skip
     send(late["bob"], PostedMessages(store=store))  # another process

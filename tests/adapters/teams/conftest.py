@@ -6,6 +6,7 @@ the stand-in. Time never really passes: the connector's pacer and retries sleep 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections import deque
@@ -95,6 +96,8 @@ class Connector:
     refused: list[int] = field(default_factory=list)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: list[dict[str, Any]] = field(default_factory=list)
+    refusing: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
+    """Conversation id prefix -> (status, headers): every post there is refused until removed."""
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=4 * 1024 * 1024)  # inline pictures are up to ~1 MB
@@ -108,7 +111,15 @@ class Connector:
     def fail_next(self, status: int, retry_after: str | None = None) -> None:
         self.failures.append((status, {"Retry-After": retry_after} if retry_after else {}))
 
+    def refuse(self, conversation: str, status: int, retry_after: str | None = None) -> None:
+        self.refusing[conversation] = (status, {"Retry-After": retry_after} if retry_after else {})
+
     async def post(self, request: web.Request) -> web.Response:
+        for prefix, (status, headers) in self.refusing.items():
+            if request.match_info["cid"].startswith(prefix):
+                self.refused.append(status)
+                return web.json_response({"error": {"code": "Throttled", "message": "slow down"}}, status=status,
+                                         headers=headers)  # fmt: skip
         if self.failures:
             status, headers = self.failures.popleft()
             self.refused.append(status)
@@ -159,7 +170,12 @@ class Stack:
     posted: int = 0
 
     async def post(
-        self, activity: dict[str, Any], headers: dict[str, str] | None = None, *, again: bool = False
+        self,
+        activity: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        *,
+        again: bool = False,
+        settle: bool = True,
     ) -> tuple[int, Any]:
         """Post an activity. Each post is a new activity (Teams gives every one its own id: the
         fixture's id gets a suffix) unless `again`, a redelivery of the activity exactly as given."""
@@ -170,7 +186,14 @@ class Stack:
             activity["id"] = f"{activity['id']}{self.posted:04d}"
         response = await self.client.post("/api/messages", json=activity, headers=headers or {})
         body = await response.json() if response.content_type == "application/json" else await response.text()
+        if settle:
+            await self.settle()
         return response.status, body
+
+    async def settle(self) -> None:
+        """Wait until the outbox's sender has sent everything due (notices go out after the turn)."""
+        assert self.teams.pump is not None
+        await asyncio.to_thread(self.teams.pump.settle)
 
     def export(self) -> dict[str, Any]:
         from core.transfer import export_workspace
@@ -197,9 +220,11 @@ async def teams_stack(db_url: str, *, app_id: str = "", password: str = "") -> A
     )  # fmt: skip
     client = TestClient(TestServer(teams.web_app(), host="127.0.0.1"))
     await client.start_server()
+    teams.start_sending(flotilla.engine, flotilla.uow_factory, clock, asyncio.get_running_loop())
     try:
         yield Stack(teams, connector, client, str(connector_server.make_url("/")), time, refs, flotilla, clock)
     finally:
+        await asyncio.to_thread(teams.stop_sending)
         await client.close()
         await connector_server.close()
         flotilla.close()

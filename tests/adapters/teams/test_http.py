@@ -14,7 +14,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web import Application, Request, Response
 
 from bot.teams import render
-from bot.teams.app import outbox_drainer
 from bot.teams.connector import ConversationPacer
 from bot.teams.render import MAX_PICTURE
 from bot.teams.seen import SeenActivities, seen_key
@@ -373,8 +372,8 @@ def test_a_refused_proactive_send_is_not_marked_sent(tmp_path: Path) -> None:
         before = len(s.connector.sent)
         s.connector.fail_next(403)
         s.connector.fail_next(500)
-        kick = outbox_drainer(s.app.uow_factory, s.teams.delivery, s.clock)
-        drained = await kick(TENANT)
+        assert s.teams.pump is not None
+        drained = (await asyncio.to_thread(s.teams.pump.run_once))[TENANT]
         assert [m.key for m in drained.failed] == ["forbidden"] and [m.key for m in drained.retrying] == ["flaky"]
         assert len(s.connector.sent) == before  # nothing reached the conversation
         with s.app.uow_factory(TENANT) as uow:

@@ -1,4 +1,9 @@
-"""Storage fixtures: every test that takes `database_url`, `engine` or `uow_factory` runs once on a
+"""Fixtures for every test.
+
+Tests ignore the shell: the platform variables (SLACK_*, MICROSOFT_*, OPENAI_*, FLOTILLA_*) and a
+developer's `.env` never reach Settings (as bolt-python's tests/utils.py `remove_os_env_temporarily`).
+
+Storage: every test that takes `database_url`, `engine` or `uow_factory` runs once on a
 fresh SQLite file and once on a fresh PostgreSQL schema.
 
 PostgreSQL comes from FLOTILLA_TEST_POSTGRES_URL (for example
@@ -21,6 +26,19 @@ from storage.engine import make_engine, normalize_url
 from storage.uow import SqlUnitOfWorkFactory
 
 POSTGRES_ENV = "FLOTILLA_TEST_POSTGRES_URL"
+SHELL_PREFIXES = ("SLACK_", "MICROSOFT_", "OPENAI_", "FLOTILLA_", "PROMETHEUS_MULTIPROC_DIR")
+
+
+@pytest.fixture(autouse=True)
+def ignore_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the shell's platform settings or a `.env` file."""
+    from bot.settings import Settings
+
+    for name in list(os.environ):
+        if name.startswith(SHELL_PREFIXES) and name != POSTGRES_ENV:
+            monkeypatch.delenv(name)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
