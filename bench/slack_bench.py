@@ -6,13 +6,19 @@
    `--db`) against a bare bolt App whose handler only acks, served the same way, in the same run.
    Goal: Flotilla within 1.5x of the bare app. Every queued command must have run (and its answer
    been posted) before the next measurement: "all run after" is how long that took.
-2. Fan-out of 2,000 DM prompts: written to the durable outbox (as the scheduler does), then
+2. From ack to answer: the time from a command's ack (the HTTP answer) to its answer reaching the
+   response_url, one person at a time and in bursts of 50 people typing at once (each burst
+   answered before the next). Goal: p99 under 1 s at 50 concurrent on SQLite.
+3. Cold start: `flotilla serve slack` started as a process; /healthz polled until it says ok; then
+   a command at once, and a second one after the first is answered. Goal: the first answer within
+   1 s of /healthz saying ok.
+4. Fan-out of 2,000 DM prompts: written to the durable outbox (as the scheduler does), then
    drained through the Slack ChatDelivery — Block Kit, the rate-limited client — to a stand-in that allows
    chat.postMessage N times per
    second and answers 429 with Retry-After beyond it. Goal: at least 90% of the allowed rate,
    no message lost or doubled.
 
-    python bench/slack_bench.py              # full run (about a minute)
+    python bench/slack_bench.py              # full run (a few minutes)
     python bench/slack_bench.py --quick      # fewer requests, 500 DMs
 """
 
@@ -20,10 +26,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -32,13 +42,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from slack_bolt import Ack, App  # noqa: E402
 from slack_sdk.web import WebClient  # noqa: E402
 
 from bot.bootstrap import settle_heap  # noqa: E402
-from bot.slack.delivery import PostedMessages, SlackDelivery, plain_client  # noqa: E402
 from bot.slack.ratelimit import Rate, RateLimiter  # noqa: E402
 from bot.slack.server import http_server, serve_in_thread, wsgi_app  # noqa: E402
 from bot.slack.workers import Workers  # noqa: E402
@@ -96,7 +106,9 @@ def ack_latencies(port: int, standin: Any, total: int, concurrency: int) -> list
 def _run_standin(conn: Any, users: dict[str, dict[str, Any]]) -> None:
     standin = SlackStandIn(team_id=TEAM, users=users).start()
     conn.send(standin.root)
-    conn.recv()  # serve until told to stop
+    while conn.recv() != "stop":  # serve until told to stop; else: "arrivals"
+        with standin._cond:
+            conn.send(dict(standin.arrived))
     standin.stop()
 
 
@@ -115,6 +127,22 @@ class StandInProcess:
     def response_url(self, name: str) -> str:
         return f"{self.root}/response/{name}"
 
+    def arrivals(self) -> dict[str, float]:
+        """Response URL name -> when its answer arrived (time.monotonic, the same clock in every process)."""
+        self._conn.send("arrivals")
+        found: dict[str, float] = self._conn.recv()
+        return found
+
+    def wait_answers(self, names: list[str], timeout: float = 120.0) -> dict[str, float]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.arrivals()
+            if all(n in found for n in names):
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{sum(n not in found for n in names)} answers never came")
+            time.sleep(0.002)
+
     def stop(self) -> None:
         self._conn.send("stop")
         self._process.join(10)
@@ -127,8 +155,9 @@ def measure_ack(total_1: int, total_50: int, db: str | None = None) -> list[dict
         where = {"flotilla_database_url": db} if db else {}
         flotilla, service, server, _ = serve(standin, Path(tmp), limiter=RateLimiter(), jobs_here=False, **where)
         workers = Workers(flotilla.settings, 1, clock=FixedClock(NOW)).start()  # as `serve slack` does
+        service.adapter.queued = workers.wake
         settle_heap()  # as `flotilla serve slack` does once it is built
-        bare_server = http_server(wsgi_app(bare_app(standin)), "127.0.0.1", 0)
+        bare_server = http_server(wsgi_app(bare_app(standin), SIGNING_SECRET), "127.0.0.1", 0)
         serve_in_thread(bare_server)
         try:
             for concurrency, total in ((1, total_1), (50, total_50)):
@@ -152,6 +181,110 @@ def measure_ack(total_1: int, total_50: int, db: str | None = None) -> list[dict
     return rows
 
 
+def signed_command(url: str, standin: Any, name: str, text: str = "dep list", user: str = "U0ADA") -> float:
+    """Send `/flotilla <text>` as `user`; when its ack came back (time.monotonic)."""
+    fields = fixture("slash_command") | {"text": text, "user_id": user, "response_url": standin.response_url(name)}
+    body = urlencode(fields).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+    req = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        resp.read()
+        assert resp.status == 200
+    return time.monotonic()
+
+
+def measure_answers(rounds_1: int, rounds_50: int, db: str | None = None) -> list[dict[str, Any]]:
+    """Ack to answer, as `serve slack` runs commands (one worker process)."""
+    standin: Any = StandInProcess({"U0ADA": slack_user("U0ADA", "ada")})
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        where = {"flotilla_database_url": db} if db else {}
+        flotilla, service, server, _ = serve(standin, Path(tmp), limiter=RateLimiter(), jobs_here=False, **where)
+        workers = Workers(flotilla.settings, 1, clock=FixedClock(NOW)).start()
+        service.adapter.queued = workers.wake  # as `serve slack` does
+        assert workers.wait_ready(120), "the worker never became ready"
+        settle_heap()
+        url = f"http://127.0.0.1:{server.server_port}/slack/events"
+        try:
+            for n in range(5):  # warm up, as a running service is
+                signed_command(url, standin, f"warm{n}")
+            standin.wait_answers([f"warm{n}" for n in range(5)])
+            for concurrency, rounds in ((1, rounds_1), (50, rounds_50)):
+                latencies: list[float] = []
+                for r in range(rounds):
+                    names = [f"c{concurrency}-{r}-{i}" for i in range(concurrency)]
+                    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                        acked = dict(zip(names, pool.map(lambda n: signed_command(url, standin, n), names),
+                                         strict=True))  # fmt: skip
+                    arrived = standin.wait_answers(names)
+                    latencies += [arrived[n] - acked[n] for n in names]
+                rows.append({"concurrency": concurrency, "commands": len(latencies),
+                             "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+                             "max": max(latencies)})  # fmt: skip
+        finally:
+            server.shutdown()
+            workers.stop()
+            service.close()
+            flotilla.close()
+            standin.stop()
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def healthz(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as e:
+        return int(e.code)
+    except OSError:
+        return 0  # not listening yet
+
+
+def measure_cold_start(runs: int) -> list[dict[str, Any]]:
+    """`flotilla serve slack` from nothing: healthz ok, then the first and second answers (each from
+    someone the app has not seen yet, so both look them up)."""
+    standin: Any = StandInProcess({"U0ADA": slack_user("U0ADA", "ada"), "U0BOB": slack_user("U0BOB", "bob")})
+    rows = []
+    try:
+        for run in range(runs):
+            with tempfile.TemporaryDirectory() as tmp:
+                port = free_port()
+                env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FLOTILLA_"))}
+                env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                           FLOTILLA_SLACK_API_URL=standin.api_url, PYTHONPATH=str(ROOT))  # fmt: skip
+                started = time.monotonic()
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "bot.cli", "serve", "slack", "--host", "127.0.0.1", "--port", str(port),
+                     "--db", f"sqlite:///{tmp}/cold.db", "--no-scheduler"], env=env, cwd=tmp,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                try:
+                    while healthz(port) != 200:
+                        if process.poll() is not None:
+                            raise RuntimeError("serve slack exited during start")
+                        time.sleep(0.005)
+                    ok = time.monotonic()
+                    url = f"http://127.0.0.1:{port}/slack/events"
+                    first_acked = signed_command(url, standin, f"cold{run}-1")
+                    first = standin.wait_answers([f"cold{run}-1"])[f"cold{run}-1"]
+                    second_acked = signed_command(url, standin, f"cold{run}-2", user="U0BOB")
+                    second = standin.wait_answers([f"cold{run}-2"])[f"cold{run}-2"]
+                finally:
+                    process.terminate()
+                    process.wait(60)
+                rows.append({"healthz_ok": ok - started, "first_ack": first_acked - ok,
+                             "first_answer": first - ok, "first_after_ack": first - first_acked,
+                             "second_after_ack": second - second_acked})  # fmt: skip
+    finally:
+        standin.stop()
+    return rows
+
+
 def measure_fanout(n: int, allowed_per_second: int) -> dict[str, Any]:
     users = {f"U{i:06d}": slack_user(f"U{i:06d}", f"user{i}") for i in range(n)}
     standin = SlackStandIn(team_id=TEAM, users=users, limits={"chat.postMessage": (allowed_per_second, 1.0)}).start()
@@ -160,15 +293,16 @@ def measure_fanout(n: int, allowed_per_second: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         flotilla, service, server, _ = serve(standin, Path(tmp), limiter=limiter)
         try:
-            assert service.pump is not None
-            service.pump.stop()  # the fan-out is drained here, timed
-            delivery = SlackDelivery(TEAM, plain_client(BOT_TOKEN, standin.api_url), PostedMessages(), limiter=limiter)
+            if service.pump is not None:  # this measures one drain alone, not the process's sender
+                service.pump.stop()
             notices = [Notice(lines=(line("Time for your stand-up: what did you do, what next, any blocker?"),),
                               person=uid, key=f"standup:2026-11-23:{uid}") for uid in users]  # fmt: skip
             now = datetime.now(UTC)
             with flotilla.uow_factory(TEAM) as uow:  # as the scheduler's tick writes them
                 uow.outbox.add_all([from_notice(n, now) for n in notices])
                 uow.commit()
+            delivery = service.outbound(TEAM)
+            assert delivery is not None
             start = time.perf_counter()
             sent = 0
             while sent < n and time.perf_counter() - start < 600:  # as the sender thread does: until all is out
@@ -204,30 +338,52 @@ def main(argv: list[str] | None = None) -> int:
         help="database for the latency part (default: a SQLite file); it "
         "must be a scratch one: a new, empty PostgreSQL database, say",
     )
+    ap.add_argument("--only", default="ack,answer,cold,fanout", help="parts to run (default: all of them)")
     args = ap.parse_args(argv)
+    parts = set(args.only.split(","))
     total_1, total_50, dms = (100, 500, 500) if args.quick else (300, 2000, 2000)
 
-    print("## Slack: latency to ack, /flotilla dep list over HTTP on loopback\n")
-    print(
-        "| concurrent | requests | bare bolt p50 | bare bolt p99 | Flotilla p50 | Flotilla p99 "
-        "| ratio p50 | ratio p99 | all run after |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in measure_ack(total_1, total_50, args.db):
+    if "ack" in parts:
+        print("## Slack: latency to ack, /flotilla dep list over HTTP on loopback\n")
         print(
-            f"| {r['concurrency']} | {r['requests']} | {r['bare_p50'] * 1000:.1f} ms | {r['bare_p99'] * 1000:.1f} ms "
-            f"| {r['ours_p50'] * 1000:.1f} ms | {r['ours_p99'] * 1000:.1f} ms "
-            f"| {r['ours_p50'] / r['bare_p50']:.2f}x | {r['ours_p99'] / r['bare_p99']:.2f}x "
-            f"| +{r['backlog_s']:.1f} s |"
+            "| concurrent | requests | bare bolt p50 | bare bolt p99 | Flotilla p50 | Flotilla p99 "
+            "| ratio p50 | ratio p99 | all run after |"
         )
-    f = measure_fanout(dms, args.rate)
-    print(f"\n## Slack: fan-out of {f['messages']} DM prompts, stand-in allows {f['allowed_per_second']}/s\n")
-    print("| messages | elapsed | rate | share of allowed | delivered | lost | doubled | 429s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(
-        f"| {f['messages']} | {f['elapsed']:.1f} s | {f['rate']:.1f}/s | {f['share'] * 100:.1f}% | {f['delivered']} "
-        f"| {f['lost']} | {f['doubled']} | {f['throttled_429']} |"
-    )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in measure_ack(total_1, total_50, args.db):
+            print(
+                f"| {r['concurrency']} | {r['requests']} | {r['bare_p50'] * 1000:.1f} ms "
+                f"| {r['bare_p99'] * 1000:.1f} ms "
+                f"| {r['ours_p50'] * 1000:.1f} ms | {r['ours_p99'] * 1000:.1f} ms "
+                f"| {r['ours_p50'] / r['bare_p50']:.2f}x | {r['ours_p99'] / r['bare_p99']:.2f}x "
+                f"| +{r['backlog_s']:.1f} s |"
+            )
+    if "answer" in parts:
+        print("\n## Slack: from ack to answer, /flotilla dep list, one worker process\n")
+        print("| concurrent | commands | p50 | p99 | max |")
+        print("|---:|---:|---:|---:|---:|")
+        rounds = (30, 4) if args.quick else (100, 10)
+        for r in measure_answers(*rounds, db=args.db):
+            print(f"| {r['concurrency']} | {r['commands']} | {r['p50'] * 1000:.0f} ms | {r['p99'] * 1000:.0f} ms "
+                  f"| {r['max'] * 1000:.0f} ms |")  # fmt: skip
+    if "cold" in parts:
+        print("\n## Slack: cold start of `flotilla serve slack` (SQLite), times in seconds\n")
+        print("| run | /healthz ok after start | first ack | first answer after healthz ok | first: ack to answer "
+              "| second: ack to answer |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|")
+        for n, c in enumerate(measure_cold_start(2 if args.quick else 3), 1):
+            print(f"| {n} | {c['healthz_ok']:.2f} | +{c['first_ack']:.3f} | {c['first_answer']:.3f} "
+                  f"| {c['first_after_ack']:.3f} | {c['second_after_ack']:.3f} |")  # fmt: skip
+    if "fanout" in parts:
+        f = measure_fanout(dms, args.rate)
+        print(f"\n## Slack: fan-out of {f['messages']} DM prompts, stand-in allows {f['allowed_per_second']}/s\n")
+        print("| messages | elapsed | rate | share of allowed | delivered | lost | doubled | 429s |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print(
+            f"| {f['messages']} | {f['elapsed']:.1f} s | {f['rate']:.1f}/s | {f['share'] * 100:.1f}% "
+            f"| {f['delivered']} "
+            f"| {f['lost']} | {f['doubled']} | {f['throttled_429']} |"
+        )
     return 0
 
 

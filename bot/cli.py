@@ -302,7 +302,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.settings import MissingSecret
+    from bot.settings import StartupError
 
     try:
         if args.platform == "slack":
@@ -313,7 +313,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             from bot.teams.serve import serve as serve_teams
 
             return serve_teams(args)
-    except MissingSecret as e:
+    except StartupError as e:
         print(e, file=sys.stderr)
         return EXIT_ERROR
     raise SystemExit(f"unknown platform {args.platform!r}")

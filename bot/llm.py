@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.settings import PLACEHOLDERS, Settings
+from bot.settings import Settings, is_placeholder
 from core.narrative import SCHEMA, Narrative, NarrativeUnavailable
 
 if TYPE_CHECKING:  # the library loads only when a key is configured: it costs ~1 s at every start
@@ -115,8 +115,7 @@ class OpenAISummarizer:
 
 
 def configured(settings: Settings) -> bool:
-    key = (settings.openai_api_key or "").strip()
-    return key.lower() not in PLACEHOLDERS
+    return not is_placeholder(settings.openai_api_key)
 
 
 def build_summarizer(settings: Settings, timeout: float = TIMEOUT_SECONDS) -> OpenAISummarizer | None:

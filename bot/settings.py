@@ -7,18 +7,35 @@ import re
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "xxx", "todo", "placeholder", "your-token-here", "secret"})
-_PLACEHOLDER = re.compile(r"<.*>|your[-_].*|\$\{.*\}|x{3,}.*|changeme|[0{}-]+", re.IGNORECASE | re.DOTALL)
-"""SPEC's placeholder shapes: `<app id>`, `your-...`, `${VAR}`, `xxx...`, `changeme`, all-zero GUIDs."""
+"""Whole values that are never a real secret (compared without case or surrounding space)."""
+
+_PLACEHOLDER_SHAPES = (
+    re.compile(r"<[^<>]*>"),  # <token>, <your signing secret>
+    re.compile(r"\$\{[^{}]*\}|\$[a-z_][a-z0-9_]*"),  # ${SLACK_BOT_TOKEN}, $SLACK_BOT_TOKEN: never expanded
+    re.compile(r"(?:[a-z]+-)?your[-_ ].*"),  # your-token, xoxb-your-token, your_app_id
+    re.compile(r"(?:[a-z]+-)?xxx.*"),  # xxx, xxxx-1234, xoxb-xxxx, xapp-xxx-xxx
+    re.compile(r"(?:[a-z]+-)?change[-_ ]?me.*"),  # changeme, change-me, xoxb-changeme
+    re.compile(r"0{8}-0{4}-0{4}-0{4}-0{12}"),  # an all-zero GUID (Microsoft app or tenant ids)
+)
 
 
 def is_placeholder(value: str | None) -> bool:
-    """A secret that is missing, or still the example value from a guide or a template."""
-    text = (value or "").strip()
-    return text.lower() in PLACEHOLDERS or _PLACEHOLDER.fullmatch(text) is not None
+    """True for a value that stands in for a secret rather than being one: missing or blank, or
+    shaped like the examples of a README or `.env.example` (SPEC: `<...>`, `your-...`, `${...}`,
+    `xxx...`, `changeme`, all-zero GUIDs), with or without a token prefix such as `xoxb-`."""
+    text = (value or "").strip().lower()
+    if text in PLACEHOLDERS:
+        return True
+    return any(shape.fullmatch(text) for shape in _PLACEHOLDER_SHAPES)
 
 
-class MissingSecret(RuntimeError):
-    """A secret the adapter being started needs is missing or a placeholder."""
+class StartupError(RuntimeError):
+    """The adapter can't start as configured: one line that `flotilla serve` prints, no traceback."""
+
+
+class MissingSecret(StartupError):
+    """A secret the adapter being started needs is missing, a placeholder or refused by the
+    platform: the message names the variable, never its value."""
 
 
 class Settings(BaseSettings):
@@ -41,9 +58,13 @@ class Settings(BaseSettings):
 
     def require(self, *names: str) -> None:
         """Fail at start, naming every missing or placeholder secret (never printing a value)."""
-        bad = [n.upper() for n in names if is_placeholder(getattr(self, n))]
-        if bad:
-            raise MissingSecret(f"Set {', '.join(bad)} (missing or a placeholder) before starting this adapter.")
+        missing = [n.upper() for n in names if not (getattr(self, n) or "").strip()]
+        fake = [n.upper() for n in names if (getattr(self, n) or "").strip() and is_placeholder(getattr(self, n))]
+        said = [f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"] if missing else []
+        if fake:
+            said.append(f"{', '.join(fake)} {'looks' if len(fake) == 1 else 'look'} like a placeholder")
+        if said:
+            raise MissingSecret(f"Can't start: {'; '.join(said)}. Set the real value (environment or .env).")
 
     def __repr_args__(self):  # type: ignore[no-untyped-def]
         """Keep secrets out of logs and tracebacks."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, delete, insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from storage.tables import DEDUPE
@@ -31,6 +33,13 @@ class Dedupe:
     def claim_in(self, conn: Connection, key: str, now: datetime) -> None:
         """`claim` in the caller's transaction: IntegrityError when the key is taken."""
         conn.execute(insert(self.table).values(key=key[:MAX_KEY], claimed_at=now))
+
+    def claim_new(self, conn: Connection, key: str, now: datetime) -> bool:
+        """`claim_in` that answers False, instead of failing the caller's transaction, when the key
+        is taken (INSERT … ON CONFLICT DO NOTHING): other work in that transaction goes on."""
+        insert_ = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+        stmt = insert_(self.table).values(key=key[:MAX_KEY], claimed_at=now).on_conflict_do_nothing()
+        return conn.execute(stmt.returning(self.table.c.key)).first() is not None
 
     def release(self, key: str) -> None:
         """Give a key back when the work it guarded failed, so that a retry may do it."""

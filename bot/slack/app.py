@@ -16,23 +16,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltError
 from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.web import WebClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
 
+from bot.conversation import Conversation
+from bot.grammar import SlackMentions
 from bot.outbound import Deliveries, OutboxPump
-from bot.settings import Settings
+from bot.settings import MissingSecret, Settings, StartupError
+from bot.slack import render
 from bot.slack.adapter import SlackAdapter
 from bot.slack.delivery import PostedMessages, slack_outbound
 from bot.slack.directory import UserCache
 from bot.slack.jobs import JobQueue, JobRunner
 from bot.slack.listeners import Flows, register
 from bot.slack.ratelimit import RateLimiter, RetryAfterHandler, retry_handlers
-from bot.slack.store import Claims, oauth_stores
+from bot.slack.store import Claims, installed_bot_token, oauth_stores
 from core.ports import ChatDelivery, Clock, UnitOfWorkFactory
-from core.service import Services
+from core.service import PersonInfo, Services
+from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +69,17 @@ LAZY_THREADS = 2
 """Threads for the light work after an ack (the App Home tab). Few on purpose: the database
 serialises writes anyway, and more threads only take the interpreter away from the acks."""
 JOB_THREADS = 2
+WARM_UP_WORKSPACE = "flotilla-warm-up"
+WARM_UP_COMMANDS = (
+    "help",
+    "me",
+    "team list",
+    "dep list",
+    "blocker list",
+    "priority list",
+    'dep request x "y" --by fri',
+)
+"""Reads and a refusal (no such team): each loads what a first command of its kind would."""
 """Threads that run queued commands when they run beside the app (`serve slack --workers 0`)."""
 
 
@@ -88,6 +108,12 @@ class SlackService:
         """Run queued commands on threads of this process (else worker processes must run them)."""
         self.adapter.queued = self.runner.notify
         self.runner.start(threads)
+
+    def warm_up(self) -> None:
+        """What a first command would pay for once, paid before this process says it is ready: the
+        grammar's and the core's modules and SQLAlchemy's compiled statements for a unit of work.
+        A worker does it before /healthz may say ok."""
+        warm_up(self.adapter, self.jobs.engine)
 
     def start_pump(self, engine: Engine, uow_factory: UnitOfWorkFactory, clock: Clock,
                    deliveries: Deliveries | None = None, metrics: Any = None) -> OutboxPump:  # fmt: skip
@@ -124,6 +150,27 @@ class SlackService:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.lazy_executor.shutdown(wait=False, cancel_futures=True)
         self.background.shutdown(wait=False, cancel_futures=True)
+
+
+def warm_up(adapter: SlackAdapter, engine: Engine) -> None:
+    """See SlackService.warm_up: read commands (and a refusal) run through the core on this very
+    engine (SQLAlchemy caches compiled statements per engine), as a person who needs no look-up,
+    inside one transaction that is rolled back: every commit is a savepoint, nothing is kept."""
+    adapter.uow_factory(WARM_UP_WORKSPACE)  # brings the schema to head (on first use), opens nothing
+    with engine.connect() as conn, conn.begin() as outer:
+        sessions = sessionmaker(bind=conn, class_=Session, expire_on_commit=False,
+                                join_transaction_mode="create_savepoint")  # fmt: skip
+        conversation = Conversation(lambda name: SqlUnitOfWork(sessions, name), WARM_UP_WORKSPACE, SlackMentions(),
+                                    lambda handle: PersonInfo(handle=handle, name=handle), services=adapter.services,
+                                    platform="slack")  # fmt: skip
+        now = adapter.clock.now()
+        for typed in WARM_UP_COMMANDS:
+            said = conversation.handle(typed, "U0WARMUP", now)  # and drawn, as an answer would be
+            if said.refused:
+                render.refusal(said.reply.lines, said.usage)
+            else:
+                render.message(said.reply.lines, said.reply.offers)
+        outer.rollback()
 
 
 def api_url(settings: Settings) -> str:
@@ -188,15 +235,14 @@ def build_slack(
     else:
         adapter.token_for = single_token(client)
         options["token_verification_enabled"] = token_verification  # the token comes with `client`
-    app = App(
-        name="flotilla",
-        signing_secret=settings.slack_signing_secret or "",
-        client=client,
-        listener_executor=executor,
-        request_verification_enabled=True,
-        process_before_response=True,
-        **options,
-    )
+    try:
+        app = App(name="flotilla", signing_secret=settings.slack_signing_secret or "", client=client,
+                  listener_executor=executor, request_verification_enabled=True, process_before_response=True,
+                  **options)  # fmt: skip
+    except BoltError as e:  # bolt's auth.test of the token failed: say which variable, in one line
+        for pool in (executor, lazy_executor, background):
+            pool.shutdown(wait=False)
+        raise token_refused(e, "SLACK_BOT_TOKEN", base_url) from None
     # bolt runs lazy listeners on the listener executor; give them their own, smaller pool.
     app.listener_runner.lazy_listener_runner = ThreadLazyListenerRunner(logger=app.logger, executor=lazy_executor)
     flows = Flows.of(adapter)
@@ -206,7 +252,7 @@ def build_slack(
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         adapter.on_error(error, body)
 
-    runner = JobRunner(jobs, flows.typed.run_job, adapter.on_error)
+    runner = JobRunner(jobs, flows.typed.run_job, adapter.on_error, prune=adapter.prune_claims)
     outbound = slack_outbound(settings, engine, adapter.token_for, limiter=limiter, base_url=base_url)
     return SlackService(app=app, adapter=adapter, mode=mode, executor=executor, lazy_executor=lazy_executor,
                         background=background, jobs=jobs, runner=runner, flows=flows,
@@ -226,6 +272,17 @@ def token_lookup(settings: Settings, engine: Engine, *, socket: bool = False) ->
     return single_token(WebClient(token=settings.slack_bot_token, base_url=api_url(settings)))
 
 
+def token_refused(error: BoltError, variable: str, base_url: str) -> StartupError:
+    """What to say when Slack refused the token at start (or could not be asked), instead of bolt's
+    traceback: the variable and Slack's error code, never the token."""
+    cause = error.__context__
+    if isinstance(cause, SlackApiError):
+        code = cause.response.get("error") if isinstance(cause.response.data, dict) else None
+        return MissingSecret(f"Can't start: Slack refused {variable} ({code or cause.response.status_code}). "
+                             f"Copy the bot token again from the app's OAuth & Permissions page.")  # fmt: skip
+    return StartupError(f"Can't start: could not check {variable} with Slack at {base_url}: {error}")
+
+
 def single_token(client: WebClient) -> Callable[[str], str | None]:
     """Token mode: the one token, for the one workspace auth.test names (asked once, on first use)."""
     known: dict[str, str | None] = {}
@@ -240,16 +297,10 @@ def single_token(client: WebClient) -> Callable[[str], str | None]:
     return token_for
 
 
-def installed_token(store: Any) -> Callable[[str], str | None]:
-    """OAuth mode: the bot token of the install the workspace name (team or Enterprise id) refers to."""
-
-    def token_for(workspace: str) -> str | None:
-        org = workspace.startswith("E")
-        bot = store.find_bot(enterprise_id=workspace if org else None, team_id=None if org else workspace,
-                             is_enterprise_install=org)  # fmt: skip
-        return bot.bot_token if bot is not None else None
-
-    return token_for
+def installed_token(store: SQLAlchemyInstallationStore) -> Callable[[str], str | None]:
+    """OAuth mode: the bot token of the install the workspace name (team or Enterprise id) refers to,
+    whether a plain workspace, a workspace of an Enterprise Grid org or the whole org installed it."""
+    return lambda workspace: installed_bot_token(store, workspace)
 
 
 def oauth_settings(settings: Settings, engine: Engine, adapter: SlackAdapter) -> OAuthSettings:
@@ -267,7 +318,7 @@ def oauth_settings(settings: Settings, engine: Engine, adapter: SlackAdapter) ->
         log.warning("Slack install failed: %s", args.reason)
         return args.default.failure(args)
 
-    return OAuthSettings(
+    oauth = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         scopes=list(BOT_SCOPES),
@@ -277,3 +328,7 @@ def oauth_settings(settings: Settings, engine: Engine, adapter: SlackAdapter) ->
         redirect_uri_path=REDIRECT_PATH,
         callback_options=CallbackOptions(success=success, failure=failure),
     )
+    # bolt asks auth.test about the install's token on every request unless told to remember the
+    # answer: a Web API round trip before every ack. A token's identity does not change.
+    oauth.authorize.cache_enabled = True  # type: ignore[attr-defined]
+    return oauth

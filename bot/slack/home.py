@@ -11,7 +11,16 @@ from typing import Any
 from slack_sdk.web import WebClient
 
 from bot.slack.adapter import SlackAdapter, is_user
-from bot.slack.render import MAX_VIEW_BLOCKS, context, escape, mrkdwn_line, offer_buttons, section
+from bot.slack.render import (
+    MAX_SECTION_CHARS,
+    MAX_VIEW_BLOCKS,
+    clip,
+    context,
+    escape,
+    mrkdwn_line,
+    offer_buttons,
+    section,
+)
 from core import commands
 from core.reply import Item, Reply
 
@@ -30,12 +39,17 @@ LISTS = (
 )
 
 
+MAX_HEADER_CHARS = 150
+
+
 def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": False}}
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, MAX_HEADER_CHARS, plain=True),
+                                       "emoji": False}}  # fmt: skip
 
 
 def _record(item: Item) -> list[dict[str, Any]]:
-    block = section(mrkdwn_line(item.line))
+    """One record per section: a longer one is cut (`… show` gives it whole), so the lists fit."""
+    block = section(clip(mrkdwn_line(item.line), MAX_SECTION_CHARS))
     buttons = offer_buttons(item.offers)
     if len(buttons) == 1:
         block["accessory"] = buttons[0]
@@ -45,7 +59,7 @@ def _record(item: Item) -> list[dict[str, Any]]:
 
 def home_view(me: Reply) -> dict[str, Any]:
     """The Home view of `me` (its first line says the person's teams)."""
-    teams = mrkdwn_line(me.lines[0]) if me.lines else ""
+    teams = clip(mrkdwn_line(me.lines[0]), MAX_SECTION_CHARS) if me.lines else ""
     blocks: list[dict[str, Any]] = [_header("Flotilla"), context(teams or "Your teams: none yet")]
     for group, title, empty, command in LISTS:
         items = [i for i in me.items if i.group == group]

@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from bot.slack.store import Claims
 from core.ports import UnitOfWork, UnitOfWorkFactory
@@ -50,6 +50,8 @@ it, the run that took over commits and answers; the late one's commit fails (Lea
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 0.05
 """How often an idle worker looks for new jobs (threads beside the app are also woken at once)."""
+PRUNE_SECONDS = 3600.0
+"""How often old claims are deleted, by whichever job runner is idle then."""
 
 PUT_PATIENCE_SECONDS = 2.0
 """How long an ack waits for SQLite's write lock before it gives up (Slack waits 3 s for the ack)."""
@@ -90,7 +92,11 @@ class _Waiting:
 
     row: dict[str, Any]
     deadline: float
+    claim: str | None = None
+    claimed_at: Any = None
     written: bool = False
+    duplicate: bool = False
+    """Its claim was taken already (a redelivered event, a replayed request): not queued."""
     error: BaseException | None = None
 
 
@@ -125,16 +131,15 @@ class JobQueue:
 
     def put(self, kind: str, workspace: str, payload: dict[str, Any], *, claim: str | None = None,
             claimed_at: Any = None) -> bool:  # fmt: skip
-        """Queue a job; with `claim`, only if that key is new (a redelivered event), in one transaction.
+        """Queue a job; with `claim`, only if that key is new (a redelivered event, a replayed
+        request): False then, and nothing is queued. The claim is taken in the job's transaction.
         Gives up (raises) PUT_PATIENCE_SECONDS after the call: an ack later than that is no use to
         Slack, and a job written for it would run although the person saw the command fail."""
         deadline = time.monotonic() + PUT_PATIENCE_SECONDS
         row = {"kind": kind, "workspace": workspace, "payload": json.dumps(payload), "created_at": time.time(),
                "leased_until": None, "lease": None, "attempts": 0}  # fmt: skip
-        if claim is not None:  # alone: its claim may be taken, which fails only its own transaction
-            with self._put_lock:
-                return self._patiently(lambda: self._put_claimed(row, claim, claimed_at), deadline)
-        waiting = _Waiting(row, deadline)
+        assert claim is None or self.claims is not None, "a queue that claims keys needs the claims table"
+        waiting = _Waiting(row, deadline, claim, claimed_at)
         with self._waiting_lock:
             self._waiting.append(waiting)
         with self._put_lock:  # one writer at a time; it writes every job waiting by then
@@ -142,7 +147,7 @@ class JobQueue:
                 self._write_waiting()
         if waiting.error is not None:
             raise waiting.error
-        return True
+        return not waiting.duplicate
 
     def _write_waiting(self) -> None:
         """Write every waiting job in one transaction. While the write lock stays taken, the acks
@@ -159,13 +164,14 @@ class JobQueue:
                 if not batch:
                     return
                 try:
-                    self._put_all([w.row for w in batch])
+                    duplicates = self._put_all(batch)
                 except OperationalError as e:
                     if not self._locked(e):
                         raise
                     time.sleep(PUT_RETRY_SECONDS)
                     continue
                 for w in batch:
+                    w.duplicate = id(w) in duplicates
                     w.written = True
                 return
         except BaseException as e:
@@ -173,33 +179,25 @@ class JobQueue:
                 if not w.written:
                     w.error, w.written = e, True
 
-    def _patiently(self, write: Callable[[], bool], deadline: float) -> bool:
-        while True:
-            try:
-                return write()
-            except OperationalError as e:
-                if not self._locked(e) or time.monotonic() > deadline:
-                    raise
-                time.sleep(PUT_RETRY_SECONDS)
-
     def _locked(self, error: OperationalError) -> bool:
         """SQLite's write lock was taken (a worker's command holds it): worth trying again soon."""
         return self._impatient and "locked" in str(error)
 
-    def _put_all(self, rows: list[dict[str, Any]]) -> bool:
+    def _put_all(self, batch: list[_Waiting]) -> set[int]:
+        """Write the batch's jobs in one transaction, each unless its claim is taken; the ids (of the
+        _Waiting objects) of those whose claim was."""
+        duplicates: set[int] = set()
+        rows = []
         with self._put_engine.begin() as conn:
-            conn.execute(self._put, rows)
-        return True
-
-    def _put_claimed(self, row: dict[str, Any], claim: str, claimed_at: Any) -> bool:
-        assert self.claims is not None, "a queue that claims keys needs the claims table"
-        try:
-            with self._put_engine.begin() as conn:
-                self.claims.claim_in(conn, claim, claimed_at)
-                conn.execute(self._put, row)
-        except IntegrityError:
-            return False
-        return True
+            for w in batch:
+                if w.claim is not None and self.claims is not None:
+                    if not self.claims.claim_new(conn, w.claim, w.claimed_at):
+                        duplicates.add(id(w))
+                        continue
+                rows.append(w.row)
+            if rows:
+                conn.execute(self._put, rows)
+        return duplicates
 
     def take(self) -> Job | None:
         """The oldest job nobody holds, now held by the caller for LEASE_SECONDS (any process). A new
@@ -301,12 +299,16 @@ Report = Callable[[Exception, dict[str, Any] | None], None]
 class JobRunner:
     """Takes jobs one at a time and runs them; as threads beside the app or in a worker process."""
 
-    def __init__(self, queue: JobQueue, run: Run, report: Report, *, poll: float = POLL_SECONDS) -> None:
+    def __init__(self, queue: JobQueue, run: Run, report: Report, *, poll: float = POLL_SECONDS,
+                 prune: Callable[[], Any] | None = None) -> None:  # fmt: skip
         self.queue = queue
         self.run = run
         self.report = report
         self.poll = poll
-        self._wake = threading.Event()
+        self.prune = prune
+        """Forgets old claims (of redeliveries and replays): called when idle, every PRUNE_SECONDS."""
+        self._pruned_at = time.monotonic()
+        self._wake: Any = threading.Event()
         self._stop = threading.Event()
         self._busy = 0
         self._lock = threading.Lock()
@@ -317,6 +319,12 @@ class JobRunner:
     def notify(self) -> None:
         """A job was queued in this process: wake a waiting thread instead of letting it poll."""
         self._wake.set()
+
+    def wake_on(self, event: Any) -> None:
+        """Wait on `event` (a multiprocessing.Event the serving process sets when it queues a job)
+        instead of this runner's own: a worker process then starts a job at once, not at its next
+        poll. Workers elsewhere (other machines) still poll."""
+        self._wake = event
 
     def run_one(self) -> bool:
         """Take and run one job; False when there was none."""
@@ -368,10 +376,19 @@ class JobRunner:
             try:
                 if self.run_one():
                     continue
+                self._maybe_prune()
             except Exception as e:  # the database went away: wait and try again
                 log.warning("Slack jobs: could not take a job (%s: %s)", type(e).__name__, e)
             self._wake.wait(self.poll)
             self._wake.clear()
+
+    def _maybe_prune(self) -> None:
+        with self._lock:
+            due = self.prune is not None and time.monotonic() - self._pruned_at >= PRUNE_SECONDS
+            if due:
+                self._pruned_at = time.monotonic()
+        if due and self.prune is not None:
+            self.prune()
 
     def start(self, threads: int = 1) -> None:
         """Run jobs on `threads` daemon threads of this process."""

@@ -27,7 +27,7 @@ MAX_ERROR = 150
 
 
 def _plain(text: str, limit: int = MAX_LABEL) -> dict[str, Any]:
-    return {"type": "plain_text", "text": render.clip(text or " ", limit), "emoji": False}
+    return {"type": "plain_text", "text": render.clip(text or " ", limit, plain=True), "emoji": False}
 
 
 def _input(field: Field) -> dict[str, Any]:
@@ -43,10 +43,13 @@ def _input(field: Field) -> dict[str, Any]:
         if field.initial is not None:
             element["initial_value"] = field.initial
     else:
+        # Slack counts UTF-16 units where the core counts characters: an answer of emoji the core took
+        # must still fit as the initial value, so the box takes what it already holds.
+        held = render.slack_len(field.initial) if field.initial else 0
         element = {"type": "plain_text_input", "action_id": VALUE, "multiline": field.kind is FieldKind.LONG_TEXT,
-                   "max_length": min(field.max_length, MAX_INITIAL)}  # fmt: skip
+                   "max_length": min(max(field.max_length, held), MAX_INITIAL)}  # fmt: skip
         if field.initial:
-            element["initial_value"] = field.initial[: element["max_length"]]
+            element["initial_value"] = render.clip(field.initial, MAX_INITIAL)
     block: dict[str, Any] = {"type": "input", "block_id": field.id, "label": _plain(field.label), "element": element,
                              "optional": not field.required}  # fmt: skip
     if field.hint:
@@ -70,15 +73,16 @@ def read_metadata(view: dict[str, Any]) -> dict[str, str]:
 
 def form_modal(form: Form, callback_id: str, lines: Sequence[Line] = ()) -> dict[str, Any]:
     """A form as a modal: a section heading per part, an input per field, what was left out at the end."""
-    blocks: list[dict[str, Any]] = [render.section(f"*{render.escape(form.title)}*")]
+    limit = render.MAX_SECTION_CHARS
+    blocks: list[dict[str, Any]] = [render.section(render.clip(f"*{render.quote(form.title)}*", limit))]
     if form.intro:
-        blocks.append(render.context(render.escape(form.intro)))
+        blocks.append(render.context(render.clip(render.quote(form.intro), limit)))
     for s in form.sections:
         if s.heading:
-            blocks.append(render.section(f"*{render.escape(s.heading)}*"))
+            blocks.append(render.section(render.clip(f"*{render.quote(s.heading)}*", limit)))
         blocks += [_input(f) for f in s.fields]
     if form.left_out:
-        blocks.append(render.context(render.escape(form.left_out)))
+        blocks.append(render.context(render.clip(render.escape(form.left_out), limit)))
     return {
         "type": "modal",
         "callback_id": callback_id,

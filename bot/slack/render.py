@@ -3,6 +3,10 @@
 User text (Quote) is escaped so `<!here>`, `<!channel>` and `<!subteam^…>` can't ping anyone,
 and `@here`-style words are neutralised as in the console; people become `<@U…>` and channels
 `<#C…>`. Lists longer than a message allows are cut with "…and N more".
+
+Lengths are measured as Slack measures them: on the text as sent, after escaping (`&amp;` is five
+characters), in UTF-16 code units (an emoji outside the BMP is two), so that text in any script
+fits. Text is cut only between characters, never inside an escape or a `<@U…>` link.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from core.contracts import dependency_from_json
 from core.offers import Act, Offer
 from core.reply import ChannelRef, Line, Mention, Quote, Segment
+from core.views import dependency_line
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -103,21 +109,62 @@ def mrkdwn(lines: Iterable[Line]) -> str:
     return "\n".join(mrkdwn_line(ln) for ln in lines)
 
 
+_UNCUT = re.compile(r"&(?:amp|lt|gt);|<[^<>\s]{1,80}>")
+"""What a cut must not fall inside: an escape, a link (`<@U…>`, `<#C…>`)."""
+_PLAIN_COST = {"&": 5, "<": 4, ">": 4}
+
+
+def slack_len(text: str, plain: bool = False) -> int:
+    """A text's length as Slack counts it: UTF-16 code units of the text as sent. `plain`: a
+    plain_text object's text, which Slack escapes before counting (`&` costs five)."""
+    units = len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if plain:
+        units += sum(_PLAIN_COST[ch] - 1 for ch in text if ch in _PLAIN_COST)
+    return units
+
+
+def _cut(text: str, limit: int, plain: bool = False) -> int:
+    """Where `text` must be cut for its first part to take at most `limit` of Slack's characters:
+    between two characters, never inside an escape or a link."""
+    units = 0
+    cut = len(text)
+    for i, ch in enumerate(text):
+        units += _PLAIN_COST.get(ch, 1) if plain else 1
+        units += 1 if ord(ch) > 0xFFFF else 0
+        if units > limit:
+            cut = i
+            break
+    else:
+        return cut
+    if not plain:
+        for m in _UNCUT.finditer(text, max(0, cut - 90), min(len(text), cut + 90)):
+            if m.start() < cut < m.end():
+                return m.start()
+    return cut
+
+
+def clip(text: str, limit: int, plain: bool = False) -> str:
+    """At most `limit` of Slack's characters, ending with "…" when cut (mrkdwn; `plain`: the text
+    of a plain_text object)."""
+    if slack_len(text, plain) <= limit:
+        return text
+    return text[: _cut(text, limit - 1, plain)] + "…"
+
+
 def fallback(text: str) -> str:
     """The notification text beside the blocks (bounded: Slack truncates and complains past 40k)."""
-    return text if len(text) <= MAX_FALLBACK_CHARS else text[: MAX_FALLBACK_CHARS - 1] + "…"
+    return clip(text, MAX_FALLBACK_CHARS)
 
 
 def _pieces(text: str, limit: int) -> list[str]:
     """One line longer than a section: cut it at spaces where possible, never inside an escape."""
     pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind(" ", 0, limit)
-        amp = text.rfind("&", 0, limit)
-        if amp > cut and text.find(";", amp) >= limit:
-            cut = amp
+    while slack_len(text) > limit:
+        most = _cut(text, limit)
+        space = text.rfind(" ", 0, most + 1)
+        cut = space if space > most // 2 else most
         if cut <= 0:
-            cut = limit
+            cut = most if most > 0 else 1
         pieces.append(text[:cut])
         text = text[cut:].lstrip(" ")
     pieces.append(text)
@@ -139,7 +186,7 @@ def text_blocks(rendered: Sequence[str], max_blocks: int = MAX_MESSAGE_BLOCKS) -
     for raw in rendered:
         for piece in _pieces(raw or " ", MAX_SECTION_CHARS):
             joined = f"{current}\n{piece}" if current else piece
-            if len(joined) > MAX_SECTION_CHARS:
+            if slack_len(joined) > MAX_SECTION_CHARS:
                 chunks.append(current)
                 current = piece
             else:
@@ -156,7 +203,7 @@ def text_blocks(rendered: Sequence[str], max_blocks: int = MAX_MESSAGE_BLOCKS) -
 def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     b: dict[str, Any] = {
         "type": "button",
-        "text": {"type": "plain_text", "text": clip(text, MAX_BUTTON_TEXT), "emoji": False},
+        "text": {"type": "plain_text", "text": clip(text, MAX_BUTTON_TEXT, plain=True), "emoji": False},
         "action_id": action_id,
     }
     if value:
@@ -169,6 +216,13 @@ def button(text: str, action_id: str, value: str, style: str | None = None) -> d
 def offer_buttons(offers: Sequence[Offer]) -> list[dict[str, Any]]:
     """A button per offer the core made (the action id names the act, the value its subject)."""
     return [button(o.label, ACTION_IDS[o.act], o.subject, o.style) for o in offers][:MAX_ACTIONS]
+
+
+def record_line(data: Any) -> str:
+    """A dependency's line (core.views) from its JSON as core.contracts writes it; else ""."""
+    if not isinstance(data, dict) or not str(data.get("id") or "").startswith("D-"):
+        return ""
+    return mrkdwn_line(dependency_line(dependency_from_json(data)))
 
 
 def actions(elements: list[dict[str, Any]], block_id: str = "flotilla_actions") -> list[dict[str, Any]]:
@@ -198,7 +252,3 @@ def plain(text: str) -> tuple[str, list[dict[str, Any]]]:
 
 def json_file(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -8,11 +8,13 @@ import os
 import tempfile
 from collections.abc import Callable
 
+from slack_sdk.errors import SlackApiError
+
 from bot.bootstrap import Flotilla, build, settle_heap
 from bot.clock import SystemClock
 from bot.metrics import MULTIPROCESS, Metrics
 from bot.scheduler import start_background
-from bot.settings import Settings
+from bot.settings import MissingSecret, Settings
 from bot.slack.app import SlackService, build_slack
 from bot.slack.server import WSGIApp, database_ready, http_server, wsgi_app
 from bot.slack.workers import Workers
@@ -48,9 +50,28 @@ def start_workers(args: argparse.Namespace, flotilla: Flotilla, service: SlackSe
         log.warning("an in-memory database is this process's alone: commands run here, not in workers")
         count = 0
     if count <= 0:
+        service.warm_up()  # /healthz is ok from the start here: the first command must not pay for it
         service.run_jobs_here()
         return None
-    return Workers(flotilla.settings, count, database_url=args.db, socket=args.socket).start()
+    workers = Workers(flotilla.settings, count, database_url=args.db, socket=args.socket).start()
+    service.adapter.queued = workers.wake  # a queued command wakes the workers at once
+    return workers
+
+
+def readiness(flotilla: Flotilla, workers: Workers | None) -> Callable[[], str | None]:
+    """/healthz: what keeps this process from answering a command now (None: nothing). A command
+    needs the database and something to run it: a worker process that has built its app (a new
+    one takes seconds to start), or this process's own job threads (`--workers 0`)."""
+    database = database_ready(flotilla.engine)
+
+    def waiting() -> str | None:
+        if not database():
+            return "database unavailable"
+        if workers is not None and not workers.ready():
+            return "starting: no worker is ready to run commands yet"
+        return None
+
+    return waiting
 
 
 def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
@@ -68,10 +89,15 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             log.warning("Flotilla for Slack in Socket Mode")
-            SocketModeHandler(service.app, flotilla.settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+            try:
+                SocketModeHandler(service.app, flotilla.settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+            except SlackApiError as e:  # apps.connections.open refused the app-level token
+                code = e.response.get("error") if isinstance(e.response.data, dict) else e.response.status_code
+                raise MissingSecret(f"Can't start: Slack refused SLACK_APP_TOKEN ({code}).") from None
         else:
-            server = http_server(wsgi_app(service.app, database_ready(flotilla.engine), metrics), args.host,
-                                 args.port)  # fmt: skip
+            secret = flotilla.settings.slack_signing_secret or ""
+            application = wsgi_app(service.app, secret, readiness(flotilla, workers), metrics)
+            server = http_server(application, args.host, args.port)
             log.warning("Flotilla for Slack (%s mode) on http://%s:%d/slack/events", service.mode, args.host,
                         server.server_port)  # fmt: skip
             try:
@@ -89,16 +115,18 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
 
 
 def wsgi_from_env() -> WSGIApp:
-    """For a WSGI server in production: `gunicorn 'bot.slack.serve:wsgi_from_env()' -w 4 --threads 16`.
-    Runs no scheduler: run `flotilla scheduler` beside it (or `serve slack` replicas), which ticks
-    the rhythm and delivers through Slack too. Queued commands run on threads of each WSGI process,
-    and each process sends what its commands queued."""
+    """For a WSGI server of your own: `gunicorn 'bot.slack.serve:wsgi_from_env()' -w 4 --threads 16`
+    (`flotilla serve slack` runs waitress, with the limits of bot.slack.server). Runs no scheduler:
+    run `flotilla scheduler` beside it (or `serve slack` replicas), which ticks the rhythm and
+    delivers through Slack too. Queued commands run on threads of each WSGI process, and each
+    process sends what its commands queued."""
     flotilla = build()
     service = build_slack(
         flotilla.settings, flotilla.engine, flotilla.uow_factory, SystemClock(), services=flotilla.services
     )
+    service.warm_up()
     service.run_jobs_here()
     metrics = Metrics(flotilla.engine)
     start_sending(flotilla, service, metrics)
     settle_heap()
-    return wsgi_app(service.app, database_ready(flotilla.engine), metrics)
+    return wsgi_app(service.app, flotilla.settings.slack_signing_secret or "", readiness(flotilla, None), metrics)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, and_, desc, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.dedupe import MAX_KEY, Dedupe
@@ -78,3 +78,23 @@ def oauth_stores(engine: Engine, client_id: str) -> tuple[SQLAlchemyInstallation
     installations.create_tables()  # type: ignore[no-untyped-call]
     states.create_tables()  # type: ignore[no-untyped-call]
     return installations, states
+
+
+def installed_bot_token(installations: SQLAlchemyInstallationStore, workspace: str) -> str | None:
+    """The bot token of the latest install that a workspace name (SPEC: a team id, or an Enterprise
+    id for an org-wide install) stands for. Slack keys installs by enterprise id AND team id: a
+    workspace of an Enterprise Grid org that installed the app by itself is stored with both, and
+    slack_sdk's `find_bot(enterprise_id=None, team_id=...)` never finds it. Outside a request (a
+    queued command, a delivery) only the name is known, so the row is looked up by it."""
+    c = installations.bots.c
+    team_install = and_(c.team_id == workspace, c.is_enterprise_install.is_(False))
+    org_install = and_(c.enterprise_id == workspace, c.is_enterprise_install.is_(True))
+    q = (
+        select(c.bot_token)
+        .where(c.client_id == installations.client_id, c.bot_token.is_not(None), or_(team_install, org_install))
+        .order_by(desc(c.installed_at), desc(c.id))
+        .limit(1)
+    )
+    with installations.engine.connect() as conn:
+        token = conn.execute(q).scalar()
+    return str(token) if token else None

@@ -65,8 +65,10 @@ class Submissions:
 
     def _asked(self, body: dict[str, Any], client: Any, workspace: str, meta: dict[str, str], outcome: Outcome) -> None:
         url = meta.get("url") or meta.get("response_url")
-        if url:  # the message the button was on now says what was done
-            WebhookClient(url).send(replace_original=True, **answered({"blocks": []}, outcome))
+        if url:  # the message the button was on: the request as it stands now, and what was done
+            said = render.record_line(outcome.reply.data)
+            original = {"text": said, "blocks": render.text_blocks([said]) if said else []}
+            WebhookClient(url).send(replace_original=True, **answered(original, outcome))
         self.adapter.after(client, workspace, outcome.reply)
 
     def form(self, ack: Callable[..., Any], body: dict[str, Any], view: dict[str, Any], context: Any) -> None:

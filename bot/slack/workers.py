@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 
 from bot.bootstrap import build, settle_heap
 from bot.clock import SystemClock
-from bot.settings import Settings
+from bot.settings import Settings, StartupError
 from core.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,14 @@ RESTART_MAX_WAIT = 60.0
 """A worker that keeps failing at start is started again after 1, 2, 4 ... at most 60 s."""
 STEADY_SECONDS = 60.0
 NICENESS = 10
+THREADS = 2
 """Workers yield the CPU to the process that acks: Slack times acks, not commands (BENCHMARKS.md)."""
 
 
 def work(values: dict[str, Any], database_url: str | None, socket: bool, parent: int, clock: Clock | None = None,
-         niceness: int = 0, threads: int = 1) -> None:  # fmt: skip
-    """A worker process's life: build, run jobs until SIGTERM or until its parent is gone."""
+         niceness: int = 0, threads: int = 1, ready: Any = None, queued: Any = None) -> None:  # fmt: skip
+    """A worker process's life: build, warm up, say it is ready (`ready`, a multiprocessing Event),
+    run jobs until SIGTERM or until its parent is gone."""
     from bot.slack.app import build_slack
 
     done = threading.Event()
@@ -45,16 +48,25 @@ def work(values: dict[str, Any], database_url: str | None, socket: bool, parent:
         os.nice(niceness)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
     flotilla = build(Settings(**values), database_url=database_url)
-    service = build_slack(flotilla.settings, flotilla.engine, flotilla.uow_factory, clock or SystemClock(),
-                          services=flotilla.services, socket=socket)  # fmt: skip
+    try:
+        service = build_slack(flotilla.settings, flotilla.engine, flotilla.uow_factory, clock or SystemClock(),
+                              services=flotilla.services, socket=socket)  # fmt: skip
+    except StartupError as e:  # one line, as `serve` says it; the parent starts us again later
+        log.error("%s", e)
+        sys.exit(1)
     from bot.metrics import Metrics
     from bot.slack.serve import start_sending
 
     start_sending(flotilla, service, Metrics(flotilla.engine))  # notices go out from here, right after a command
+    service.warm_up()
+    if queued is not None:
+        service.runner.wake_on(queued)
     settle_heap()
     loops = [threading.Thread(target=service.runner.work, args=(done,), daemon=True) for _ in range(threads)]
     for loop in loops:
         loop.start()
+    if ready is not None:
+        ready.set()
     while not done.wait(RESTART_CHECK_SECONDS):
         if os.getppid() != parent:  # the serving process died without stopping us
             done.set()
@@ -76,21 +88,30 @@ class Workers:
     clock: Clock | None = None
     """For benchmarks: a clock the workers can be given (it is pickled); the system's by default."""
     niceness: int = NICENESS
+    threads: int = THREADS
+    """Jobs each worker runs at once: one's Web API calls (the answer, users.info) overlap another's
+    database work; on SQLite the commits still take turns."""
     _ctx: Any = field(default_factory=lambda: multiprocessing.get_context("spawn"), init=False)
     _processes: list[Any] = field(default_factory=list, init=False)
+    _ready: list[Any] = field(default_factory=list, init=False)
+    _queued: Any = field(default=None, init=False)
     _watching: threading.Event = field(default_factory=threading.Event, init=False)
     _watcher: threading.Thread | None = field(default=None, init=False)
 
     def start(self) -> Workers:
+        self._ready = [self._ctx.Event() for _ in range(self.count)]
+        self._queued = self._ctx.Event()
         self._processes = [self._spawn(n) for n in range(self.count)]
         self._watcher = threading.Thread(target=self._watch, daemon=True, name="slack-workers")
         self._watcher.start()
         return self
 
     def _spawn(self, n: int) -> Any:
+        self._ready[n].clear()
         process = self._ctx.Process(target=work, name=f"flotilla-slack-worker-{n}", daemon=True,
                                     args=(self.settings.model_dump(), self.database_url, self.socket, os.getpid(),
-                                          self.clock, self.niceness))  # fmt: skip
+                                          self.clock, self.niceness, self.threads, self._ready[n],
+                                          self._queued))  # fmt: skip
         process.start()
         return process
 
@@ -114,6 +135,26 @@ class Workers:
                 started[n] = now
                 del died[n]
                 self._processes[n] = self._spawn(n)
+
+    def wake(self) -> None:
+        """A job was queued by this process: the workers take it now rather than at their next poll."""
+        if self._queued is not None:
+            self._queued.set()
+
+    def ready(self) -> bool:
+        """Whether some worker has built its app and is taking jobs (a command would be answered now)."""
+        return any(p.is_alive() and r.is_set() for p, r in zip(self._processes, self._ready, strict=True))
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until `ready()` (tests, benchmarks); False if it was not within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while not self.ready():
+            if time.monotonic() > deadline:
+                return False
+            for r in self._ready:
+                if r.wait(0.05):
+                    break
+        return True
 
     def pids(self) -> list[int]:
         """Process ids of the workers alive now."""

@@ -268,3 +268,35 @@ def test_on_sqlite_acks_still_in_time_keep_trying_when_an_older_one_gives_up(
     job = queue.take()
     assert job is not None and job.payload == {"n": "new"} and queue.take() is None
     queue.close()
+
+
+def test_replays_written_together_queue_one_job(queue: JobQueue) -> None:
+    """The same signed request sent many times at once: the acks share a transaction, and the claim
+    (insert-or-ignore) lets exactly one of them queue its job; the others learn they were replays."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        queued = list(pool.map(lambda n: queue.put("command", "T1", {"n": n}, claim="signed:v0=abc", claimed_at=now),
+                               range(12)))  # fmt: skip
+    assert queued.count(True) == 1
+    assert queue.pending() == 1
+    assert queue.put("command", "T1", {"n": 99})  # an unclaimed job still goes in
+
+
+def test_warming_up_leaves_nothing_behind(engine: Engine) -> None:
+    """A worker runs read commands and a refusal through the core before it says it is ready; the
+    workspace it uses, the person and the platform it would record are all rolled back."""
+    from datetime import UTC, datetime
+
+    from bot.slack.adapter import SlackAdapter
+    from bot.slack.app import warm_up
+    from core.fakes import FixedClock
+    from storage.uow import workspaces
+
+    factory = SqlUnitOfWorkFactory(engine)
+    adapter = SlackAdapter(uow_factory=factory, clock=FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC)),
+                           claims=Claims(engine))  # fmt: skip
+    warm_up(adapter, engine)
+    warm_up(adapter, engine)
+    assert workspaces(engine) == []

@@ -24,8 +24,10 @@ def register(app: App, flows: Flows) -> None:
         ack()
 
     def queue_mention(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        """Kept (once per event id: Slack redelivers unacked events) before it is acked."""
-        flows.typed.enqueue(MENTION, body, context, claim=event_key(workspace_of(context), body))
+        """Kept (once per event id: Slack redelivers unacked events) before it is acked. A mention
+        without `user` (a workflow's or another app's message) speaks for nobody: acked, not run."""
+        if (body.get("event") or {}).get("user"):
+            flows.typed.enqueue(MENTION, body, context, claim=event_key(workspace_of(context), body))
         ack()
 
     @after_ack

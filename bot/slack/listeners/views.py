@@ -1,5 +1,5 @@
 """Modal submissions (bot.slack.submissions). The core runs before the ack, so that a refusal shows
-inside the modal."""
+inside the modal. A modal closed with Cancel changes nothing: acked (Slack sends view_closed)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,9 @@ def register(app: App, flows: Flows) -> None:
         app.view(callback)(submit_ask)
     for callback in (render.VIEW_STANDUP, render.VIEW_CHECKIN):
         app.view(callback)(submit_form)
+
+    def closed(ack: Ack) -> None:
+        ack()
+
+    for callback in (render.VIEW_ASK, render.VIEW_ASK_BEFORE, render.VIEW_STANDUP, render.VIEW_CHECKIN):
+        app.view_closed(callback)(closed)

@@ -26,11 +26,11 @@ from bot.slack.app import SlackService, build_slack
 from bot.slack.ratelimit import Rate, RateLimiter
 from bot.slack.server import http_server, serve_in_thread, wsgi_app
 from core.fakes import FixedClock
-from tests.adapters.slack.standin import SlackStandIn, slack_user
+from tests.adapters.slack.blockkit import errors_errors, view_errors
+from tests.adapters.slack.standin import BOT_TOKEN, SlackStandIn, slack_user
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "slack"
 SIGNING_SECRET = "test-signing-secret-8f2a"
-BOT_TOKEN = "xoxb-test-bot-token"
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+00:00")
 TEAM = "T0FLOTILLA"
 
@@ -88,7 +88,14 @@ class Slack:
         return self.post("/slack/events", json.dumps(payload).encode(), "application/json", **kw)
 
     def interactive(self, payload: dict[str, Any], **kw: Any) -> tuple[int, bytes]:
-        return self.form({"payload": json.dumps(payload)}, **kw)
+        """A click or form submission; what the app answers in the ack is held to Block Kit's limits."""
+        status, body = self.form({"payload": json.dumps(payload)}, **kw)
+        answer = json.loads(body) if status == 200 and body.startswith(b"{") else {}
+        if answer.get("response_action") in ("update", "push"):
+            assert view_errors(answer["view"]) == [], answer
+        if answer.get("response_action") == "errors":
+            assert errors_errors(answer["errors"]) == [], answer
+        return status, body
 
     # --- Slack's shapes ------------------------------------------------------------------------
 
@@ -152,6 +159,7 @@ def standin() -> Iterator[SlackStandIn]:
     s = SlackStandIn(team_id=TEAM, users=users).start()
     yield s
     s.stop()
+    assert s.rejected == [], "Slack would have refused these calls"
 
 
 def roomy_limiter(clock: FixedClock | None = None) -> RateLimiter:
@@ -179,7 +187,7 @@ def serve(standin: SlackStandIn, tmp_path: Path, limiter: RateLimiter | None = N
     if jobs_here:  # queued commands run on threads of the test's process, with its clock
         service.run_jobs_here()
     service.start_pump(flotilla.engine, flotilla.uow_factory, clock)  # sends what commands queue
-    server = http_server(wsgi_app(service.app), "127.0.0.1", 0)
+    server = http_server(wsgi_app(service.app, SIGNING_SECRET), "127.0.0.1", 0)
     serve_in_thread(server)
     return flotilla, service, server, clock
 

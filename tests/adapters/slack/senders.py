@@ -13,6 +13,7 @@ from bot.slack.store import Claims
 from core.outbox import drain
 from storage.engine import make_engine
 from storage.uow import SqlUnitOfWorkFactory
+from tests.adapters.slack.standin import BOT_TOKEN
 
 LEASE = timedelta(seconds=3)
 STOP_AFTER_IDLE = 3.0
@@ -24,7 +25,7 @@ def send_until_done(url: str, workspace: str, api_url: str) -> None:
     factory = SqlUnitOfWorkFactory(engine)
     claims = Claims(engine)
     claims.create_tables()
-    delivery = SlackDelivery(workspace, plain_client("xoxb-test", api_url), PostedMessages(store=claims))
+    delivery = SlackDelivery(workspace, plain_client(BOT_TOKEN, api_url), PostedMessages(store=claims))
     idle_since = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -1,6 +1,11 @@
 """A local stand-in for Slack's Web API: an HTTP server on 127.0.0.1 that records every call,
 answers the methods Flotilla uses the way Slack does, and answers 429 with Retry-After when a
 method is called faster than its configured rate. Response URLs and file uploads land here too.
+
+It rejects what Slack rejects: a call without a token (`not_authed`) or with one it never issued
+(`invalid_auth`), and any message or view over Block Kit's limits (tests/adapters/slack/blockkit.py):
+`invalid_blocks` for messages, `invalid_arguments` for views, HTTP 400 for a response_url post.
+Every rejection is also kept in `rejected`, which the `standin` fixture expects empty at the end.
 """
 
 from __future__ import annotations
@@ -17,6 +22,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
+
+from tests.adapters.slack.blockkit import message_errors, view_errors
+
+BOT_TOKEN = "xoxb-test-bot-token"
+INSTALLED_TOKEN = "xoxb-installed-token"
 
 
 @dataclass
@@ -45,6 +55,12 @@ class SlackStandIn:
     limits: dict[str, tuple[int, float]] = field(default_factory=dict)
     """method -> (calls allowed, per this many seconds); beyond it: 429 with Retry-After."""
     unreachable_channels: set[str] = field(default_factory=set)
+    tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """token -> who it is (team_id, enterprise_id, is_enterprise_install), as auth.test tells; the
+    single-workspace bot token is known from the start, an install's once oauth.v2.access issued it."""
+    oauth: dict[str, Any] | None = None
+    """What oauth.v2.access answers (tests/fixtures/slack/oauth_v2_access_*.json); by default a plain
+    install in `team_id`. The token it issues is known from then on."""
     storms: dict[str, int] = field(default_factory=dict)
     """method -> Retry-After: every call of it answers 429 until the storm is taken out again."""
     drop: Callable[[str, int], bool] | None = None
@@ -57,11 +73,17 @@ class SlackStandIn:
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
     uploads: dict[str, bytes] = field(default_factory=dict, init=False)
     limited: dict[str, int] = field(default_factory=dict, init=False)
+    arrived: dict[str, float] = field(default_factory=dict, init=False)
+    """Response URL name -> time.monotonic() its first post arrived (benchmarks)."""
+    rejected: list[tuple[str, list[str]]] = field(default_factory=list, init=False)
+    """(method or response URL, Slack's errors) of every call refused as Slack would refuse it."""
     messages: list[dict[str, Any]] = field(default_factory=list, init=False)
     """Every message chat.postMessage accepted, as conversations.history returns them (channel added)."""
     dropped: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
+        self.tokens.setdefault(BOT_TOKEN, {"team_id": self.team_id, "enterprise_id": None,
+                                           "is_enterprise_install": False})  # fmt: skip
         self._cond = threading.Condition()
         self._generation = 0
         self._windows: dict[str, deque[float]] = {}
@@ -147,11 +169,21 @@ class SlackStandIn:
             return self._send(req, 200, b"OK - %d" % len(raw), "text/plain")
         if url.path.startswith("/response/"):
             name = url.path.rsplit("/", 1)[-1]
+            posted = json.loads(raw or b"{}")
+            errors = message_errors(posted)
             with self._cond:
-                self.responses.setdefault(name, []).append(json.loads(raw or b"{}"))
+                if errors:
+                    self.rejected.append((f"response_url {name}", errors))
+                else:
+                    self.responses.setdefault(name, []).append(posted)
+                    self.arrived.setdefault(name, time.monotonic())
                 self._generation += 1
                 self._cond.notify_all()
-            return self._send(req, 200, b"ok", "text/plain")
+            return (
+                self._send(req, 400, b"invalid_blocks", "text/plain")
+                if errors
+                else self._send(req, 200, b"ok", "text/plain")
+            )
         if not url.path.startswith("/api/"):
             return self._send(req, 404, b"not found", "text/plain")
         method = url.path[len("/api/") :]
@@ -171,7 +203,7 @@ class SlackStandIn:
             return self._send(req, 429, body, "application/json", {"Retry-After": str(retry_after)})
         with self._cond:
             self.calls.append(Call(method=method, params=params, token=token, at=time.monotonic()))
-            answer = self._answer(method, params)
+            answer = self._refusal(method, params, token) or self._answer(method, params, token)
             nth = sum(1 for c in self.calls if c.method == method)
             dropping = self.drop is not None and self.drop(method, nth)
             self.dropped += dropping
@@ -214,11 +246,37 @@ class SlackStandIn:
             self._last_ts = max(self._last_ts + 1, int(time.time() * 1_000_000))
             return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
 
-    def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+    def _refusal(self, method: str, p: dict[str, Any], token: str | None) -> dict[str, Any] | None:
+        """Slack's answer to a call it refuses (None: it does not). Called holding the lock."""
+        if method == "oauth.v2.access":
+            return None  # authenticated by the client id and secret, not a token
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token not in self.tokens:
+            return {"ok": False, "error": "invalid_auth"}
+        errors: list[str] = []
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            blocks = p.get("blocks")
+            errors = message_errors({"text": p.get("text"),
+                                     "blocks": json.loads(blocks) if isinstance(blocks, str) else blocks})  # fmt: skip
+            kind = "invalid_blocks"
+        elif method in ("views.open", "views.publish", "views.update", "views.push"):
+            view = p.get("view")
+            errors = view_errors(json.loads(view) if isinstance(view, str) else view or {})
+            kind = "invalid_arguments"
+        if not errors:
+            return None
+        self.rejected.append((method, errors))
+        return {"ok": False, "error": kind, "errors": errors,
+                "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]}}  # fmt: skip
+
+    def _answer(self, method: str, p: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         if method == "auth.test":
+            who = self.tokens.get(token or "") or {}
             return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "flotilla",
-                    "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": "B0FLOTBOT",
-                    "is_enterprise_install": False}  # fmt: skip
+                    "team_id": who.get("team_id"), "user_id": self.bot_user_id, "bot_id": "B0FLOTBOT",
+                    "enterprise_id": who.get("enterprise_id"),
+                    "is_enterprise_install": bool(who.get("is_enterprise_install"))}  # fmt: skip
         if method == "users.info":
             user = self.users.get(str(p.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
@@ -269,8 +327,15 @@ class SlackStandIn:
             files = json.loads(files) if isinstance(files, str) else files
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files or []]}
         if method == "oauth.v2.access":
-            return {"ok": True, "app_id": "A0FLOTILLA", "access_token": "xoxb-installed-token",
-                    "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": self.bot_user_id,
-                    "team": {"id": self.team_id, "name": "Acme"}, "enterprise": None,
-                    "is_enterprise_install": False, "authed_user": {"id": "U0INSTALL"}}  # fmt: skip
+            answer = dict(self.oauth or {
+                "ok": True, "app_id": "A0FLOTILLA", "authed_user": {"id": "U0INSTALL"}, "scope": "commands",
+                "token_type": "bot", "access_token": INSTALLED_TOKEN, "bot_user_id": self.bot_user_id,
+                "team": {"id": self.team_id, "name": "Acme"}, "enterprise": None, "is_enterprise_install": False,
+            })  # fmt: skip
+            self.tokens[answer["access_token"]] = {
+                "team_id": (answer.get("team") or {}).get("id"),
+                "enterprise_id": (answer.get("enterprise") or {}).get("id"),
+                "is_enterprise_install": answer["is_enterprise_install"],
+            }
+            return answer
         return {"ok": False, "error": "unknown_method"}

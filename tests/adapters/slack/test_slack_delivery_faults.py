@@ -17,7 +17,7 @@ from core.outbox import PENDING, SENT, OutboxMessage
 from core.reply import Mention, line
 from tests.adapters.slack.conftest import CHANNELS, PEOPLE, TEAM, Slack
 from tests.adapters.slack.senders import STOP_AFTER_IDLE, send_until_done
-from tests.adapters.slack.standin import SlackStandIn
+from tests.adapters.slack.standin import BOT_TOKEN, SlackStandIn
 
 ADA, BOB, LEO, PIA = PEOPLE["ada"], PEOPLE["bob"], PEOPLE["leo"], PEOPLE["pia"]
 
@@ -184,7 +184,7 @@ def test_an_app_that_cannot_read_back_sends_again_rather_than_lose(tmp_path: Pat
         with factory(TEAM) as uow:
             uow.outbox.add(message)
             uow.commit()
-        delivery = SlackDelivery(TEAM, plain_client("xoxb-test", standin.api_url), PostedMessages())
+        delivery = SlackDelivery(TEAM, plain_client(BOT_TOKEN, standin.api_url), PostedMessages())
         first = drain(factory, TEAM, delivery, message.created_at)
         assert [m.uncertain for m in first.retrying] == [True]
         second = drain(factory, TEAM, delivery, message.created_at + timedelta(seconds=5))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.metrics import Metrics
 from bot.slack.server import http_server, serve_in_thread, wsgi_app
-from tests.adapters.slack.conftest import CHANNELS, PEOPLE, Slack, serve
+from tests.adapters.slack.conftest import CHANNELS, PEOPLE, SIGNING_SECRET, Slack, serve
 from tests.adapters.slack.standin import SlackStandIn
 
 ADA, PIA, LEO = PEOPLE["ada"], PEOPLE["pia"], PEOPLE["leo"]
@@ -36,7 +36,7 @@ def test_serve_slack_exposes_the_outbox_deliveries_and_latency(standin: SlackSta
     assert service.pump is not None
     service.pump.metrics = metrics
     service.runner.observe = lambda seconds: metrics.observe("slack", "answer", seconds)
-    server = http_server(wsgi_app(service.app, metrics=metrics), "127.0.0.1", 0)
+    server = http_server(wsgi_app(service.app, SIGNING_SECRET, metrics=metrics), "127.0.0.1", 0)
     serve_in_thread(server)
     slack = Slack(standin=standin, flotilla=flotilla, service=service, port=server.server_port, clock=clock)
     try:

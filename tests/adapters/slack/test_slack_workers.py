@@ -108,3 +108,50 @@ def test_a_late_answer_goes_in_the_digests_thread_whichever_process_sends_it(sla
     assert kept is not None and kept[0] == "C0PAYMENTS" and posted.params.get("thread_ts") is None
     assert in_thread.params["thread_ts"] == kept[1]
     assert outside.params.get("thread_ts") is None
+
+
+def test_healthz_is_503_until_a_worker_can_answer_a_command(standin: SlackStandIn, tmp_path: Path) -> None:
+    """Issue 13.2: /healthz said ok while the worker was still starting (3-4 s); a command that came
+    then waited for it. Now it says ok only once a worker has built its app and warmed up."""
+    import urllib.error
+    import urllib.request
+
+    from bot.settings import Settings
+    from bot.slack.serve import readiness
+    from bot.slack.server import http_server, serve_in_thread, wsgi_app
+    from tests.adapters.slack.conftest import SIGNING_SECRET
+
+    flotilla, service, first_server, clock = serve(standin, tmp_path, jobs_here=False)
+    first_server.shutdown()
+    current: list[Workers] = []
+    server = http_server(wsgi_app(service.app, SIGNING_SECRET, lambda: readiness(flotilla, current[0])()),
+                         "127.0.0.1", 0)  # fmt: skip
+    serve_in_thread(server)
+    slack = Slack(standin=standin, flotilla=flotilla, service=service, port=server.server_port, clock=clock)
+
+    def healthz() -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(f"{slack.url}/healthz", timeout=10) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    refused = Settings(**(flotilla.settings.model_dump() | {"slack_bot_token": "xoxb-2141029472-revoked-e1b9e11d"}))
+    current.append(Workers(refused, 1, niceness=0).start())  # a worker that cannot start (its token is refused)
+    try:
+        assert healthz()[0] == 503
+        standin.wait_for(lambda: [c for c in standin.of("auth.test") if c.token == refused.slack_bot_token],
+                         timeout=STARTUP)  # fmt: skip
+        assert healthz() == (503, b"starting: no worker is ready to run commands yet\n")
+        current[0].stop()
+        current[0] = Workers(flotilla.settings, 1, clock=FixedClock(NOW), niceness=0).start()
+        assert current[0].wait_ready(STARTUP)
+        assert healthz() == (200, b"ok\n")
+        fields, name = slack.command_fields(ADA, "team list")
+        assert slack.form(fields)[0] == 200
+        assert standin.wait_response(name)["response_type"] == "ephemeral"  # answered by that worker
+    finally:
+        current[0].stop()
+        server.shutdown()
+        service.close()
+        flotilla.close()
