@@ -115,7 +115,7 @@ class OpenAISummarizer:
 
 
 def configured(settings: Settings) -> bool:
-    return not is_placeholder(settings.openai_api_key)
+    return not is_placeholder(settings.value("openai_api_key"))
 
 
 def build_summarizer(settings: Settings, timeout: float = TIMEOUT_SECONDS) -> OpenAISummarizer | None:
@@ -128,7 +128,7 @@ def build_summarizer(settings: Settings, timeout: float = TIMEOUT_SECONDS) -> Op
     import openai
 
     client = openai.OpenAI(
-        api_key=settings.openai_api_key,
+        api_key=settings.value("openai_api_key"),
         base_url=settings.openai_base_url or None,
         timeout=timeout,
         max_retries=0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "xxx", "todo", "placeholder", "your-token-here", "secret"})
@@ -42,32 +43,34 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     flotilla_database_url: str = "sqlite:///flotilla.db"
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
     slack_client_id: str | None = None
-    slack_client_secret: str | None = None
+    slack_client_secret: SecretStr | None = None
     flotilla_slack_api_url: str | None = None
     microsoft_app_id: str | None = None
-    microsoft_app_password: str | None = None
+    microsoft_app_password: SecretStr | None = None
     microsoft_app_type: str | None = None
     microsoft_app_tenant_id: str | None = None
-    openai_api_key: str | None = None
+    openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     flotilla_llm_model: str = "gpt-4o-mini"
 
+    def value(self, name: str) -> str:
+        """A setting as plain text, secret or not ("" when unset): for the one place that uses it.
+        Secrets are SecretStr, so that a log line or a traceback that shows the settings shows ***."""
+        raw = getattr(self, name)
+        if isinstance(raw, SecretStr):
+            raw = raw.get_secret_value()
+        return (raw or "").strip()
+
     def require(self, *names: str) -> None:
         """Fail at start, naming every missing or placeholder secret (never printing a value)."""
-        missing = [n.upper() for n in names if not (getattr(self, n) or "").strip()]
-        fake = [n.upper() for n in names if (getattr(self, n) or "").strip() and is_placeholder(getattr(self, n))]
+        missing = [n.upper() for n in names if not self.value(n)]
+        fake = [n.upper() for n in names if self.value(n) and is_placeholder(self.value(n))]
         said = [f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"] if missing else []
         if fake:
             said.append(f"{', '.join(fake)} {'looks' if len(fake) == 1 else 'look'} like a placeholder")
         if said:
             raise MissingSecret(f"Can't start: {'; '.join(said)}. Set the real value (environment or .env).")
-
-    def __repr_args__(self):  # type: ignore[no-untyped-def]
-        """Keep secrets out of logs and tracebacks."""
-        for key, value in super().__repr_args__():
-            secret = key and any(w in key for w in ("token", "secret", "password", "api_key"))
-            yield key, ("***" if secret and value else value)

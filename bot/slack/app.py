@@ -182,7 +182,7 @@ def api_url(settings: Settings) -> str:
 def mode_of(settings: Settings, socket: bool) -> str:
     if socket:
         return Mode.SOCKET
-    if (settings.slack_client_id or "").strip() or (settings.slack_client_secret or "").strip():
+    if settings.value("slack_client_id") or settings.value("slack_client_secret"):
         return Mode.OAUTH
     return Mode.TOKEN
 
@@ -221,7 +221,7 @@ def build_slack(
     adapter = SlackAdapter(uow_factory=uow_factory, clock=clock, claims=claims, limiter=limiter,
                            users=UserCache(), base_url=base_url, services=services or Services(),
                            jobs=jobs, posted=PostedMessages(store=claims))  # fmt: skip
-    token = settings.slack_bot_token if mode != Mode.OAUTH else None
+    token = settings.value("slack_bot_token") or None if mode != Mode.OAUTH else None
     client = WebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(RetryAfterHandler(limiter, "app")))
     executor = ThreadPoolExecutor(max_workers=listener_threads, thread_name_prefix="slack-listener")
     lazy_executor = ThreadPoolExecutor(max_workers=lazy_threads, thread_name_prefix="slack-lazy")
@@ -236,7 +236,7 @@ def build_slack(
         adapter.token_for = single_token(client)
         options["token_verification_enabled"] = token_verification  # the token comes with `client`
     try:
-        app = App(name="flotilla", signing_secret=settings.slack_signing_secret or "", client=client,
+        app = App(name="flotilla", signing_secret=settings.value("slack_signing_secret"), client=client,
                   listener_executor=executor, request_verification_enabled=True, process_before_response=True,
                   **options)  # fmt: skip
     except BoltError as e:  # bolt's auth.test of the token failed: say which variable, in one line
@@ -264,12 +264,12 @@ def token_lookup(settings: Settings, engine: Engine, *, socket: bool = False) ->
     the single token, or the install's; None when these settings hold no Slack credentials."""
     mode = mode_of(settings, socket)
     if mode == Mode.OAUTH:
-        if not ((settings.slack_client_id or "").strip() and (settings.slack_client_secret or "").strip()):
+        if not (settings.value("slack_client_id") and settings.value("slack_client_secret")):
             return None
         return installed_token(oauth_stores(engine, settings.slack_client_id or "")[0])
-    if not (settings.slack_bot_token or "").strip():
+    if not settings.value("slack_bot_token"):
         return None
-    return single_token(WebClient(token=settings.slack_bot_token, base_url=api_url(settings)))
+    return single_token(WebClient(token=settings.value("slack_bot_token"), base_url=api_url(settings)))
 
 
 def token_refused(error: BoltError, variable: str, base_url: str) -> StartupError:
@@ -320,7 +320,7 @@ def oauth_settings(settings: Settings, engine: Engine, adapter: SlackAdapter) ->
 
     oauth = OAuthSettings(
         client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret,
+        client_secret=settings.value("slack_client_secret"),
         scopes=list(BOT_SCOPES),
         installation_store=installations,
         state_store=states,

@@ -90,12 +90,12 @@ def serve(args: argparse.Namespace, settings: Settings | None = None) -> int:
 
             log.warning("Flotilla for Slack in Socket Mode")
             try:
-                SocketModeHandler(service.app, flotilla.settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+                SocketModeHandler(service.app, flotilla.settings.value("slack_app_token")).start()  # type: ignore[no-untyped-call]
             except SlackApiError as e:  # apps.connections.open refused the app-level token
                 code = e.response.get("error") if isinstance(e.response.data, dict) else e.response.status_code
                 raise MissingSecret(f"Can't start: Slack refused SLACK_APP_TOKEN ({code}).") from None
         else:
-            secret = flotilla.settings.slack_signing_secret or ""
+            secret = flotilla.settings.value("slack_signing_secret")
             application = wsgi_app(service.app, secret, readiness(flotilla, workers), metrics)
             server = http_server(application, args.host, args.port)
             log.warning("Flotilla for Slack (%s mode) on http://%s:%d/slack/events", service.mode, args.host,
@@ -129,4 +129,4 @@ def wsgi_from_env() -> WSGIApp:
     metrics = Metrics(flotilla.engine)
     start_sending(flotilla, service, metrics)
     settle_heap()
-    return wsgi_app(service.app, flotilla.settings.slack_signing_secret or "", readiness(flotilla, None), metrics)
+    return wsgi_app(service.app, flotilla.settings.value("slack_signing_secret"), readiness(flotilla, None), metrics)

@@ -67,7 +67,7 @@ def bot_config(settings: Settings, *, insecure_local: bool = False) -> BotConfig
     if app_type is None:
         raise MissingSecret(f"MICROSOFT_APP_TYPE must be one of {', '.join(APP_TYPES.values())} (got {raw_type!r}).")
     if not app_id:
-        if (settings.microsoft_app_password or "").strip():
+        if settings.value("microsoft_app_password"):
             raise MissingSecret("MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is not: set the bot's app id "
                                 "too (without one, Bot Framework authentication would be off).")  # fmt: skip
         if not insecure_local:
@@ -86,7 +86,7 @@ def bot_config(settings: Settings, *, insecure_local: bool = False) -> BotConfig
     settings.require(*needed)
     return BotConfig(
         APP_ID=app_id,
-        APP_PASSWORD=(settings.microsoft_app_password or "").strip(),
+        APP_PASSWORD=settings.value("microsoft_app_password"),
         APP_TYPE=app_type,
         APP_TENANTID=(settings.microsoft_app_tenant_id or "").strip(),
     )

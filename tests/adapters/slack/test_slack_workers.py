@@ -140,7 +140,7 @@ def test_healthz_is_503_until_a_worker_can_answer_a_command(standin: SlackStandI
     current.append(Workers(refused, 1, niceness=0).start())  # a worker that cannot start (its token is refused)
     try:
         assert healthz()[0] == 503
-        standin.wait_for(lambda: [c for c in standin.of("auth.test") if c.token == refused.slack_bot_token],
+        standin.wait_for(lambda: [c for c in standin.of("auth.test") if c.token == refused.value("slack_bot_token")],
                          timeout=STARTUP)  # fmt: skip
         assert healthz() == (503, b"starting: no worker is ready to run commands yet\n")
         current[0].stop()
