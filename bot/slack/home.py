@@ -14,6 +14,7 @@ from bot.slack.render import (
     section,
 )
 from core.contracts import blocker_from_json, dependency_from_json, priority_from_json
+from core.rollup import Rollup
 from core.views import blocker_line, dependency_line, priority_line
 
 PER_LIST = 15
@@ -40,7 +41,8 @@ def home_view(me: dict[str, Any]) -> dict[str, Any]:
 
     prios = list(me.get("priorities") or [])
     blocks.append(_header(f"My priorities ({len(prios)})"))
-    blocks += [section(mrkdwn_line(priority_line(priority_from_json(p)))) for p in prios[:PER_LIST]]
+    blocks += [section(mrkdwn_line(priority_line(priority_from_json(p), Rollup.from_json(p.get("rollup")))))
+               for p in prios[:PER_LIST]]  # fmt: skip
     blocks += _more(len(prios) - PER_LIST, "priorities", "priority list")
     if not prios:
         blocks.append(context("No open priority is yours."))

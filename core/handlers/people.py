@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from core import access, commands
 from core.checkins import pending
-from core.contracts import blocker_json, dependency_json, priority_json
+from core.contracts import blocker_json, dependency_json, priority_read_json
 from core.errors import Conflict
 from core.model import BlockerState
 from core.reply import Line, Mention, Reply, line, reply
 from core.rhythm import RunKind
+from core.rollup import rollups
 from core.service import Call
 from core.views import blocker_line, dependency_line, priority_line
 
@@ -25,7 +26,8 @@ def me(call: Call, _: commands.Me) -> Reply:
     blockers = [b for b in call.uow.blockers.list() if b.raised_by == call.actor and b.state is BlockerState.OPEN]
     lines: list[Line] = [line("Your teams: ", ", ".join(sorted(mine)) or "none")]
     lines.append(line(f"Your priorities ({len(prios)}):"))
-    lines += [line("  ", *priority_line(p)) for p in prios]
+    rolled = rollups(call.uow.priorities.list()) if prios else {}
+    lines += [line("  ", *priority_line(p, rolled.get(p.number))) for p in prios]
     lines.append(line(f"Your dependencies ({len(deps)}):"))
     lines += [line("  ", *dependency_line(d)) for d in deps]
     lines.append(line(f"Your open blockers ({len(blockers)}):"))
@@ -36,7 +38,7 @@ def me(call: Call, _: commands.Me) -> Reply:
     data = {
         "handle": call.actor,
         "teams": sorted(mine),
-        "priorities": [priority_json(p) for p in prios],
+        "priorities": [priority_read_json(p, rolled.get(p.number)) for p in prios],
         "dependencies": [dependency_json(d) for d in deps],
         "blockers": [blocker_json(b) for b in blockers],
         "checkins": [{"team": r.team, "kind": r.kind.value, "period": r.period} for r in waiting],

@@ -10,7 +10,7 @@ from core.errors import Conflict, InvalidInput
 from core.model import Team
 from core.reply import Line, Mention, Reply, line, reply
 from core.risk import assess, touching
-from core.risks import Risk, RiskKind, Thresholds
+from core.risks import HIGH, Risk, RiskKind, Thresholds, is_high
 from core.service import Call
 from core.snapshot import risk_snapshot
 
@@ -33,6 +33,8 @@ LABELS: dict[RiskKind, str] = {
     RiskKind.TEAM_OVERLOAD: "Overloaded teams",
     RiskKind.LOW_PARTICIPATION: "Low check-in participation",
     RiskKind.DEPENDENCY_CYCLE: "Dependency cycles between teams",
+    RiskKind.OVERDUE_PRIORITY: "Priorities past their due date",
+    RiskKind.ROLLUP_MISMATCH: "On track above something off track",
 }
 
 # name -> (lowest, highest, what it means); participation_floor is given in percent.
@@ -59,16 +61,18 @@ def render_risk(r: Risk) -> tuple[Line, Line]:
 
 
 def render_risks(shown: list[Risk]) -> list[Line]:
-    """Ranked risks grouped by kind, the group of the worst risk first."""
-    groups: dict[RiskKind, list[Risk]] = {}
-    for r in shown:
-        groups.setdefault(r.kind, []).append(r)
+    """One entry per risk, strictly in the engine's order: highest score first (ties by kind, then id)."""
     lines: list[Line] = []
-    for kind, found in groups.items():
-        lines.append(line(f"{LABELS[kind]} ({len(found)}):"))
-        for r in found:
-            lines += render_risk(r)
+    for r in shown:
+        lines += render_risk(r)
     return lines
+
+
+def headline(n: int, shown: int, scope: str, high: int) -> str:
+    """`Top 10 of 16 risks in X, highest score first (5 high: score 70 or more):`"""
+    what = f"Top {shown} of {n} risks" if shown < n else f"{n} risk{'s' if n != 1 else ''}"
+    said = f"{high} high: score {HIGH} or more" if high else f"none high: every score is below {HIGH}"
+    return f"{what} in {scope}, highest score first ({said}). Score · why → who acts:"
 
 
 def risks(call: Call, cmd: commands.Risks) -> Reply:
@@ -85,11 +89,7 @@ def risks(call: Call, cmd: commands.Risks) -> Reply:
     if not found:
         return reply(line(f"No risks in {scope}."), data=data)
     n = len(found)
-    if len(shown) < n:
-        head = f"Top {len(shown)} of {n} risks in {scope}, highest score first (score · why → who acts):"
-    else:
-        head = f"{n} risk{'s' if n != 1 else ''} in {scope}, highest score first (score · why → who acts):"
-    lines = [line(head), *render_risks(shown)]
+    lines = [line(headline(n, len(shown), scope, sum(1 for r in found if is_high(r.score)))), *render_risks(shown)]
     if len(shown) < n:
         lines.append(line(f"… and {n - len(shown)} more: `risks --all`"))
     return reply(*lines, data=data)
