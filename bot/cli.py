@@ -325,7 +325,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     clock = _clock(args, False)
     every, grace = timedelta(seconds=args.interval), timedelta(minutes=args.grace)
     rhythm = RhythmScheduler(app.uow_factory, app.engine, clock, lambda _name: delivery, only=args.workspace,
-                             grace=grace, interval=every)  # fmt: skip
+                             grace=grace, interval=every, services=app.services)  # fmt: skip
     try:
         if args.once:
             done = rhythm.run_once()

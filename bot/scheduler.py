@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from core.outbox import OutboxMessage, drain
 from core.ports import ChatDelivery, Clock, UnitOfWorkFactory
 from core.scheduling import DEFAULT_GRACE, Ticked, tick
+from core.service import Services
 from storage.uow import workspaces
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ class RhythmScheduler:
     grace: timedelta = DEFAULT_GRACE
     interval: timedelta = INTERVAL
     last: datetime | None = field(default=None)
+    services: Services = field(default_factory=Services)
+    """The LLM summarizer, when configured, writes the leader briefings' opening paragraph."""
 
     def run_once(self, now: datetime | None = None) -> dict[str, Ticked]:
         """Tick every workspace over (last, now] and drain the outboxes we deliver for."""
@@ -62,7 +65,8 @@ class RhythmScheduler:
         done: dict[str, Ticked] = {}
         names = list(self.only) if self.only is not None else workspaces(self.engine)
         for name in names:
-            done[name] = tick(self.uow_factory, name, since, now, now=now, grace=self.grace)
+            done[name] = tick(self.uow_factory, name, since, now, now=now, grace=self.grace,
+                              summarizer=self.services.summarizer)  # fmt: skip
             delivery = self.delivery_for(name)
             if delivery is not None:
                 drain(self.uow_factory, name, delivery, now)
@@ -104,7 +108,8 @@ def start_background(flotilla: Flotilla, delivery: ChatDelivery | None) -> Calla
     """Start the scheduler in a background thread beside an adapter (`serve`); returns its stop."""
     from bot.clock import SystemClock
 
-    rhythm = RhythmScheduler(flotilla.uow_factory, flotilla.engine, SystemClock(), lambda _name: delivery)
+    rhythm = RhythmScheduler(flotilla.uow_factory, flotilla.engine, SystemClock(), lambda _name: delivery,
+                             services=flotilla.services)  # fmt: skip
     scheduler = rhythm.build(blocking=False)
     scheduler.start()  # type: ignore[attr-defined]
     return lambda: scheduler.shutdown(wait=False)  # type: ignore[attr-defined]

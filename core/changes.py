@@ -233,6 +233,24 @@ def _raised(e: Event) -> list[Segment]:
     return [f" raised {e.subject}" + (f" on {on}" if on else ""), ": ", *_text(e.data.get("text"))]
 
 
+def _kind_of(e: Event) -> str:
+    kind = e.data.get("risk_kind")
+    return f"'s {str(kind).replace('_', ' ')} risk" if kind else ""
+
+
+def _acknowledged(e: Event) -> list[Segment]:
+    what = f"{e.subject}{_kind_of(e)}" if e.data.get("risk_kind") else f"the risks on {e.subject}"
+    return [f" acknowledged {what} until {e.data.get('until', '?')}", *_said(": ", e.data.get("note"))]
+
+
+def _briefing(e: Event) -> list[Segment]:
+    d = e.data
+    tz = d.get("tz")
+    zone = " in each lead's own time zone" if tz == "member" else f" {tz}" if tz else ""
+    whose = "the organisation's" if e.subject == "org" else _possessive(e.subject)
+    return [f" set {whose} weekly leader briefing: every {d.get('day', '?')} at {d.get('at', '?')}{zone}"]
+
+
 def _admin_added(e: Event) -> list[Segment]:
     if e.data.get("reason"):
         return [f" became an admin ({e.data['reason']})"]
@@ -270,12 +288,10 @@ _ONE: dict[str, Callable[[Event], list[Segment]]] = {
     "person.away": _away,
     "person.back": lambda e: [" is back"],
     "settings.risk": _thresholds,
+    "risk.acknowledged": _acknowledged,
+    "risk.unacknowledged": lambda e: [f" ended the acknowledgement of {e.subject}{_kind_of(e)}"],
+    "briefing.set": _briefing,
 }  # fmt: skip
-
-
-def register(kind: str, words: Callable[[Event], list[Segment]]) -> None:
-    """Let a module that records a new kind of event say it in plain words too."""
-    _ONE[kind] = words
 
 
 def _fallback(e: Event) -> list[Segment]:

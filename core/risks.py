@@ -63,6 +63,7 @@ class Risk:
             "evidence": list(self.evidence),
             "owner": self.owner,
             "action": self.action,
+            "acknowledged": None,
         }
 
 

@@ -15,10 +15,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from core.briefing_runs import send_due
 from core.checkins import perform
 from core.escalation import escalate
 from core.outbox import from_notice
-from core.ports import UnitOfWorkFactory
+from core.ports import Summarizer, UnitOfWorkFactory
 from core.rhythm import DueStep, Step, due
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ class Ticked:
     """Messages put in the outbox."""
     escalated: int = 0
     """Escalation messages among them."""
+    briefed: int = 0
+    """Leader briefings among them (one message per person)."""
+    briefings_skipped: int = 0
+    """Briefings found too long after their time: claimed as skipped, not sent."""
 
 
 def tick(
@@ -47,9 +52,11 @@ def tick(
     *,
     now: datetime | None = None,
     grace: timedelta | None = None,
+    summarizer: Summarizer | None = None,
 ) -> Ticked:
     """Do the steps due in (t0, t1]. With `grace`, a step due before `now - grace` is skipped
-    (a close is always done: it only ends a run)."""
+    (a close is always done: it only ends a run). Then climb the escalation ladder, and send the
+    weekly leader briefings due (their opening written by `summarizer` when one is given)."""
     result = Ticked()
     with uow_factory(workspace) as uow:
         rhythms = list(uow.rhythms.list())
@@ -72,6 +79,9 @@ def tick(
     if _crosses_an_hour(t0, t1):
         result.escalated = _escalate(uow_factory, workspace, t1)
         result.queued += result.escalated
+    result.briefed, result.briefings_skipped = send_due(uow_factory, workspace, t0, t1, now=now, late_after=grace,
+                                                        summarizer=summarizer)  # fmt: skip
+    result.queued += result.briefed
     return result
 
 

@@ -433,6 +433,8 @@ def known_ids(extract: dict[str, Any]) -> frozenset[str]:
         if r.get("org_priority"):
             found.add(r["org_priority"])
     found.update(p["id"] for p in extract.get("org_priorities", []))
+    found.update(c["id"] for c in extract.get("changes", []))  # the briefing's week of changes
+    found.update(v["subject"] for v in extract.get("reviews", []))
     return frozenset(found)
 
 

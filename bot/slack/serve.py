@@ -26,7 +26,8 @@ def start_scheduler(flotilla: Flotilla, service: SlackService) -> Callable[[], N
         return None
     from bot.scheduler import RhythmScheduler
 
-    rhythm = RhythmScheduler(flotilla.uow_factory, flotilla.engine, SystemClock(), service.adapter.delivery_for)
+    rhythm = RhythmScheduler(flotilla.uow_factory, flotilla.engine, SystemClock(), service.adapter.delivery_for,
+                             services=flotilla.services)  # fmt: skip
     scheduler: Any = rhythm.build(blocking=False)
     scheduler.start()
     return lambda: scheduler.shutdown(wait=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core import access, commands
+from core.acks import judge, loud
 from core.mapgraph import LEGEND, EdgeColour, MapGraph, build_map
 from core.model import Team
 from core.narrative import NarrativeUnavailable, check
@@ -40,9 +41,15 @@ def summary(call: Call, cmd: commands.Summary) -> Reply:
     team = _scope_team(call, cmd.team, cmd.org)
     handle = team.handle if team else None
     snapshot = risk_snapshot(call.uow, call.now)
-    risks = live_risks(call, snapshot)
+    judged = judge(live_risks(call, snapshot), call.uow.acks.list(), call.today)
+    risks = loud(judged)  # acknowledged risks that hold are owned: the summary leaves them to `risks --all`
     standard = summarize(snapshot, risks, call.now, handle, today=call.today)
     scope = Scope.of(OrgIndex(snapshot), handle)
+    quiet = in_scope(OrgIndex(snapshot), [j.risk for j in judged if j.quiet], scope)
+    if quiet:
+        standard += (line(f"{len(quiet)} acknowledged risk{'s are' if len(quiet) != 1 else ' is'} left out: "
+                          "`risks acks` says who owns "
+                          f"{'them' if len(quiet) != 1 else 'it'} and until when."),)  # fmt: skip
     data = {"scope": scope.team, "as_of": call.today.isoformat(), "narrative": None, "note": None}
     summarizer = call.services.summarizer
     if summarizer is None or not in_scope(OrgIndex(snapshot), risks, scope):

@@ -37,6 +37,9 @@ TABLES = {
     "checkin_response",
     "rhythm_claim",
     "outbox",
+    "risk_ack",
+    "briefing",
+    "briefing_claim",
     "alembic_version",
 }
 

@@ -64,7 +64,8 @@ def test_json_is_the_ranked_contract(acme: Org) -> None:
     plan(acme)
     data = acme.data("alice", c.Risks())
     assert [r["subject"] for r in data] == ["P-1", "P-2"]
-    assert set(data[0]) == {"kind", "score", "subject", "evidence", "owner", "action"}
+    assert set(data[0]) == {"kind", "score", "subject", "evidence", "owner", "action", "acknowledged"}
+    assert data[0]["acknowledged"] is None
     assert data[0]["kind"] == "endangered_priority" and data[0]["evidence"][0] == "P-1"
 
 
