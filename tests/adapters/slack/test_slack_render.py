@@ -73,3 +73,15 @@ def test_rate_limiter_spaces_calls_and_honours_pauses() -> None:
     before = now[0]
     limiter.acquire("T2", "chat.postMessage")  # another workspace has its own budget
     assert now[0] == before
+
+
+def test_app_home_shows_a_priority_s_rollup_beside_its_own_status() -> None:
+    prio = {"id": "P-1", "title": "Grow", "outcome": None, "team": None, "owner": "U0A", "parent": None,
+            "status": "on-track", "confidence": None, "progress": 0, "due": None, "rank": 1, "closed_reason": None,
+            "created_at": "2026-11-01T00:00:00+00:00", "updated_at": "2026-11-01T00:00:00+00:00",
+            "rollup": {"children": 3, "status": "off-track", "confidence": 40, "progress": 35}}  # fmt: skip
+    view = home_view({"teams": [], "priorities": [prio, prio | {"id": "P-2", "rollup": None}]})
+    texts = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    assert texts[0].endswith("· beneath it 3 aligned priorities: worst off-track, lowest confidence 40, 35% done "
+                             "on average")  # fmt: skip
+    assert "beneath it" not in texts[1]
