@@ -672,6 +672,8 @@ def _subject(raw: str, where: str, name: str, mentions: MentionSyntax) -> str:
     prefix = m.group(1).upper() if m else ""
     if prefix in (Kind.PRIORITY.value, Kind.DEPENDENCY.value, Kind.BLOCKER.value):
         return f"{prefix}-{_id(raw, Kind(prefix), where, name)}"
+    if mentions.person(raw.strip()) is not None:
+        raise _fail(f"{where}: expected an id such as D-7 or a team handle, got a person", name)
     return _team(raw, where, name, mentions)
 
 

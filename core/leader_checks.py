@@ -4,8 +4,8 @@ naming the record, before anything is written."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from core.acks import MAX_DAYS, Ack
 from core.briefing import MEMBER, ORG, BriefingSchedule
@@ -13,6 +13,8 @@ from core.errors import InvalidInput
 from core.handlers.checks import MAX_TEXT, text
 from core.model import Blocker, Dependency, Person, Priority, Team
 from core.rhythm import check_tz
+
+T = TypeVar("T")
 
 
 def leader_records(
@@ -28,12 +30,7 @@ def leader_records(
     subjects |= {b.id for b in blockers}
     handles = {p.handle for p in people}
     acks: list[Ack] = []
-    for i, raw in enumerate(_list(data, "acknowledgements")):
-        where = f"acknowledgement {i + 1}"
-        try:
-            a = Ack.from_json(raw)
-        except (KeyError, TypeError, ValueError) as err:
-            raise InvalidInput(f"The export file is malformed: {where}: {err}. Nothing was imported.") from None
+    for a in _read(data, "acknowledgements", Ack.from_json):
         where = f"acknowledgement of {a.subject!r}"
         if a.subject not in subjects:
             _bad(where, "its subject is not an id or team in the file")
@@ -54,12 +51,7 @@ def leader_records(
         _bad("acknowledgements", "one subject and kind appear twice")
     briefings: list[BriefingSchedule] = []
     parents = {t.parent for t in teams if t.parent}
-    for i, raw in enumerate(_list(data, "briefings")):
-        where = f"briefing {i + 1}"
-        try:
-            b = BriefingSchedule.from_json(raw)
-        except (KeyError, TypeError, ValueError) as err:
-            raise InvalidInput(f"The export file is malformed: {where}: {err}. Nothing was imported.") from None
+    for b in _read(data, "briefings", BriefingSchedule.from_json):
         where = f"briefing of {b.scope!r}"
         if b.scope != ORG and b.scope not in parents:
             _bad(where, "it is neither org nor a team with teams beneath it")
@@ -74,11 +66,18 @@ def leader_records(
     return acks, briefings
 
 
-def _list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+def _read(data: dict[str, Any], key: str, parse: Callable[[dict[str, Any]], T]) -> list[T]:
+    """The records of one list of the export, each read with `parse`; a malformed one names its place."""
     value = data.get(key) or []
     if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
         raise InvalidInput(f"The export file is malformed: {key} must be a list of objects. Nothing was imported.")
-    return value
+    out = []
+    for i, raw in enumerate(value):
+        try:
+            out.append(parse(raw))
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidInput(f"The export file is malformed: {key} {i + 1}: {err}. Nothing was imported.") from None
+    return out
 
 
 def _bad(where: str, why: str) -> None:

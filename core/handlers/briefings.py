@@ -62,6 +62,8 @@ def _when(s: BriefingSchedule, zone: str) -> str:
 def _schedule_line(call: Call, scope: str) -> Line:
     s = call.uow.briefings.get(scope)
     flag = "org" if scope == ORG else scope
+    if s is None and scope != ORG and not any(t.parent == scope for t in call.uow.teams.list()):
+        return line(f"{scope} has no teams beneath it, so no weekly briefing: its stand-ups and check-ins cover it.")
     if s is None:
         return line(f"Not sent on a schedule yet: `rhythm set briefing --team {flag} --day mon --at 08:30` "
                     "sends it each week by direct message.")  # fmt: skip
