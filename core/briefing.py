@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from core.model import Person, Team
@@ -107,6 +107,23 @@ def due(
                 day += timedelta(days=1)
     found.sort(key=lambda d: (d.at, d.scope, d.person))
     return found
+
+
+EARLIEST, LATEST = timedelta(hours=-12), timedelta(hours=14)
+"""The widest UTC offsets a zone has: a local time happens within these of the same wall-clock time in UTC."""
+
+
+def may_fall_due(s: BriefingSchedule, t0: datetime, t1: datetime) -> bool:
+    """Whether the schedule can fall due in (t0, t1] for anybody, whatever their zone: the scheduler asks
+    this every few seconds, before it reads who the recipients are and where they live."""
+    day, last = t0.astimezone(UTC).date() - timedelta(days=1), t1.astimezone(UTC).date() + timedelta(days=1)
+    while day <= last:
+        if day.weekday() == s.day:
+            wall = datetime.combine(day, s.at, tzinfo=UTC)  # that wall-clock time, read as UTC
+            if wall - LATEST <= t1 and wall - EARLIEST > t0:
+                return True
+        day += timedelta(days=1)
+    return False
 
 
 def next_at(s: BriefingSchedule, tz: str, after: datetime) -> datetime:

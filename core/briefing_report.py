@@ -10,14 +10,13 @@ opening is used.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from core.acks import Review
-from core.graph import promised
-from core.model import Dependency, DepState, Event
+from core.model import OPEN_DEP_STATES, Dependency, DepState, Event
 from core.orgindex import OrgIndex
 from core.reply import Line, Mention, Quote, Segment, line
 from core.risks import HIGH, Risk, is_high
@@ -60,9 +59,13 @@ class Report:
     opening: Line
     """The deterministic opening paragraph (a language model may replace it)."""
     body: tuple[Line, ...]
-    extract: dict[str, Any]
     data: dict[str, Any]
     reviews: tuple[Review, ...]
+    make_extract: Callable[[], dict[str, Any]] = field(compare=False, repr=False, default=dict)
+    """What a language model is sent (built only when one is configured: it costs an index of the org)."""
+
+    def extract(self) -> dict[str, Any]:
+        return self.make_extract()
 
 
 def _clip(text: str | None, limit: int = TEXT) -> str:
@@ -132,11 +135,13 @@ def changes_in_window(
             what = "status" if "status" in changed else "confidence"
             said = change_segments({k: first.get(k) for k in changed}, changed)
             out.append(ChangeItem(pid, what, line(f"{pid} ", *said, " (", Mention(last.actor), ")"), last.at))
-    for d in index.snapshot.dependencies:
-        if scope.holds(index, (d.id,)):
-            slipped = _slipped(d, start, today)
-            if slipped is not None:
-                out.append(ChangeItem(d.id, "slipped", line(slipped), now))
+    first_day = start.date()
+    for d in index.snapshot.dependencies:  # 20,000 at the largest size: the cheap tests first
+        if d.state not in OPEN_DEP_STATES:
+            continue
+        slipped = _slipped(d, start, first_day, today)
+        if slipped is not None and scope.holds(index, (d.id,)):
+            out.append(ChangeItem(d.id, "slipped", line(slipped), now))
     out.sort(key=lambda c: (c.at, c.id))
     return out
 
@@ -146,13 +151,13 @@ def _reason(e: Event) -> tuple[Segment, ...]:
     return (": “", Quote(_clip(str(said))), "”") if said else ()
 
 
-def _slipped(d: Dependency, start: datetime, today: date) -> str | None:
-    """A dependency that became overdue in the window, or was accepted for later than it was needed."""
-    due = promised(d)
-    if d.is_open and start.date() <= due < today:
+def _slipped(d: Dependency, start: datetime, first_day: date, today: date) -> str | None:
+    """An open dependency that became overdue in the window, or was accepted for later than it was needed."""
+    due = d.committed or d.needed_by
+    if first_day <= due < today:
         return f"{d.id} ({d.from_team} → {d.to_team}) slipped: due {due.isoformat()}, still {d.state.value}"
     answered = d.answered_at
-    if d.committed and d.committed > d.needed_by and answered is not None and answered > start and d.is_open:
+    if d.committed and d.committed > d.needed_by and answered is not None and answered > start:
         late = (d.committed - d.needed_by).days
         return f"{d.id} ({d.from_team} → {d.to_team}) accepted for {d.committed.isoformat()}, {_n(late, 'day')} late"
     return None
@@ -264,11 +269,16 @@ def build(
                              f"{now_said}: “", Quote(_clip(a.note)), "”"))  # fmt: skip
             cmds = v.commands(today)
             body.append(line(f"      renew for a week: `{cmds['renew']}` · end it: `{cmds['end']}`"))
-    extract = build_extract(snapshot, top, MAX_RISKS, today=today, team=team)
-    extract["window"] = {"from": start.date().isoformat(), "to": today.isoformat()}
-    extract["changes"] = [{"id": c.id, "what": c.what, "org_priority": _group_of(index, c.id).replace(LOOSE, "")
-                           or None} for c in changed[-MAX_EXTRACT_CHANGES:]]  # fmt: skip
-    extract["reviews"] = [{"subject": v.ack.subject, "why": v.why} for v in reviews]
+
+    def make_extract() -> dict[str, Any]:
+        extract = build_extract(snapshot, top, MAX_RISKS, today=today, team=team)
+        extract["window"] = {"from": start.date().isoformat(), "to": today.isoformat()}
+        extract["changes"] = [{"id": c.id, "what": c.what,
+                               "org_priority": _group_of(index, c.id).replace(LOOSE, "") or None}
+                              for c in changed[-MAX_EXTRACT_CHANGES:]]  # fmt: skip
+        extract["reviews"] = [{"subject": v.ack.subject, "why": v.why} for v in reviews]
+        return extract
+
     data = {
         "scope": scope.team,
         "from": start.date().isoformat(),
@@ -279,7 +289,8 @@ def build(
         "narrative": None,
         "note": None,
     }
-    return Report(title=title, opening=opening, body=tuple(body), extract=extract, data=data, reviews=tuple(reviews))
+    return Report(title=title, opening=opening, body=tuple(body), data=data, reviews=tuple(reviews),
+                  make_extract=make_extract)  # fmt: skip
 
 
 def as_lines(report: Report, opening: Sequence[Line] | None = None) -> tuple[Line, ...]:

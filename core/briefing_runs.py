@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.acks import judge, loud, reviews
-from core.briefing import GRACE, ORG, Due, due
+from core.briefing import GRACE, ORG, Due, due, may_fall_due
 from core.briefing_report import Report, as_lines, build
 from core.narrative import Claim, NarrativeUnavailable, check
 from core.outbox import from_notice
@@ -71,7 +71,8 @@ def narrated(report: Report, summarizer: Summarizer | None) -> Told:
     if summarizer is None:
         return Told(as_lines(report))
     try:
-        narrative = check(summarizer.narrate(report.extract, purpose="briefing"), known_ids(report.extract))
+        extract = report.extract()
+        narrative = check(summarizer.narrate(extract, purpose="briefing"), known_ids(extract))
     except NarrativeUnavailable as e:
         standard = as_lines(report)
         return Told((standard[0], unavailable_note(e.reason), *standard[1:]), e.reason)
@@ -93,8 +94,8 @@ def send_due(
     """Queue every briefing due in (t0, t1]; returns (messages queued, briefings skipped as too old).
     With `late_after` (the scheduler), one due before `now - max(late_after, GRACE)` is skipped."""
     with uow_factory(workspace) as uow:
-        schedules = list(uow.briefings.list())
-        if not schedules:
+        schedules = [s for s in uow.briefings.list() if may_fall_due(s, t0, t1)]
+        if not schedules:  # most ticks: nothing near its time, and the people are not read
             return 0, 0
         teams, people = list(uow.teams.list()), list(uow.people.list())
         zones = {s.scope: team_zone(uow, s.scope) for s in schedules}

@@ -233,3 +233,27 @@ def test_on_demand_briefing_with_a_model_narrates_after_the_transaction(week: Or
     result = execute(reply_, "acme", ctx, c.Briefing(team="product"), Services(summarizer=model))
     assert render(result.lines).splitlines()[1].startswith("(The narrative summary was unavailable: no answer")
     assert result.data["note"] == "no answer within 20 seconds" and result.data["narrative"] is None
+
+
+def test_the_cheap_check_before_reading_people_never_misses_a_briefing() -> None:
+    """The scheduler skips reading the people unless `may_fall_due`: it must hold whenever `due` finds one."""
+    import random as _random
+    from zoneinfo import available_timezones
+
+    from core.briefing import may_fall_due
+
+    rng = _random.Random(16)
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    hits = 0
+    for _ in range(3000):
+        zone = rng.choice(zones + ["Pacific/Kiritimati", "Pacific/Niue", "Etc/GMT+12"])
+        who = [Person("alice", "Alice", tz=zone, admin=True)]
+        s = BriefingSchedule(ORG, rng.randrange(7), time(rng.randrange(24), rng.choice((0, 30, 59))), MEMBER)
+        t0 = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(60 * 24 * 400))
+        t1 = t0 + timedelta(minutes=rng.choice((1, 20, 60, 600)))
+        if due([s], [], who, {}, t0, t1):
+            hits += 1
+            assert may_fall_due(s, t0, t1), (zone, s, t0, t1)
+    assert hits > 30
+    far = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday: a Monday briefing is days away everywhere
+    assert not may_fall_due(BriefingSchedule(ORG, 0, MON_0830, MEMBER), far, far + timedelta(minutes=20))
