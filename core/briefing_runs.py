@@ -94,7 +94,7 @@ def send_due(
     """Queue every briefing due in (t0, t1]; returns (messages queued, briefings skipped as too old).
     With `late_after` (the scheduler), one due before `now - max(late_after, GRACE)` is skipped."""
     with uow_factory(workspace) as uow:
-        schedules = [s for s in uow.briefings.list() if may_fall_due(s, t0, t1)]
+        schedules = [s for s in uow.briefings.list() if may_fall_due(s, t0, t1) and not _paused(uow, s.scope)]
         if not schedules:  # most ticks: nothing near its time, and the people are not read
             return 0, 0
         teams, people = list(uow.teams.list()), list(uow.people.list())
@@ -124,6 +124,12 @@ def send_due(
             queued += uow.outbox.add_all(messages)
             uow.commit()
     return queued, skipped
+
+
+def _paused(uow: UnitOfWork, scope: str) -> bool:
+    """`rhythm pause --team T` stops everything T's rhythm sends, its leaders' briefing included."""
+    r = uow.rhythms.get(scope) if scope != ORG else None
+    return r is not None and r.paused
 
 
 def _skip(uow_factory: UnitOfWorkFactory, workspace: str, d: Due, at: datetime) -> int:

@@ -59,6 +59,21 @@ def _when(s: BriefingSchedule, zone: str) -> str:
     return f"every {DAY_NAMES[s.day]} at {s.at.strftime('%H:%M')} {where}"
 
 
+def schedule_lines(call: Call, team: Team) -> list[Line]:
+    """The team's leader briefing, for `rhythm show` (nothing for a team without teams beneath it)."""
+    s = call.uow.briefings.get(team.handle)
+    if s is None and not any(t.parent == team.handle for t in call.uow.teams.list()):
+        return []
+    if s is None:
+        return [line(f"Leader briefing: not set (a lead sets it with `rhythm set briefing --team {team.handle} "
+                     "--day mon --at 08:30`).")]  # fmt: skip
+    who: list[Segment] = []
+    for i, h in enumerate(team.leads):
+        who += ([", "] if i else []) + [Mention(h)]
+    return [line(f"Leader briefing: {_when(s, team_zone(call.uow, team.handle))}, by direct message to ",
+                 *(who or ["nobody (no leads)"]), ".")]  # fmt: skip
+
+
 def _schedule_line(call: Call, scope: str) -> Line:
     s = call.uow.briefings.get(scope)
     flag = "org" if scope == ORG else scope

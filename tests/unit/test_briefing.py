@@ -257,3 +257,16 @@ def test_the_cheap_check_before_reading_people_never_misses_a_briefing() -> None
     assert hits > 30
     far = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday: a Monday briefing is days away everywhere
     assert not may_fall_due(BriefingSchedule(ORG, 0, MON_0830, MEMBER), far, far + timedelta(minutes=20))
+
+
+def test_rhythm_pause_stops_the_teams_briefing_and_show_lists_it(week: Org, store: FakeStore) -> None:
+    week.run("paula", c.RhythmSetBriefing(day=0, at=MON_0830, team="product", tz="Europe/Berlin"))
+    shown = week.say("paula", c.RhythmShow(team="product"))
+    assert "Leader briefing: every mon at 08:30 Europe/Berlin, by direct message to @paula." in shown
+    assert "Leader briefing" not in week.say("pete", c.RhythmShow(team="payments"))  # nothing beneath payments
+    week.run("paula", c.RhythmPause(team="product"))
+    start = NOW + timedelta(days=6)
+    assert tick(store, "acme", start, start + timedelta(days=1)).briefed == 0
+    week.run("paula", c.RhythmResume(team="product"))
+    later = start + timedelta(days=7)
+    assert tick(store, "acme", later, later + timedelta(days=1)).briefed == 1
