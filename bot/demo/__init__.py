@@ -275,8 +275,11 @@ class Demo:
             f'@{self.member("types")}: risks ack D-3 --until +2w "Coherence rewrite lands next week; we re-plan if not"',
             "risks acks",
         )
-        step("The weekly leader briefing (it comes by itself each Monday once set; here on demand)",
-             "rhythm set briefing --team org --day mon --at 08:30", "briefing --team org")
+        step(
+            "The weekly leader briefing (it comes by itself each Monday once set; here on demand)",
+            "rhythm set briefing --team org --day mon --at 08:30",
+            "briefing --team org",
+        )
         step("The dependency map (a picture: risky dependencies in red and amber)", "map")
 
 

@@ -223,3 +223,14 @@ def test_take_snapshot_is_untouched_by_acknowledgements(acme: Org) -> None:
     acme.run("ivy", ack(), now=LATER)
     with acme.store("acme") as uow:
         assert take_snapshot(uow).dependencies == before
+
+
+def test_the_summary_leaves_an_acknowledged_risk_out_and_says_so(acme: Org) -> None:
+    blocked(acme)
+    before = acme.say("alice", c.Summary(org=True), now=LATER)
+    assert "D-1 (payments → infra) has been blocked for 6 days" in before
+    acme.run("ivy", ack(kind="blocked_dependency"), now=LATER)
+    after = acme.say("alice", c.Summary(org=True), now=LATER)
+    assert "has been blocked for 6 days" not in after
+    assert after.splitlines()[-1] == ("1 acknowledged risk is left out: `risks acks` says who owns it and until "
+                                      "when.")  # fmt: skip
