@@ -112,7 +112,7 @@ def send_due(
     for d in found:
         by_instant.setdefault((d.scope, d.at), []).append(d)
     for (scope, at), group in by_instant.items():
-        with uow_factory(workspace) as uow:  # a read: no workspace lock while the text is built
+        with uow_factory(workspace) as uow:  # a read, without the workspace lock (uow.lock) commands take
             report = report_at(uow, at, None if scope == ORG else scope)
         lines = narrated(report, summarizer).lines  # the model, if any, is called with no transaction open
         with uow_factory(workspace) as uow:
