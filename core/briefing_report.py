@@ -225,8 +225,12 @@ def build(
         first = f"This week: {said}."
     else:
         first = "Nothing changed in the last 7 days."
-    attention_said = (f" {_n(len(risks), 'risk')} call for attention" + (f" ({high} high: score {HIGH} or more)"
-                      if high else "") + ".") if risks else " No risk calls for attention."  # fmt: skip
+    if risks:
+        verb = "calls" if len(risks) == 1 else "call"
+        highs = f" ({high} high: score {HIGH} or more)" if high else ""
+        attention_said = f" {_n(len(risks), 'risk')} {verb} for attention{highs}."
+    else:
+        attention_said = " No risk calls for attention."
     due = f" {_n(len(reviews), 'acknowledgement')} due for review." if reviews else ""
     opening = line(first + attention_said + due)
 

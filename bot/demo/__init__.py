@@ -272,7 +272,7 @@ class Demo:
         step("Where are we at risk, and why? The leaders' summary", "summary")
         step(
             "A risk the team owns: acknowledged until a date, it leaves the top list and the ladder",
-            f'@{self.member("types")}: risks ack D-3 --until +2w "Coherence rewrite lands next week; we re-plan if not"',
+            f'@{self.member("types")}: risks ack D-3 --until +2w "Coherence rewrite lands next week; re-plan if not"',
             "risks acks",
         )
         step(
