@@ -1,10 +1,12 @@
-"""Benchmark of `risks --all`: generated organisations of 100, 1,000 and 10,000 people.
+"""Benchmark of `risks --all` and the leader briefing: generated organisations of 100, 1,000 and 10,000 people.
 
 Each size is loaded (bulk inserts, one transaction) into SQLite (a file) and, when a server is
 reachable, PostgreSQL; then `risks --all` runs end to end through the console (parse, snapshot
 load, assess, render) and the engine alone (`core.risk.assess` on a loaded snapshot).
 Reported: the median of several runs, peak memory (tracemalloc, a separate run), and the growth
-ratio from one size to the next (10x the data each step).
+ratio from one size to the next (10x the data each step). One risk in twenty is then acknowledged
+(`risks --all` is measured again with them), and the organisation's weekly briefing is measured
+twice: `briefing --team org` end to end, and the scheduler's tick that sends it to the admins.
 
     python bench/risks_bench.py                    # SQLite, and PostgreSQL if reachable
     python bench/risks_bench.py --sizes 100 1000   # smaller
@@ -34,9 +36,12 @@ from sqlalchemy.engine import make_url
 from bot.bootstrap import build, settle_heap
 from bot.console import Console
 from bot.llm import data_message
+from core.acks import Ack
+from core.briefing import ORG, BriefingSchedule
 from core.fakes import FixedClock
 from core.risk import assess
 from core.risks import Thresholds
+from core.scheduling import tick
 from core.snapshot import risk_snapshot
 from core.summary import EXTRACT_LIMIT, build_extract
 from storage.tables import (
@@ -45,6 +50,7 @@ from storage.tables import (
     EventRow,
     PersonRow,
     PriorityRow,
+    RiskAckRow,
     TeamMemberRow,
     TeamRow,
     WorkspaceRow,
@@ -244,6 +250,10 @@ class Result:
     engine_mb: float
     risks: int
     extract_chars: int
+    acks: int = 0
+    acked_e2e_s: float = 0.0
+    briefing_s: float = 0.0
+    briefing_tick_s: float = 0.0
 
 
 def measure(backend: str, url: str, people: int, runs: int, stressed: bool = False) -> Result:
@@ -274,12 +284,52 @@ def measure(backend: str, url: str, people: int, runs: int, stressed: bool = Fal
         # What `summary` hands the LLM, exactly as sent (the user message around the extract).
         extract = build_extract(snapshot, found, EXTRACT_LIMIT, today=NOW.date())
         sent = data_message(extract, "0" * 32)
-        return Result(
+        result = Result(
             backend, people, loaded, e2e_s, snapshot_s, median_time(lambda: assess(snapshot, NOW, Thresholds()), runs),
             e2e_mb, peak_mb(lambda: assess(snapshot, NOW, Thresholds())), len(found), len(sent),
         )  # fmt: skip
+        result.acks = acknowledge(app, found[::20])
+        result.acked_e2e_s = median_time(e2e, runs)
+
+        def briefing() -> None:
+            out.seek(0)
+            out.truncate()
+            outcome = console.command("briefing --team org")
+            assert not outcome.refused and "Leader briefing" in out.getvalue(), out.getvalue()
+
+        result.briefing_s = median_time(briefing, runs)
+        due = NOW + timedelta(minutes=30)  # within the hour: the tick climbs no escalation ladder meanwhile
+        with app.uow_factory(WS) as uow:
+            uow.briefings.save(BriefingSchedule(ORG, due.weekday(), due.time(), "UTC"))
+            uow.commit()
+        weeks = iter(range(runs + 1))
+
+        def scheduled() -> None:
+            """The scheduler's tick over the minute the org's briefing falls due (a new week each run)."""
+            at = due + timedelta(days=7 * next(weeks))
+            done = tick(app.uow_factory, WS, at - timedelta(minutes=1), at)
+            assert done.briefed == 1, done
+
+        result.briefing_tick_s = median_time(scheduled, runs)
+        return result
     finally:
         app.close()
+
+
+def acknowledge(app: Any, risks: list[Any]) -> int:
+    """Acknowledge these risks (each of one kind, until next month), as `risks ack` would store them."""
+    with app.engine.begin() as conn:
+        ws = conn.execute(select(WorkspaceRow.id).where(WorkspaceRow.name == WS)).scalar_one()  # type: ignore[arg-type]
+        rows = {}
+        for r in risks:
+            a = Ack(
+                r.subject, r.kind, "p0", NOW.date() + timedelta(days=30), "We are on it", NOW, {r.kind.value: r.score}
+            )
+            rows[a.key] = {"workspace_id": ws, "subject": a.subject, "kind": a.key[1], "by": a.by, "until": a.until,
+                           "note": a.note, "at": a.at, "scores": a.scores}  # fmt: skip
+        if rows:
+            conn.execute(insert(RiskAckRow), list(rows.values()))
+    return len(rows)
 
 
 def postgres_database(base: str) -> str | None:
@@ -302,8 +352,9 @@ def table(results: list[Result]) -> str:
     lines = [
         "| backend | people | risks found | `risks --all` end to end | snapshot load | engine alone | "
         "peak memory end to end | peak memory engine | growth (end to end / engine) | bulk load | "
-        "summary extract sent to the LLM |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "summary extract sent to the LLM | acknowledged | `risks --all` with them | `briefing --team org` | "
+        "briefing sent by the scheduler |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     previous: dict[str, Result] = {}
     for r in results:
@@ -312,7 +363,8 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"| {r.backend} | {r.people:,} | {r.risks:,} | {r.e2e_s * 1000:,.0f} ms | {r.snapshot_s * 1000:,.0f} ms | "
             f"{r.engine_s * 1000:,.0f} ms | {r.e2e_mb:,.1f} MB | {r.engine_mb:,.1f} MB | {growth} | {r.load_s:.1f} s | "
-            f"{r.extract_chars:,} chars, ~{round(r.extract_chars / CHARS_PER_TOKEN):,} tokens |"
+            f"{r.extract_chars:,} chars, ~{round(r.extract_chars / CHARS_PER_TOKEN):,} tokens | {r.acks:,} | "
+            f"{r.acked_e2e_s * 1000:,.0f} ms | {r.briefing_s * 1000:,.0f} ms | {r.briefing_tick_s * 1000:,.0f} ms |"
         )
         previous[r.backend] = r
     return "\n".join(lines)

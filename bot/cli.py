@@ -348,7 +348,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         pump = OutboxPump(app.engine, app.uow_factory, scheduler_deliveries(app, args), clock, metrics=metrics)
     every, grace = timedelta(seconds=args.interval), timedelta(minutes=args.grace)
     rhythm = RhythmScheduler(app.uow_factory, app.engine, clock, pump, only=args.workspace, grace=grace,
-                             interval=every, metrics=metrics, send_inline=args.once)  # fmt: skip
+                             interval=every, metrics=metrics, send_inline=args.once,
+                             services=app.services)  # fmt: skip
     server = metrics.serve(args.metrics_port) if metrics is not None and args.metrics_port is not None else None
     try:
         if args.once:

@@ -201,7 +201,7 @@ class Console:
         """Run every rhythm step due since the last catch-up (prompts, reminders, digests), then deliver."""
         now = self.clock.now()
         if self.ticked_until is not None and now > self.ticked_until:
-            tick(self.uow_factory, self.workspace, self.ticked_until, now)
+            tick(self.uow_factory, self.workspace, self.ticked_until, now, summarizer=self.services.summarizer)
         self.ticked_until = now
         self.deliver()
 

@@ -33,6 +33,7 @@ from core.commands import (
     BlockerAdd,
     BlockerList,
     BlockerResolve,
+    Briefing,
     Checkin,
     Command,
     DepAccept,
@@ -56,12 +57,16 @@ from core.commands import (
     PriorityUpdate,
     RhythmPause,
     RhythmResume,
+    RhythmSetBriefing,
     RhythmSetStandup,
     RhythmSetWeekly,
     RhythmShow,
     RhythmSkip,
     Risks,
+    RisksAck,
+    RisksAcks,
     RisksThresholds,
+    RisksUnack,
     Standup,
     Summary,
     TeamAdd,
@@ -73,6 +78,7 @@ from core.commands import (
 from core.dates import DATE_HELP, DateSpec, parse_date_spec
 from core.errors import InvalidInput
 from core.model import Kind, Status
+from core.risks import RiskKind
 
 __all__ = [
     "ConsoleMentions",
@@ -240,7 +246,10 @@ _STATUSES: dict[str, Status] = {}
 for _st in Status:
     for _spelling in (_st.value, _st.value.replace("-", ""), _st.value.replace("-", "_")):
         _STATUSES[_spelling] = _st
-_READS = "me, team show|list, priority list|show, dep list|show, blocker list, history, risks, rhythm show"
+_READS = (
+    "me, team show|list, priority list|show, dep list|show, blocker list, history, risks, risks acks, briefing, "
+    "rhythm show"
+)
 
 Value = str | int | bool | DateSpec | Status | tuple[str, ...] | time | tuple[int, ...] | None
 T = TypeVar("T")
@@ -318,6 +327,7 @@ _P_ID = _Pos("P", "a priority id (P-n)", "priority id")
 _D_ID = _Pos("D", "a dependency id (D-n)", "dependency id")
 _B_ID = _Pos("B", "a blocker id (B-n)", "blocker id")
 _WHY = _Pos("text", 'a reason ("<why>")', "reason")
+_SUBJECT = _Pos("subject", "what the risk is about (an id such as D-7, or a team)", "subject")
 
 
 def _priority_add(a: _Args) -> Command:
@@ -372,6 +382,25 @@ def _dep_request(a: _Args) -> Command:
 def _risks(a: _Args) -> Command:
     team = a.opt_s("team")
     return Risks(team=None if team == "org" else team, all=a.flag("all"), org=team == "org")
+
+
+def _risks_ack(a: _Args) -> Command:
+    until = a.opt_date("until")
+    assert until is not None  # required option
+    return RisksAck(subject=a.s(0), until=until, note=a.s(1), kind=a.opt_s("kind"))
+
+
+def _briefing(a: _Args) -> Command:
+    team = a.opt_s("team")
+    return Briefing(team=None if team == "org" else team, org=team == "org")
+
+
+def _rhythm_set_briefing(a: _Args) -> Command:
+    day, at = a.opt_n("day"), _opt(a, "at", time)
+    assert day is not None and at is not None  # required options
+    team = a.opt_s("team")
+    return RhythmSetBriefing(day=day, at=at, team=None if team == "org" else team, org=team == "org",
+                             tz=a.opt_s("tz"))  # fmt: skip
 
 
 def _summary(a: _Args) -> Command:
@@ -493,6 +522,12 @@ _SPECS: dict[str, _Spec] = {
         _Spec("risks", (), {"team": "team_or_org", "all": "flag"}, _risks, read=True),
         _Spec("risks thresholds", (_Pos("settings", "name=number pairs", "threshold"),), {},
               lambda a: RisksThresholds(a.people(0))),
+        _Spec("risks ack", (_SUBJECT, _Pos("text", 'a note saying why ("<note>")', "note")),
+              {"kind": "risk_kind", "until": "date"}, _risks_ack, required=("until",)),
+        _Spec("risks unack", (_SUBJECT,), {"kind": "risk_kind"},
+              lambda a: RisksUnack(a.s(0), kind=a.opt_s("kind"))),
+        _Spec("risks acks", (), {}, lambda a: RisksAcks(), read=True),
+        _Spec("briefing", (), {"team": "team_or_org"}, _briefing, read=True),
         _Spec("summary", (), {"team": "team_or_org"}, _summary),
         _Spec("map", (), {"team": "team_or_org"}, _map),
         _Spec("standup", (_Pos("answers", "answers in quotes", "answer", optional=True),), {"team": "team"},
@@ -505,6 +540,8 @@ _SPECS: dict[str, _Spec] = {
         _Spec("rhythm set weekly", (),
               {"team": "team", "day": "day", "at": "clock", "tz": "tz", "remind": "minutes", "digest": "clock"},
               _rhythm_set_weekly, required=("day", "at")),
+        _Spec("rhythm set briefing", (), {"team": "team_or_org", "day": "day", "at": "clock", "tz": "tz_or_member"},
+              _rhythm_set_briefing, required=("day", "at")),
         _Spec("rhythm show", (), {"team": "team"}, lambda a: RhythmShow(team=a.opt_s("team")), read=True),
         _Spec("rhythm pause", (), {"team": "team"}, lambda a: RhythmPause(team=a.opt_s("team"))),
         _Spec("rhythm resume", (), {"team": "team"}, lambda a: RhythmResume(team=a.opt_s("team"))),
@@ -520,6 +557,7 @@ _REQUIRED_HINT = {
     "days": "--days mon-fri",
     "at": "--at HH:MM",
     "day": "--day fri",
+    "until": "--until <date>",
 }
 
 
@@ -628,6 +666,26 @@ def _on(raw: str, where: str, name: str, mentions: MentionSyntax) -> str:
     return _team(raw, where, name, mentions)
 
 
+def _subject(raw: str, where: str, name: str, mentions: MentionSyntax) -> str:
+    """What a risk is about: a P-n, D-n or B-n id, or a team handle."""
+    m = _ID.fullmatch(raw.strip())
+    prefix = m.group(1).upper() if m else ""
+    if prefix in (Kind.PRIORITY.value, Kind.DEPENDENCY.value, Kind.BLOCKER.value):
+        return f"{prefix}-{_id(raw, Kind(prefix), where, name)}"
+    if mentions.person(raw.strip()) is not None:
+        raise _fail(f"{where}: expected an id such as D-7 or a team handle, got a person", name)
+    return _team(raw, where, name, mentions)
+
+
+def _risk_kind(raw: str, where: str, name: str) -> str:
+    key = raw.strip().lower().replace("-", "_")
+    if key not in {k.value for k in RiskKind}:
+        close = difflib.get_close_matches(key[:40], [k.value for k in RiskKind], n=1, cutoff=0.5)
+        hint = f": did you mean {close[0]}?" if close else f" (one of {', '.join(k.value for k in RiskKind)})"
+        raise _fail(f"{where}: {clip(raw)} is not a kind of risk{hint}", name)
+    return key
+
+
 _RHYTHM_VALUES: dict[str, Callable[[str], Value]] = {
     "days": rhythm.parse_days, "day": rhythm.parse_day, "clock": rhythm.parse_clock, "tz": rhythm.check_tz,
     "minutes": rhythm.parse_minutes, "questions": rhythm.parse_questions,
@@ -657,6 +715,12 @@ def _convert(kind: str, raw: str, where: str, name: str, mentions: MentionSyntax
         return _percent(raw, where, name)
     if kind == "on":
         return _on(raw, where, name, mentions)
+    if kind == "subject":
+        return _subject(raw, where, name, mentions)
+    if kind == "risk_kind":
+        return _risk_kind(raw, where, name)
+    if kind == "tz_or_member":
+        return "member" if raw.strip().lower() == "member" else _convert("tz", raw, where, name, mentions)
     if kind in _RHYTHM_VALUES:
         try:
             return _RHYTHM_VALUES[kind](raw)

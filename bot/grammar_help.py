@@ -158,6 +158,12 @@ SECTIONS: tuple[Section, ...] = (
                   "[--digest 18:00]",
                   "When owners are asked to check in on their priorities each week (lead or admin).",
                   "rhythm set weekly --team payments --day fri --at 14:00"),
+            Entry("rhythm set briefing",
+                  "rhythm set briefing [--team <team>|org] --day mon --at 08:30 [--tz Area/City|member]",
+                  "When the weekly leader briefing goes out (lead or admin; org: admin): by direct message to the "
+                  "leads of a team with teams beneath it (org: the admins), at that time in --tz (default the "
+                  "team's zone, org: the workspace's; member: each lead's own).",
+                  "rhythm set briefing --team product --day mon --at 08:30"),
             Entry("rhythm show", "rhythm show [--team <team>] [--json]",
                   "A team's stand-up and weekly check-in, skipped dates and who is away.",
                   "rhythm show --team payments"),
@@ -178,9 +184,20 @@ SECTIONS: tuple[Section, ...] = (
         "Risks",
         (
             Entry("risks", "risks [--team <team>|org] [--all] [--json]",
-                  "Ranked risks with evidence ids, who should act and what to do; the top 10 unless --all "
-                  "(--json lists every one). --team covers the team, the teams below it and their dependencies.",
+                  "Ranked risks, highest score first (high: 70 or more), with evidence ids, who should act and what "
+                  "to do; the top 10 unless --all (--json lists every one). Acknowledged risks only with --all. "
+                  "--team covers the team, the teams below it and their dependencies.",
                   "risks --team payments --all"),
+            Entry("risks ack", 'risks ack <id or team> [--kind <kind>] --until <date> "<note>"',
+                  "Acknowledge a risk (its owner, a lead of the team concerned, or an admin): it stays in "
+                  "`risks --all` but leaves the top list, the escalation ladder and the leader briefings until the "
+                  "date passes or its score rises by 15 or more. Without --kind: every risk it has now.",
+                  'risks ack D-7 --until 2026-12-15 "Vendor signs on the 14th; we re-plan if not"'),
+            Entry("risks unack", "risks unack <id or team> [--kind <kind>]",
+                  "End an acknowledgement: the risk is back in the top list, the ladder and the briefings.",
+                  "risks unack D-7"),
+            Entry("risks acks", "risks acks [--json]",
+                  "Every acknowledgement: who, until when, why, and whether it still holds.", "risks acks"),
             Entry("risks thresholds", "risks thresholds [<name>=<number> ...]",
                   "Show the risk thresholds, or change them (admin).",
                   "risks thresholds stale_blocker_days=7 escalation_days=3"),
@@ -189,6 +206,10 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "Leaders",
         (
+            Entry("briefing", "briefing [--team <team>|org] [--json]",
+                  "The leader briefing now: what changed beneath the team (or the organisation) in the last 7 days, "
+                  "the risks that need attention, and acknowledgements due for review, by org priority.",
+                  "briefing --team product"),
             Entry("summary", "summary [--team <team>|org]",
                   "A leader's summary: by org priority, what is at risk, why and who acts, then the cross-team "
                   "blockers. Written by a language model when one is configured, each statement citing its ids.",

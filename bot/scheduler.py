@@ -32,6 +32,7 @@ from bot.outbound import OutboxPump
 from core.outbox import OutboxMessage
 from core.ports import Clock, UnitOfWorkFactory
 from core.scheduling import DEFAULT_GRACE, Ticked, tick
+from core.service import Services
 from storage.uow import workspaces
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class RhythmScheduler:
     pump's thread."""
     last: dict[str, datetime] = field(default_factory=dict)
     """Per workspace: the end of the last window it was ticked over completely."""
+    services: Services = field(default_factory=Services)
+    """The LLM summarizer, when configured, writes the leader briefings' opening paragraph."""
 
     def run_once(self, now: datetime | None = None) -> dict[str, Ticked]:
         """Tick every workspace over (its last, now], each on its own, then send."""
@@ -72,7 +75,8 @@ class RhythmScheduler:
         for name in names:
             since = max(self.last.get(name, now - LOOKBACK), now - LOOKBACK)
             try:
-                done[name] = ticked = tick(self.uow_factory, name, since, now, now=now, grace=self.grace)
+                done[name] = ticked = tick(self.uow_factory, name, since, now, now=now, grace=self.grace,
+                                           summarizer=self.services.summarizer)  # fmt: skip
             except Exception:  # one workspace's bad data must not stop the others' rhythm
                 log.exception("rhythm: workspace %s failed to tick; the others go on, it is tried again next tick",
                               name)  # fmt: skip
@@ -125,10 +129,10 @@ class PrintDelivery:
 
 def start_background(
     uow_factory: UnitOfWorkFactory, engine: Engine, clock: Clock, pump: OutboxPump | None,
-    metrics: Metrics | None = None,
+    metrics: Metrics | None = None, services: Services | None = None,
 ) -> Callable[[], None]:  # fmt: skip
     """Start the scheduler in a background thread beside an adapter (`serve`); returns its stop."""
-    rhythm = RhythmScheduler(uow_factory, engine, clock, pump, metrics=metrics)
+    rhythm = RhythmScheduler(uow_factory, engine, clock, pump, metrics=metrics, services=services or Services())
     scheduler = rhythm.build(blocking=False)
     scheduler.start()  # type: ignore[attr-defined]
     return lambda: scheduler.shutdown(wait=False)  # type: ignore[attr-defined]

@@ -208,6 +208,45 @@ class RisksThresholds(Command):
 
 
 @dataclass(frozen=True)
+class RisksAck(Command):
+    subject: str
+    """An id ("D-7", upper-case prefix) or a team handle."""
+    until: DateSpec
+    note: str | None
+    """None (a briefing's Renew button): keep the note of the acknowledgement being renewed."""
+    kind: str | None = None
+    """A RiskKind value; None: every risk the subject has now."""
+
+
+@dataclass(frozen=True)
+class RisksUnack(Command):
+    subject: str
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class RisksAcks(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Briefing(Command):
+    team: str | None = None
+    org: bool = False
+    """True for `--team org`: the organisation's briefing even when the caller has one team."""
+
+
+@dataclass(frozen=True)
+class RhythmSetBriefing(Command):
+    day: int
+    at: time
+    team: str | None = None
+    org: bool = False
+    tz: str | None = None
+    """An IANA zone, "member" (each recipient's own), or None (the team's zone; org: the workspace's)."""
+
+
+@dataclass(frozen=True)
 class Summary(Command):
     team: str | None = None
     org: bool = False
@@ -294,5 +333,5 @@ class Back(Command):
 
 READ_COMMANDS: tuple[type[Command], ...] = (
     Me, TeamShow, TeamList, PriorityList, PriorityShow, DepList, DepShow, BlockerList, History,
-    Risks, RhythmShow,
+    Risks, RhythmShow, RisksAcks, Briefing,
 )  # fmt: skip

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.model import Blocker, BlockerState, Dependency, DepState, Event, Kind, Person, Priority, Status, Team, ref
+from core.rollup import Rollup
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -48,6 +49,12 @@ def priority_json(p: Priority) -> dict[str, Any]:
         "created_at": iso(p.created_at),
         "updated_at": iso(p.updated_at),
     }
+
+
+def priority_read_json(p: Priority, rollup: Rollup | None) -> dict[str, Any]:
+    """A priority as `--json` reads give it: the export's fields and its `rollup` (null without open
+    aligned children). Exports leave the roll-up out: it is derived, never stored."""
+    return priority_json(p) | {"rollup": rollup.to_json() if rollup is not None else None}
 
 
 def dependency_json(d: Dependency) -> dict[str, Any]:

@@ -9,15 +9,18 @@ when it has none (level 2). Each rung is sent once: the keys already sent come f
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from core.acks import quiets
 from core.graph import Graph, blocked_since, days_since
 from core.model import Blocker, DepState, Event
 from core.ports import UnitOfWork
 from core.reply import Line, Mention, Notice, Quote, Segment, line
-from core.risks import Thresholds
-from core.snapshot import Snapshot, take_snapshot
+from core.risk import assess
+from core.risks import RiskKind, Thresholds
+from core.snapshot import EVENTS_DAYS, Snapshot, take_snapshot
 
 SENT = "escalation.sent"
 ACTOR = "flotilla"
@@ -68,10 +71,20 @@ def _lines(rung: Rung, what: list[Segment], limit: int) -> tuple[Line, ...]:
     return (line(f"Escalation (level {rung.level}): ", *what), line(ask))
 
 
+LADDER_KINDS = {"B": RiskKind.STALE_BLOCKER, "D": RiskKind.BLOCKED_DEPENDENCY}
+"""The risk each rung is about: a blocker open too long, a dependency blocked too long."""
+
+
 def escalations(
-    snapshot: Snapshot, now: datetime, thresholds: Thresholds, already: frozenset[str]
+    snapshot: Snapshot,
+    now: datetime,
+    thresholds: Thresholds,
+    already: frozenset[str],
+    quiet: frozenset[tuple[str, RiskKind]] = frozenset(),
 ) -> tuple[list[Notice], list[Event]]:
-    """The rungs newly due: one DM per person told, and one `escalation.sent` event per rung."""
+    """The rungs newly due: one DM per person told, and one `escalation.sent` event per rung. A rung whose
+    risk is acknowledged (and the acknowledgement holds: `quiet`) waits, unsent and unrecorded, until it
+    lapses: then it goes out like any rung due."""
     g = Graph(snapshot)
     notices: list[Notice] = []
     events: list[Event] = []
@@ -92,7 +105,7 @@ def escalations(
         for rung in _rungs(g, d.id, d.to_team, days, thresholds):
             found.append((rung, [*what, "."]))
     for rung, what in found:
-        if rung.key in already:
+        if rung.key in already or (rung.subject, LADDER_KINDS[rung.subject[0]]) in quiet:
             continue
         lines = _lines(rung, what, thresholds.escalation_days)
         notices += [Notice(lines=lines, person=h, key=f"{rung.key}:@{h}") for h in rung.people]
@@ -100,6 +113,20 @@ def escalations(
                             data={"key": rung.key, "level": rung.level, "team": rung.team or None,
                                   "to": list(rung.people), "days": rung.days}))  # fmt: skip
     return notices, events
+
+
+def acknowledged(
+    uow: UnitOfWork, snapshot: Snapshot, now: datetime, thresholds: Thresholds
+) -> frozenset[tuple[str, RiskKind]]:
+    """The risks whose acknowledgement holds now, judged as `risks` judges them (same event window, same
+    scores). The engine runs only when something is acknowledged."""
+    acks = list(uow.acks.list())
+    if not acks:
+        return frozenset()
+    since = now - timedelta(days=EVENTS_DAYS)
+    window = replace(snapshot, events=tuple(e for e in snapshot.events if e.at >= since))
+    today = now.astimezone(ZoneInfo(snapshot.workspace.tz)).date()
+    return quiets(assess(window, now, thresholds), acks, today)
 
 
 def _blocker_text(b: Blocker, days: int) -> list[Segment]:
@@ -117,7 +144,8 @@ def escalate(uow: UnitOfWork, now: datetime) -> list[Notice]:
     """Climb every rung that is due, recording each; the caller commits and delivers the notices."""
     snapshot = take_snapshot(uow, now=now)
     thresholds = Thresholds.from_settings(uow.settings.get("risk"))
-    notices, events = escalations(snapshot, now, thresholds, sent_keys(snapshot.events))
+    notices, events = escalations(snapshot, now, thresholds, sent_keys(snapshot.events),
+                                  acknowledged(uow, snapshot, now, thresholds))  # fmt: skip
     for e in events:
         uow.events.append(e)
     return notices

@@ -10,10 +10,14 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
+from core.acks import Ack
+from core.briefing import BriefingSchedule
 from core.model import Blocker, Dependency, Event, Kind, Person, Priority, Team, Workspace
 from core.outbox import PENDING, DeliveryError, OutboxMessage
 from core.ports import (
+    AckRepo,
     BlockerRepo,
+    BriefingRepo,
     CheckinRepo,
     ClaimRepo,
     DependencyRepo,
@@ -28,6 +32,7 @@ from core.ports import (
     WorkspaceRepo,
 )
 from core.rhythm import Away, Response, Rhythm, Run, RunKind, Step
+from core.risks import RiskKind
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -68,6 +73,9 @@ class _State:
     outbox: list[OutboxMessage] = field(default_factory=list)
     leases: dict[int, tuple[str, float]] = field(default_factory=dict)
     """Outbox row id -> (lease, until: time.monotonic()) of the drainer holding it."""
+    acks: dict[tuple[str, str], Ack] = field(default_factory=dict)
+    briefings: dict[str, BriefingSchedule] = field(default_factory=dict)
+    briefing_claims: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
 class _Keyed(Generic[K, V]):
@@ -264,6 +272,44 @@ class _Outbox:
         return [copy.deepcopy(m) for m in self._s.outbox if state in (None, m.state)]
 
 
+class _Acks:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def list(self) -> Sequence[Ack]:
+        return [copy.deepcopy(self._s.acks[k]) for k in sorted(self._s.acks)]
+
+    def save(self, ack: Ack) -> None:
+        self._s.acks[ack.key] = copy.deepcopy(ack)
+
+    def delete(self, subject: str, kind: RiskKind | None) -> None:
+        self._s.acks.pop((subject, kind.value if kind else ""), None)
+
+
+class _Briefings:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def get(self, scope: str) -> BriefingSchedule | None:
+        return self._s.briefings.get(scope)
+
+    def list(self) -> Sequence[BriefingSchedule]:
+        return [self._s.briefings[k] for k in sorted(self._s.briefings)]
+
+    def save(self, schedule: BriefingSchedule) -> None:
+        self._s.briefings[schedule.scope] = schedule
+
+    def claim(self, scope: str, person: str, period: str, at: datetime, outcome: str = "sent") -> bool:
+        if (scope, person, period) in self._s.briefing_claims:
+            return False
+        self._s.briefing_claims[(scope, person, period)] = outcome
+        return True
+
+    def claimed(self, scope: str | None = None) -> Sequence[tuple[str, str, str, str]]:
+        found = sorted(self._s.briefing_claims.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1]))
+        return [(k[0], k[1], k[2], v) for k, v in found if scope in (None, k[0])]
+
+
 class RecordingDelivery:
     """A ChatDelivery that keeps what it was given; `fail` makes the next deliveries raise."""
 
@@ -293,6 +339,8 @@ class FakeUnitOfWork:
     checkins: CheckinRepo
     claims: ClaimRepo
     outbox: OutboxRepo
+    acks: AckRepo
+    briefings: BriefingRepo
 
     def __init__(self, store: FakeStore, workspace: str) -> None:
         self._store, self._name = store, workspace
@@ -314,6 +362,8 @@ class FakeUnitOfWork:
         self.checkins = _Checkins(s)
         self.claims = _Claims(s)
         self.outbox = _Outbox(s)
+        self.acks = _Acks(s)
+        self.briefings = _Briefings(s)
         return self
 
     def __exit__(

@@ -342,5 +342,27 @@ class Graph:
             return on
         return b.team
 
+    def lifts(self, b: Blocker) -> str | None:
+        """Who should lift a blocker: the lead answering for the team that can, else whoever raised it."""
+        team = self.blocker_provider(b)
+        return self.responsible(team) if team else b.raised_by
+
+    # --- who acts on a dependency ---------------------------------------------------------------
+
+    def provider_side(self, d: Dependency) -> str | None:
+        """Who acts for the providing team: the owner it named, else the lead answering for it."""
+        return d.provider_owner or self.responsible(d.to_team)
+
+    def acts_on(self, d: Dependency) -> str | None:
+        """Who should act on a dependency in trouble, as the risk engine names them: the providing side
+        answers, unblocks or delivers it; after a decline, the requesting side re-plans (the owner of
+        the priority it served, else its requester)."""
+        if d.state is DepState.DECLINED:
+            p = self.priorities.get(d.for_priority) if d.for_priority is not None else None
+            if p is not None:
+                return p.owner or self.responsible(p.team)
+            return d.requester_owner or self.responsible(d.from_team)
+        return self.provider_side(d)
+
     def open_blockers(self) -> list[Blocker]:
         return [b for b in self.snapshot.blockers if b.state is BlockerState.OPEN]

@@ -1,7 +1,8 @@
 """A narrative written by a language model, and the rules it must pass before anyone reads it.
 
 The model is an untrusted writer: its answer is used only when it is well formed, every claim
-cites at least one id, and every id it cites was in the extract it was given. Anything else
+cites at least one id, and every id it cites or writes in its text was in the extract it was given
+(a paragraph citing a real P-1 must not be able to say "D-777 is about to fail"). Anything else
 falls back to the deterministic summary, with the reason in one line.
 """
 
@@ -16,6 +17,8 @@ MAX_CLAIMS = 8
 MAX_CLAIM_CHARS = 700
 MAX_CITES = 12
 _ID = re.compile(r"^([pdb])-([0-9]{1,9})$", re.IGNORECASE)
+_ID_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_-])([pdb])\s?[-‐‑–—]\s?([0-9]{1,12})(?![0-9])", re.IGNORECASE)
+"""An id written anywhere in a sentence: `D-777`, `p-4242`, `B 3`-style spacing and typographic dashes too."""
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -104,6 +107,10 @@ def check(narrative: Narrative, known: Collection[str]) -> Narrative:
         unknown = [c for c in cites if c not in known]
         if unknown:
             raise NarrativeUnavailable(f"it cited {_show(unknown[0])}, which is not in the data")
+        named = [f"{m.group(1).upper()}-{int(m.group(2))}" for m in _ID_IN_TEXT.finditer(text)]
+        made_up = [i for i in named if i not in known]
+        if made_up:
+            raise NarrativeUnavailable(f"it mentioned {_show(made_up[0])}, which is not in the data")
         if len(text) > MAX_CLAIM_CHARS:
             text = text[: MAX_CLAIM_CHARS - 1].rstrip() + "…"
         claims.append(Claim(text=text, cites=cites[:MAX_CITES]))

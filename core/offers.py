@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import commands
+from core.dates import DateSpec
 from core.errors import InvalidInput
 from core.limits import MAX_TEXT
 from core.model import Blocker, BlockerState, Dependency, DepMove, Priority, Status
@@ -33,6 +34,8 @@ class Act(enum.StrEnum):
     BLOCKER_RESOLVE = "blocker.resolve"
     STANDUP_OPEN = "standup.open"
     CHECKIN_OPEN = "checkin.open"
+    RISK_RENEW = "risk.renew"
+    RISK_END = "risk.end"
 
 
 class FieldKind(enum.StrEnum):
@@ -137,6 +140,39 @@ def checkin_offer() -> Offer:
     return Offer(Act.CHECKIN_OPEN, "", "Open check-in", "checkin", "primary")
 
 
+RENEW_FOR = "+1w"
+"""How long a renewal from a briefing's button lasts (`risks ack … --until +1w`)."""
+
+
+def ack_subject(subject: str, kind: str | None) -> str:
+    """An acknowledgement as an offer's subject: `D-7`, or `D-7 overdue_dependency` for one kind
+    (ids, team handles and kinds never hold a space)."""
+    return f"{subject} {kind}" if kind else subject
+
+
+def _ack_parts(subject: str) -> tuple[str, str | None]:
+    head, _, kind = subject.strip().partition(" ")
+    if not head or " " in kind:
+        raise InvalidInput(f"{subject!r} is not an acknowledged risk.")
+    return head, kind or None
+
+
+def _ack_typed(act: Act, subject: str) -> str:
+    head, kind = _ack_parts(subject)
+    more = f" --kind {kind}" if kind else ""
+    if act is Act.RISK_RENEW:
+        return f'risks ack {head}{more} --until {RENEW_FOR} "<note>"'
+    return f"risks unack {head}{more}"
+
+
+def review_offers(subject: str, kind: str | None, what: str, renew: str, end: str) -> tuple[Offer, ...]:
+    """An acknowledgement due for review (a leader briefing): renew it for a week with its note, or
+    end it now. `renew` and `end` are the typed commands (with the note and the date spelled out)."""
+    key = ack_subject(subject, kind)
+    return (Offer(Act.RISK_RENEW, key, f"Renew {what} for a week", renew, "primary"),
+            Offer(Act.RISK_END, key, f"End {what}", end, "danger"))  # fmt: skip
+
+
 # --- forms ---------------------------------------------------------------------------------------
 
 MAX_FORM_PRIORITIES = 15
@@ -204,7 +240,7 @@ def offer_for(act: Act | str, subject: str, label: str = "") -> Offer:
     typed = {Act.DEP_ACCEPT: f"dep accept {subject}", Act.DEP_DECLINE: f'dep decline {subject} "<why>"',
              Act.DEP_DONE: f"dep done {subject}", Act.BLOCKER_RESOLVE: f"blocker resolve {subject}",
              Act.STANDUP_OPEN: f"standup --team {subject}" if subject else "standup",
-             Act.CHECKIN_OPEN: "checkin"}[act]  # fmt: skip
+             Act.CHECKIN_OPEN: "checkin"}.get(act) or _ack_typed(act, subject)  # fmt: skip
     return Offer(act, subject, label or act.value, typed, asks=asks_for(act, subject))
 
 
@@ -226,6 +262,12 @@ def command_for(act: Act | str, subject: str, values: Mapping[str, str | None] |
         return commands.BlockerResolve(_number(subject, "B"))
     if act is Act.STANDUP_OPEN:
         return commands.Standup(team=subject or None)
+    if act is Act.RISK_RENEW:  # no note: the acknowledgement keeps the one it has
+        head, kind = _ack_parts(subject)
+        return commands.RisksAck(head, DateSpec(RENEW_FOR), None, kind)
+    if act is Act.RISK_END:
+        head, kind = _ack_parts(subject)
+        return commands.RisksUnack(head, kind)
     return commands.Checkin()
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from core.graph import blocked_since, decline_unhandled, last_touches, promised
 from core.model import Blocker, BlockerState, Dependency, Priority, Team
+from core.rollup import Rollup, rollups
 from core.snapshot import Snapshot
 
 
@@ -113,6 +114,11 @@ class OrgIndex:
         """The risk engine's rule (core.graph.decline_unhandled), so summaries and maps agree with `risks`."""
         served = self.priorities.get(f"P-{d.for_priority}") if d.for_priority else None
         return decline_unhandled(d, served, self.last_touch.get(served.id) if served else None)
+
+    @functools.cached_property
+    def rollups(self) -> dict[int, Rollup]:
+        """Priority number -> the roll-up of its open aligned children (core.rollup)."""
+        return rollups(self.snapshot.priorities)
 
     @functools.cached_property
     def last_touch(self) -> dict[str, datetime]:

@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
+from core.acks import Ack
+from core.briefing import BriefingSchedule
 from core.model import Blocker, Dependency, Event, Kind, Person, Priority, Team, Workspace
 from core.rhythm import Away, Response, Rhythm, Run, RunKind, Step
+from core.risks import RiskKind
 
 if TYPE_CHECKING:
     from core.outbox import OutboxMessage
@@ -24,9 +27,10 @@ class Clock(Protocol):
 class Summarizer(Protocol):
     """Writes a leader's narrative from a bounded extract (a language model). The core checks it."""
 
-    def narrate(self, extract: dict[str, Any]) -> Narrative:
+    def narrate(self, extract: dict[str, Any], purpose: str = "summary") -> Narrative:
         """The model's answer, read into claims; raise core.narrative.NarrativeUnavailable(reason)
-        on a timeout, an HTTP error, a refusal or an answer that is not the asked JSON."""
+        on a timeout, an HTTP error, a refusal or an answer that is not the asked JSON. `purpose` is
+        "summary" (a few paragraphs) or "briefing" (the opening paragraph of a weekly briefing)."""
         ...
 
 
@@ -163,6 +167,42 @@ class ClaimRepo(Protocol):
         ...
 
 
+class AckRepo(Protocol):
+    """Acknowledged risks (core.acks): one per (subject, kind), kind None meaning every kind."""
+
+    def list(self) -> Sequence[Ack]:
+        """Ordered by subject, then kind."""
+        ...
+
+    def save(self, ack: Ack) -> None:
+        """Insert, or replace the acknowledgement of the same (subject, kind)."""
+        ...
+
+    def delete(self, subject: str, kind: RiskKind | None) -> None: ...
+
+
+class BriefingRepo(Protocol):
+    """Weekly leader briefing schedules (one per scope: "org" or a team) and the claims that send each
+    person's briefing of a week once."""
+
+    def get(self, scope: str) -> BriefingSchedule | None: ...
+
+    def list(self) -> Sequence[BriefingSchedule]:
+        """Ordered by scope."""
+        ...
+
+    def save(self, schedule: BriefingSchedule) -> None: ...
+
+    def claim(self, scope: str, person: str, period: str, at: datetime, outcome: str = "sent") -> bool:
+        """Insert the claim row; False when it exists (another process has sent, or is sending, it).
+        Concurrent claimers of one row wait for the first one's transaction and then get False."""
+        ...
+
+    def claimed(self, scope: str | None = None) -> Sequence[tuple[str, str, str, str]]:
+        """(scope, person, period, outcome) of every claim (tests, inspection)."""
+        ...
+
+
 class OutboxRepo(Protocol):
     def add(self, message: OutboxMessage) -> bool:
         """Queue a message; False (and nothing written) when its key is already in the outbox."""
@@ -234,6 +274,8 @@ class UnitOfWork(Protocol):
     checkins: CheckinRepo
     claims: ClaimRepo
     outbox: OutboxRepo
+    acks: AckRepo
+    briefings: BriefingRepo
 
     def __enter__(self) -> Self: ...
 

@@ -31,7 +31,7 @@ from core.workdays import NO_SKIPS, working_days_between
 
 K = RiskKind
 REQUESTED, BLOCKED, DECLINED = DepState.REQUESTED, DepState.BLOCKED, DepState.DECLINED
-AT_RISK, OFF_TRACK = Status.AT_RISK, Status.OFF_TRACK
+ON_TRACK, AT_RISK, OFF_TRACK = Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK
 
 
 def clamp(value: float) -> int:
@@ -50,8 +50,8 @@ def rank_key(r: Risk) -> tuple[int, str, tuple[str, int, str]]:
     return (-r.score, r.kind, _natural(r.subject))  # a StrEnum member sorts as its value
 
 
-def _ids(deps: Iterable[Dependency]) -> str:
-    return ", ".join(d.id for d in deps)
+def _ids(records: Iterable[Dependency | Priority]) -> str:
+    return ", ".join(r.id for r in records)
 
 
 def _days(n: int) -> str:
@@ -106,7 +106,7 @@ class _Engine:
         return 0.0 if rate is None else 1.0 - rate
 
     def provider_owner(self, d: Dependency) -> str | None:
-        return d.provider_owner or self.g.responsible(d.to_team)
+        return self.g.provider_side(d)
 
     def priority_owner(self, p: Priority) -> str | None:
         return p.owner or self.g.responsible(p.team)
@@ -248,7 +248,7 @@ class _Engine:
         if age < self.th.stale_blocker_days:
             return
         team = self.g.blocker_provider(b)
-        owner = self.g.responsible(team) if team else b.raised_by
+        owner = self.g.lifts(b)
         on = b.on if b.on and b.on[:2] in ("D-", "P-") else None
         where = f" on {b.on}" if b.on else ""
         self.add(
@@ -377,6 +377,33 @@ class _Engine:
                 f"Confidence in {pid} fell from {start} to {p.confidence} over its last "
                 f"{'two updates' if len(changes) == 2 else 'update'}.",
             )
+        if p.due is not None and p.due < self.today:
+            late = (self.today - p.due).days
+            self.add(
+                K.OVERDUE_PRIORITY,
+                50 + min(late, 30) + weight / 2,
+                pid,
+                (p.team,),
+                owner,
+                f'Finish {pid}, or set the date you can keep: `priority update {pid} --due <date> --note "<why>"`.',
+                f"{pid} was due {p.due}, {_days(late)} ago, and is still open ({p.status.value}).",
+            )
+        if p.status is ON_TRACK:
+            off = [c for n in g.children.get(p.number, ()) if (c := g.priorities[n]).status is OFF_TRACK]
+            if off:
+                off.sort(key=lambda c: c.number)
+                said = _ids(off[:3]) + (f" and {len(off) - 3} more" if len(off) > 3 else "")
+                self.add(
+                    K.ROLLUP_MISMATCH,
+                    45 + weight / 2 + 5 * min(len(off), 3),
+                    pid,
+                    (*(c.id for c in off), p.team),
+                    owner,
+                    f"Check {pid} against what is aligned to it: update its status, or say in a note why it is "
+                    "still on track.",
+                    f"{pid} is reported on-track while {said}, aligned to it, "
+                    f"{'is' if len(off) == 1 else 'are'} off-track.",
+                )
         if p.status in (AT_RISK, OFF_TRACK):
             base = 60 if p.status is OFF_TRACK else 45
             doubt = (100 - p.confidence) / 10 if p.confidence is not None else 0

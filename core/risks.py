@@ -26,6 +26,17 @@ class RiskKind(enum.StrEnum):
     TEAM_OVERLOAD = "team_overload"
     LOW_PARTICIPATION = "low_participation"
     DEPENDENCY_CYCLE = "dependency_cycle"
+    OVERDUE_PRIORITY = "overdue_priority"
+    ROLLUP_MISMATCH = "rollup_mismatch"
+
+
+HIGH = 70
+"""A risk is *high* when its score is at least this. The one definition: `risks`, `summary` and the
+leader briefing all count and say "high" by it."""
+
+
+def is_high(score: int) -> bool:
+    return score >= HIGH
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class Risk:
             "evidence": list(self.evidence),
             "owner": self.owner,
             "action": self.action,
+            "acknowledged": None,
         }
 
 

@@ -15,10 +15,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from core.briefing_runs import send_due
 from core.checkins import perform
 from core.escalation import escalate
 from core.outbox import from_notice
-from core.ports import UnitOfWorkFactory
+from core.ports import Summarizer, UnitOfWorkFactory
 from core.rhythm import STEP_ORDER, DueStep, Rhythm, Step, due
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,10 @@ class Ticked:
     """Steps that raised (bad data, say): nothing of them was kept, they are tried again next tick."""
     broken: list[str] = field(default_factory=list)
     """Teams whose schedule cannot be worked out (a time zone this machine does not know, say)."""
+    briefed: int = 0
+    """Leader briefings among them (one message per person)."""
+    briefings_skipped: int = 0
+    """Briefings found too long after their time: claimed as skipped, not sent."""
 
     @property
     def complete(self) -> bool:
@@ -57,9 +62,11 @@ def tick(
     *,
     now: datetime | None = None,
     grace: timedelta | None = None,
+    summarizer: Summarizer | None = None,
 ) -> Ticked:
     """Do the steps due in (t0, t1]. With `grace`, a step due before `now - grace` is skipped
-    (a close is always done: it only ends a run)."""
+    (a close is always done: it only ends a run). Then climb the escalation ladder, and send the
+    weekly leader briefings due (their opening written by `summarizer` when one is given)."""
     result = Ticked()
     with uow_factory(workspace) as uow:
         rhythms = list(uow.rhythms.list())
@@ -74,6 +81,9 @@ def tick(
     if _crosses_an_hour(t0, t1):
         result.escalated = _escalate(uow_factory, workspace, t1)
         result.queued += result.escalated
+    result.briefed, result.briefings_skipped = send_due(uow_factory, workspace, t0, t1, now=now, late_after=grace,
+                                                        summarizer=summarizer)  # fmt: skip
+    result.queued += result.briefed
     return result
 
 

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, overload
 
-from core.graph import days_since, promised
+from core.graph import Graph, days_since, promised
 from core.model import Blocker, Dependency, DepState, Priority
 from core.narrative import Narrative
 from core.orgindex import OrgIndex
 from core.reply import Line, Mention, Quote, Segment, line
-from core.risks import Risk, RiskKind
+from core.risks import HIGH, Risk, RiskKind, is_high
+from core.rollup import Rollup
 from core.snapshot import Snapshot
+from core.views import rollup_text
 
 MAX_GROUPS = 6
 """Org priorities shown in detail; the rest with risks get one line together."""
@@ -30,11 +32,8 @@ MAX_RISKS_PER_GROUP = 4
 MAX_LOOSE_RISKS = 5
 MAX_CROSS_TEAM = 5
 MAX_HEALTHY_LISTED = 6
-MAX_OWNERS = 4
 MAX_WHYS = 2
 """Explanations shown for one record when several risks concern it."""
-HIGH = 70
-"""A score from which a risk counts as high in the headline."""
 TITLE_CHARS = 70
 
 EXTRACT_LIMIT = 10
@@ -64,6 +63,8 @@ KIND_LABELS: dict[RiskKind, str] = {
     RiskKind.TEAM_OVERLOAD: "overloaded",
     RiskKind.LOW_PARTICIPATION: "check-in participation is low",
     RiskKind.DEPENDENCY_CYCLE: "dependency cycle between teams",
+    RiskKind.OVERDUE_PRIORITY: "past its due date",
+    RiskKind.ROLLUP_MISMATCH: "on track while an aligned priority is off track",
 }
 
 
@@ -131,7 +132,7 @@ def summarize(
             loose.append(r)
         else:
             groups.setdefault(top.id, []).append(r)
-    cross = cross_team(index, scope, now, today)
+    cross = cross_team(index, scope, now, today, Graph(snapshot))
     orgs = _org_priorities_in_scope(index, scope, groups)
 
     lines: list[Line] = [_headline(scope, today, found, groups, cross)]
@@ -150,11 +151,11 @@ def summarize(
     if loose:
         subjects = _by_subject(loose)
         lines += [line(""), line(f"Not under any org priority ({_n(len(loose), 'risk')}):")]
-        lines += [_risk_line(index, same) for same in subjects[:MAX_LOOSE_RISKS]]
+        for same in subjects[:MAX_LOOSE_RISKS]:
+            lines += _item(index, same)
         if len(subjects) > MAX_LOOSE_RISKS:
             more = sum(len(same) for same in subjects[MAX_LOOSE_RISKS:])
             lines.append(line(f"  • …and {_n(more, 'more risk')}: `risks --all`."))
-        lines += _who_acts([r for same in subjects[:MAX_LOOSE_RISKS] for r in same])
     if cross:
         lines += [line(""), line("Cross-team blockers:")]
         lines += [item.line for item in cross[:MAX_CROSS_TEAM]]
@@ -173,8 +174,8 @@ def _headline(
     if not found:
         parts.append("no risks")
     else:
-        high = sum(1 for r in found if r.score >= HIGH)
-        parts.append(_n(len(found), "risk") + (f" ({high} high)" if high else ""))
+        high = sum(1 for r in found if is_high(r.score))
+        parts.append(_n(len(found), "risk") + (f" ({high} high: score {HIGH} or more)" if high else ""))
         under = sum(len(g) for g in groups.values())
         if groups:
             most = "all" if under == len(found) else f"{under}"
@@ -184,15 +185,22 @@ def _headline(
 
 
 def _group(index: OrgIndex, top: Priority, risks: list[Risk]) -> list[Line]:
-    lines: list[Line] = [line(""), _status_line(top)]
+    lines: list[Line] = [line(""), status_line(top, index.rollups.get(top.number))]
     subjects = _by_subject(risks)
     lines.append(line(f"  At risk beneath it ({_n(len(risks), 'risk')}):"))
-    lines += [_risk_line(index, same, top.id) for same in subjects[:MAX_RISKS_PER_GROUP]]
+    for same in subjects[:MAX_RISKS_PER_GROUP]:
+        lines += _item(index, same, top.id)
     if len(subjects) > MAX_RISKS_PER_GROUP:
         more = sum(len(same) for same in subjects[MAX_RISKS_PER_GROUP:])
         lines.append(line(f"  • …and {_n(more, 'more risk')}: `risks --all`."))
-    lines += _who_acts([r for same in subjects[:MAX_RISKS_PER_GROUP] for r in same])
     return lines
+
+
+def _item(index: OrgIndex, same: list[Risk], header: str | None = None) -> list[Line]:
+    """One record at risk: what is wrong with it, then the one action its worst risk asks, of whom."""
+    worst = same[0]
+    who: tuple[Segment, ...] = (Mention(worst.owner), ": ") if worst.owner else ("nobody owns this yet: ",)
+    return [_risk_line(index, same, header), line("      → ", *who, worst.action)]
 
 
 def _by_subject(risks: list[Risk]) -> list[list[Risk]]:
@@ -203,7 +211,8 @@ def _by_subject(risks: list[Risk]) -> list[list[Risk]]:
     return list(same.values())
 
 
-def _status_line(p: Priority) -> Line:
+def status_line(p: Priority, rollup: Rollup | None) -> Line:
+    """An org priority as its owner reports it, and beside it what its aligned priorities say."""
     parts: list[Segment] = [f"{p.id} ", Quote(_clip(p.title, TITLE_CHARS)), f" — {p.status.value}"]
     if p.confidence is not None:
         parts.append(f", confidence {p.confidence}")
@@ -211,6 +220,8 @@ def _status_line(p: Priority) -> Line:
     if p.due:
         parts.append(f", due {p.due.isoformat()}")
     parts += [", owner ", Mention(p.owner) if p.owner else "nobody"]
+    if rollup is not None:
+        parts.append(f" · {rollup_text(rollup)}")
     return tuple(parts)
 
 
@@ -266,27 +277,6 @@ def _subject(index: OrgIndex, subject: str) -> list[Segment]:
     return [subject]
 
 
-def _who_acts(risks: Sequence[Risk]) -> list[Line]:
-    """One line per person, most urgent first, with their first action; then what nobody owns."""
-    by_owner: dict[str, list[Risk]] = {}
-    unowned: list[str] = []
-    for r in risks:
-        if r.owner is None:
-            unowned.append(r.subject)
-        else:
-            by_owner.setdefault(r.owner, []).append(r)
-    lines: list[Line] = [line("  Who acts:")]
-    for owner, theirs in list(by_owner.items())[:MAX_OWNERS]:
-        ids = ", ".join(dict.fromkeys(r.subject for r in theirs))
-        lines.append(line("    ", Mention(owner), f" ({ids}): {theirs[0].action}"))
-    if len(by_owner) > MAX_OWNERS:
-        lines.append(line(f"    …and {_n(len(by_owner) - MAX_OWNERS, 'more person', 'more people')}."))
-    if unowned:
-        ids = ", ".join(dict.fromkeys(unowned))
-        lines.append(line(f"    Nobody yet for {ids}: the team's lead should name an owner."))
-    return lines
-
-
 def _healthy(priorities: list[Priority]) -> Line:
     parts: list[Segment] = ["No risks found under "]
     for i, p in enumerate(priorities[:MAX_HEALTHY_LISTED]):
@@ -322,14 +312,14 @@ def _rank_key(p: Priority) -> tuple[int, int]:
 # --- cross-team blockers --------------------------------------------------------------------------
 
 
-def cross_team(index: OrgIndex, scope: Scope, now: datetime, today: date) -> list[CrossTeam]:
-    """Dependencies blocked, declined (while they still matter) or overdue, and blockers on another team.
-    Ages are counted as the risk engine counts them, so one reply never gives two for the same thing."""
+def cross_team(index: OrgIndex, scope: Scope, now: datetime, today: date, graph: Graph) -> list[CrossTeam]:
+    """Dependencies blocked, declined (while they still matter) or overdue, and blockers on another team,
+    each with who should act. Ages and owners are the risk engine's, so one reply never gives two."""
     items: list[CrossTeam] = []
     for d in index.snapshot.dependencies:
         if not scope.holds(index, (d.id,)):
             continue
-        item = _dep_problem(index, d, now, today)
+        item = _dep_problem(index, d, now, today, graph.acts_on(d))
         if item is not None:
             items.append(item)
     for b in index.open_blockers():
@@ -339,15 +329,18 @@ def cross_team(index: OrgIndex, scope: Scope, now: datetime, today: date) -> lis
         where = f" [{b.team}]" if b.team else ""
         items.append(CrossTeam(b.id, line(f"  • {b.id} “", Quote(_clip(b.text, 90)),
                                           f"”{where} on {b.on}, open {_n(days, 'day')}, raised by ",
-                                          Mention(b.raised_by)), days))  # fmt: skip
+                                          Mention(b.raised_by), *_to_act(graph.lifts(b))), days))  # fmt: skip
     order = {"D": 0, "B": 1}
     return sorted(items, key=lambda c: (order.get(c.id[0], 2), -c.days, c.id))
 
 
-def _dep_problem(index: OrgIndex, d: Dependency, now: datetime, today: date) -> CrossTeam | None:
+def _to_act(who: str | None) -> tuple[Segment, ...]:
+    return ("; to act: ", Mention(who)) if who else ("; nobody named to act",)
+
+
+def _dep_problem(index: OrgIndex, d: Dependency, now: datetime, today: date, who: str | None) -> CrossTeam | None:
     head: list[Segment] = [f"  • {d.id} {d.from_team} → {d.to_team} “", Quote(_clip(d.what, TITLE_CHARS)), "”: "]
-    side = d.provider_owner or d.requester_owner
-    owner: list[Segment] = [", owner ", Mention(side)] if side else [", no owner named"]
+    owner = _to_act(who)
     if d.state is DepState.BLOCKED:
         days = days_since(now, index.blocked_since.get(d.id, d.updated_at))
         why: list[Segment] = [": “", Quote(_clip(d.blocked_reason, 90)), "”"] if d.blocked_reason else []
@@ -356,7 +349,7 @@ def _dep_problem(index: OrgIndex, d: Dependency, now: datetime, today: date) -> 
         days = days_since(now, d.answered_at or d.updated_at)
         why = [": “", Quote(_clip(d.declined_reason, 90)), "”"] if d.declined_reason else []
         serves = f" though P-{d.for_priority} still needs it" if d.for_priority else ""
-        return CrossTeam(d.id, (*head, f"declined {_n(days, 'day')} ago{serves}", *why), days)
+        return CrossTeam(d.id, (*head, f"declined {_n(days, 'day')} ago{serves}", *why, *owner), days)
     if index.overdue(d, today):
         due = promised(d)
         days = (today - due).days
@@ -440,6 +433,8 @@ def known_ids(extract: dict[str, Any]) -> frozenset[str]:
         if r.get("org_priority"):
             found.add(r["org_priority"])
     found.update(p["id"] for p in extract.get("org_priorities", []))
+    found.update(c["id"] for c in extract.get("changes", []))  # the briefing's week of changes
+    found.update(v["subject"] for v in extract.get("reviews", []))
     return frozenset(found)
 
 

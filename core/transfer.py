@@ -8,6 +8,7 @@ from core import contracts as c
 from core import rhythm as rh
 from core.errors import Conflict, InvalidInput
 from core.import_checks import problems
+from core.leader_checks import leader_records
 from core.model import Kind
 from core.ports import UnitOfWork
 
@@ -30,6 +31,8 @@ def export_workspace(uow: UnitOfWork) -> dict[str, Any]:
         ],  # fmt: skip
         "away": [rh.away_json(a) for a in uow.rhythms.aways()],
         "events": [c.event_json(e) for e in uow.events.list()],
+        "acknowledgements": [a.to_json() for a in uow.acks.list()],
+        "briefings": [b.to_json() for b in uow.briefings.list()],
         "sequences": dict(sorted(uow.ids.current().items())),
         "settings": uow.settings.all(),
     }
@@ -82,6 +85,11 @@ def import_workspace(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, int]:
             uow.checkins.save_response(response)
     for person in dict.fromkeys(a.person for a in aways):
         uow.rhythms.set_aways(person, [a for a in aways if a.person == person])
+    acks, briefings = leader_records(data, people, teams, priorities, dependencies, blockers)
+    for a in acks:
+        uow.acks.save(a)
+    for schedule in briefings:
+        uow.briefings.save(schedule)
     for ev in events:
         uow.events.append(ev)
     settings = data.get("settings") or {}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from core.model import Blocker, BlockerState, Dependency, DepState, Priority, Team
 from core.reply import Line, Mention, Quote, Segment
+from core.rollup import Rollup
 
 
 def who(handle: str | None) -> Segment:
     return Mention(handle) if handle else "nobody"
 
 
-def priority_line(p: Priority) -> Line:
+def priority_line(p: Priority, rollup: Rollup | None = None) -> Line:
     parts: list[Segment] = [f"{p.id} ", Quote(p.title), f" [{p.team or 'org'}] ", p.status.value]
     if p.confidence is not None:
         parts.append(f", confidence {p.confidence}")
@@ -20,7 +21,19 @@ def priority_line(p: Priority) -> Line:
     parts += [", owner ", who(p.owner)]
     if p.parent:
         parts.append(f", aligned to P-{p.parent}")
+    if rollup is not None:
+        parts.append(f" · {rollup_text(rollup)}")
     return tuple(parts)
+
+
+def rollup_text(r: Rollup) -> str:
+    """`beneath it 3 aligned: worst at-risk, lowest confidence 40, 35% done on average`."""
+    if r.children == 1:
+        confidence = f", confidence {r.confidence}" if r.confidence is not None else ""
+        return f"beneath it 1 aligned priority: {r.status.value}{confidence}, {r.progress}% done"
+    confidence = f", lowest confidence {r.confidence}" if r.confidence is not None else ""
+    return (f"beneath it {r.children} aligned priorities: worst {r.status.value}{confidence}, "
+            f"{r.progress}% done on average")  # fmt: skip
 
 
 def dependency_line(d: Dependency) -> Line:

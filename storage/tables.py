@@ -463,3 +463,53 @@ SLACK_JOBS = Table(
     sqlite_autoincrement=True,  # ids never come back: a finished job's id is not a new job's
 )
 """Typed Slack commands and mentions between their ack and their run (bot.slack.jobs)."""
+
+
+# --- leaders: acknowledged risks and the weekly briefing (migration 0007) --------------------------
+
+
+class RiskAckRow(SQLModel, table=True):
+    """An acknowledged risk (core.acks.Ack): of one subject and one kind, or of every kind ("")."""
+
+    __tablename__ = "risk_ack"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    subject: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True, default="")
+    by: str
+    until: date
+    note: str
+    at: datetime = Field(sa_type=UtcDateTime)
+    scores: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+
+
+class BriefingRow(SQLModel, table=True):
+    """When a scope's weekly leader briefing goes out (core.briefing.BriefingSchedule)."""
+
+    __tablename__ = "briefing"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    scope: str = Field(primary_key=True)
+    """"org", or a team handle."""
+    day: int
+    at: str
+    """HH:MM, local."""
+    tz: str | None = None
+
+
+class BriefingClaimRow(SQLModel, table=True):
+    """One person's briefing of one scope and ISO week, taken on: the primary key is the exactly-once
+    guarantee across processes, as for the rhythm's steps (ClaimRow)."""
+
+    __tablename__ = "briefing_claim"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    scope: str = Field(primary_key=True)
+    person: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)
+    claimed_at: datetime = Field(sa_type=UtcDateTime)
+    outcome: str = "sent"
+    """sent, or skipped (found after the grace window)."""

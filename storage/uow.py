@@ -12,7 +12,9 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from core.ports import (
+    AckRepo,
     BlockerRepo,
+    BriefingRepo,
     CheckinRepo,
     ClaimRepo,
     DependencyRepo,
@@ -28,6 +30,7 @@ from core.ports import (
     UnitOfWorkFactory,
     WorkspaceRepo,
 )
+from storage.leader_repos import SqlAckRepo, SqlBriefingRepo
 from storage.migrate import ensure_schema
 from storage.repos import (
     SqlBlockerRepo,
@@ -68,6 +71,8 @@ class SqlUnitOfWork:
     checkins: CheckinRepo
     claims: ClaimRepo
     outbox: OutboxRepo
+    acks: AckRepo
+    briefings: BriefingRepo
 
     def __init__(
         self, sessions: sessionmaker[Session] | Engine, workspace_name: str, *, default_tz: str = "UTC"
@@ -108,6 +113,8 @@ class SqlUnitOfWork:
         self.checkins = SqlCheckinRepo(session, workspace_id)
         self.claims = SqlClaimRepo(session, workspace_id)
         self.outbox = SqlOutboxRepo(session, workspace_id)
+        self.acks = SqlAckRepo(session, workspace_id)
+        self.briefings = SqlBriefingRepo(session, workspace_id)
         return self
 
     def __exit__(

@@ -270,6 +270,16 @@ class Demo:
         self.rhythm_week(step)
         step("Risks, ranked: what to act on first, with the ids and who acts", "risks")
         step("Where are we at risk, and why? The leaders' summary", "summary")
+        step(
+            "A risk the team owns: acknowledged until a date, it leaves the top list and the ladder",
+            f'@{self.member("types")}: risks ack D-3 --until +2w "Coherence rewrite lands next week; re-plan if not"',
+            "risks acks",
+        )
+        step(
+            "The weekly leader briefing (it comes by itself each Monday once set; here on demand)",
+            "rhythm set briefing --team org --day mon --at 08:30",
+            "briefing --team org",
+        )
         step("The dependency map (a picture: risky dependencies in red and amber)", "map")
 
 

@@ -38,6 +38,8 @@ ACTION_IDS: dict[Act, str] = {
     Act.BLOCKER_RESOLVE: "blocker_resolve",
     Act.STANDUP_OPEN: "standup_open",
     Act.CHECKIN_OPEN: "checkin_open",
+    Act.RISK_RENEW: "risk_renew",
+    Act.RISK_END: "risk_end",
 }
 """The action id of each act's button (the names buttons already posted in Slack carry)."""
 ACTS: dict[str, Act] = {v: k for k, v in ACTION_IDS.items()}

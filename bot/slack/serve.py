@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 def start_scheduler(flotilla: Flotilla, service: SlackService, metrics: Metrics | None = None) -> Callable[[], None]:
     """The rhythm scheduler (bot.scheduler) beside the app, unless --no-scheduler: it ticks every
     workspace; this process's pump sends what that queued for the Slack workspaces it can post to."""
-    return start_background(flotilla.uow_factory, flotilla.engine, SystemClock(), service.pump, metrics)
+    return start_background(
+        flotilla.uow_factory, flotilla.engine, SystemClock(), service.pump, metrics, flotilla.services
+    )
 
 
 def start_sending(flotilla: Flotilla, service: SlackService, metrics: Metrics | None = None) -> None:

@@ -43,7 +43,9 @@ def sending(flotilla: Flotilla, teams: TeamsApp, scheduler: bool) -> Callable[[w
         pump = teams.start_sending(flotilla.engine, flotilla.uow_factory, clock, asyncio.get_running_loop(), others)
         stop = None
         if scheduler:
-            stop = start_background(flotilla.uow_factory, flotilla.engine, clock, pump, teams.metrics)
+            stop = start_background(
+                flotilla.uow_factory, flotilla.engine, clock, pump, teams.metrics, flotilla.services
+            )
         yield
         if stop is not None:
             stop()

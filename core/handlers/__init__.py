@@ -6,7 +6,20 @@ from collections.abc import Callable
 from typing import Any
 
 from core import commands as c
-from core.handlers import blockers, checkins, dependencies, history, people, priorities, rhythm, risks, summaries, teams
+from core.handlers import (
+    acks,
+    blockers,
+    briefings,
+    checkins,
+    dependencies,
+    history,
+    people,
+    priorities,
+    rhythm,
+    risks,
+    summaries,
+    teams,
+)
 from core.reply import Reply
 from core.service import Call
 
@@ -53,6 +66,11 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.Back: rhythm.back,
     c.Risks: risks.risks,
     c.RisksThresholds: risks.thresholds,
+    c.RisksAck: acks.ack,
+    c.RisksUnack: acks.unack,
+    c.RisksAcks: acks.acks,
+    c.Briefing: briefings.briefing,
+    c.RhythmSetBriefing: briefings.set_briefing,
     c.Summary: summaries.summary,
     c.Map: summaries.map_,
 }

@@ -6,76 +6,46 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from core import access, commands
+from core.changes import Change, changes, describe
 from core.contracts import event_json
 from core.model import Event
-from core.reply import Line, Mention, Quote, Reply, Segment, line, reply
+from core.reply import Line, Mention, Reply, line, reply
 from core.service import Call
-from core.views import change_segments, counted
+from core.views import counted
 
-_VERBS = {
-    "team.created": "created team", "priority.created": "added", "priority.aligned": "aligned",
-    "dependency.requested": "requested", "dependency.accepted": "accepted", "dependency.declined": "declined",
-    "dependency.blocked": "blocked", "dependency.unblocked": "unblocked", "dependency.delivered": "delivered",
-    "dependency.cancelled": "cancelled", "blocker.raised": "raised", "blocker.resolved": "resolved",
-    "blocker.edited": "edited", "priority.confirmed": "confirmed unchanged",
-    "checkin.answered": "answered the check-in of", "rhythm.set": "set the rhythm of",
-    "rhythm.paused": "paused the rhythm of", "rhythm.resumed": "resumed the rhythm of",
-    "rhythm.skipped": "set a skipped date for", "person.away": "set time away for", "person.back": "is back:",
-}  # fmt: skip
+MAX_SHOWN = 50
 
 
-def _what(e: Event) -> list[Segment]:
-    d = e.data
-    if e.kind == "admin.added":
-        if d.get("reason"):
-            return [" became admin (", str(d["reason"]), ")"]
-        return [" made ", Mention(e.subject), " an admin"]
-    if e.kind == "admin.removed":
-        return [" removed ", Mention(e.subject), " as admin"]
-    if e.kind == "team.member_added":
-        return [" added ", Mention(str(d.get("person"))), f" to {e.subject}", " as lead" if d.get("lead") else ""]
-    if e.kind == "team.member_removed":
-        return [" removed ", Mention(str(d.get("person"))), f" from {e.subject}"]
-    if e.kind == "priority.updated":
-        after = d.get("after") or {}
-        parts: list[Segment] = [f" updated {e.subject}: ", *change_segments(d.get("before") or {}, after)]
-        return parts + ([" — ", Quote(str(d["note"]))] if d.get("note") else [])
-    if e.kind == "priority.aligned":
-        return [f" aligned {e.subject} to {d.get('after')}"]
-    parts = [f" {_VERBS.get(e.kind, e.kind)} {e.subject}"]
-    said = d.get("title") or d.get("text") or d.get("what") or d.get("reason")
-    return parts + ([": ", Quote(str(said))] if said else [])
+def describe_line(c: Change, tz: ZoneInfo) -> Line:
+    """`Tue 2026-11-24 08:30 @bob updated P-2: confidence 80 → 50`, in the workspace's time zone."""
+    return (f"{c.at.astimezone(tz).strftime('%a %Y-%m-%d %H:%M')} ", Mention(c.actor), *describe(c))
 
 
-def _describe(e: Event) -> Line:
-    return (f"{e.at.isoformat(timespec='minutes')} ", Mention(e.actor), *[p for p in _what(e) if p != ""])
+class _Teams:
+    """Which team a record belongs to or points at, read once for the whole history (not per event)."""
 
+    def __init__(self, call: Call) -> None:
+        self.priorities = {p.id: p.team for p in call.uow.priorities.list()}
+        self.dependencies = {d.id: (d.from_team, d.to_team) for d in call.uow.dependencies.list()}
+        self.blockers = {b.id: (b.team, b.on) for b in call.uow.blockers.list()}
 
-def _touches(call: Call, e: Event, team: str) -> bool:
-    if e.subject == team or e.data.get("team") == team:
-        return True
-    if e.data.get("from_team") == team or e.data.get("to_team") == team:
-        return True
-    return _about(call, e.subject, team)
+    def touches(self, e: Event, team: str) -> bool:
+        if e.subject == team or e.data.get("team") == team:
+            return True
+        if e.data.get("from_team") == team or e.data.get("to_team") == team:
+            return True
+        return self.about(e.subject, team)
 
-
-def _about(call: Call, subject: str, team: str) -> bool:
-    """Whether the record `subject` (P-n, D-n, B-n) belongs to or points at `team`."""
-    kind, _, number = subject.partition("-")
-    if not number.isdigit():
+    def about(self, subject: str, team: str, depth: int = 0) -> bool:
+        """Whether the record `subject` (P-n, D-n, B-n) belongs to or points at `team`."""
+        if subject in self.priorities:
+            return self.priorities[subject] == team
+        if subject in self.dependencies:
+            return team in self.dependencies[subject]
+        if subject in self.blockers and depth < 3:
+            own, on = self.blockers[subject]
+            return own == team or on == team or (on is not None and self.about(on, team, depth + 1))
         return False
-    if kind == "P":
-        p = call.uow.priorities.get(int(number))
-        return p is not None and p.team == team
-    if kind == "D":
-        d = call.uow.dependencies.get(int(number))
-        return d is not None and team in (d.from_team, d.to_team)
-    if kind == "B":
-        b = call.uow.blockers.get(int(number))
-        if b is None:
-            return False
-        return b.team == team or b.on == team or (b.on is not None and _about(call, b.on, team))
-    return False
 
 
 def history(call: Call, cmd: commands.History) -> Reply:
@@ -86,11 +56,13 @@ def history(call: Call, cmd: commands.History) -> Reply:
         since = datetime.combine(cmd.since.resolve_past(call.today), time(0), tz)
     events = list(call.uow.events.list(since=since))
     if team is not None:
-        events = [e for e in events if _touches(call, e, team.handle)]
+        teams = _Teams(call)
+        events = [e for e in events if teams.touches(e, team.handle)]
+    found = changes(events)
     scope = team.handle if team else "the whole organisation"
     frm = f" since {since.date().isoformat()}" if since else ""
-    lines: list[Line] = [counted(len(events), "change", "changes", f"{scope}{frm}")]
-    lines += [_describe(e) for e in events[-50:]]
-    if len(events) > 50:
-        lines.insert(1, line(f"(the last 50 of {len(events)}; use --since or --json for more)"))
+    lines: list[Line] = [counted(len(found), "change", "changes", f"{scope}{frm}")]
+    lines += [describe_line(ch, tz) for ch in found[-MAX_SHOWN:]]
+    if len(found) > MAX_SHOWN:
+        lines.insert(1, line(f"(the last {MAX_SHOWN} of {len(found)}; use --since or --json for more)"))
     return reply(*lines, data=[event_json(e) for e in events])

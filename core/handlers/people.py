@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from core import access, commands
 from core.checkins import answer_offers, pending
-from core.contracts import blocker_json, dependency_json, priority_json
+from core.contracts import blocker_json, dependency_json, priority_read_json
 from core.errors import Conflict
 from core.model import BlockerState
 from core.offers import blocker_offers, dependency_offers
 from core.reply import Item, Line, Mention, Reply, line, reply
 from core.rhythm import RunKind
+from core.rollup import rollups
 from core.service import Call
 from core.views import blocker_line, dependency_line, priority_line
 
@@ -26,7 +27,8 @@ def me(call: Call, _: commands.Me) -> Reply:
     blockers = [b for b in call.uow.blockers.list() if b.raised_by == call.actor and b.state is BlockerState.OPEN]
     lines: list[Line] = [line("Your teams: ", ", ".join(sorted(mine)) or "none")]
     lines.append(line(f"Your priorities ({len(prios)}):"))
-    lines += [line("  ", *priority_line(p)) for p in prios]
+    rolled = rollups(call.uow.priorities.list()) if prios else {}
+    lines += [line("  ", *priority_line(p, rolled.get(p.number))) for p in prios]
     lines.append(line(f"Your dependencies ({len(deps)}):"))
     lines += [line("  ", *dependency_line(d)) for d in deps]
     lines.append(line(f"Your open blockers ({len(blockers)}):"))
@@ -34,7 +36,7 @@ def me(call: Call, _: commands.Me) -> Reply:
     waiting = pending(call.uow, call.actor, call.now)
     said = ", ".join(f"{r.team} {r.label} (`{'standup' if r.kind is RunKind.STANDUP else 'checkin'}`)" for r in waiting)
     lines.append(line(f"Pending check-ins: {said or 'none'}"))
-    items = [Item("priorities", priority_line(p)) for p in prios]
+    items = [Item("priorities", priority_line(p, rolled.get(p.number))) for p in prios]
     for d in deps:
         provider = d.to_team in mine or call.actor == d.provider_owner
         requester = d.from_team in mine or call.actor == d.requester_owner
@@ -45,7 +47,7 @@ def me(call: Call, _: commands.Me) -> Reply:
     data = {
         "handle": call.actor,
         "teams": sorted(mine),
-        "priorities": [priority_json(p) for p in prios],
+        "priorities": [priority_read_json(p, rolled.get(p.number)) for p in prios],
         "dependencies": [dependency_json(d) for d in deps],
         "blockers": [blocker_json(b) for b in blockers],
         "checkins": [{"team": r.team, "kind": r.kind.value, "period": r.period} for r in waiting],

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from core import access, commands
-from core.contracts import event_json, priority_json
+from core.contracts import event_json, priority_json, priority_read_json
 from core.errors import Conflict, InvalidInput
 from core.handlers.checks import MAX_TITLE, future_date, text
 from core.model import CLOSED_STATUSES, Kind, Priority, Status
 from core.reply import Line, Mention, Quote, Reply, Segment, line, reply
+from core.rollup import of_children, rollups
 from core.service import Call
 from core.views import change_segments, counted, priority_line
 
@@ -159,29 +160,32 @@ def drop(call: Call, cmd: commands.PriorityDrop) -> Reply:
 def list_(call: Call, cmd: commands.PriorityList) -> Reply:
     org = cmd.team == "org"
     team = None if org else access.optional_team_or_mine(call, cmd.team)
-    prios = [p for p in call.uow.priorities.list() if cmd.all or p.is_open]
+    every = call.uow.priorities.list()
+    rolled = rollups(every)
+    prios = [p for p in every if cmd.all or p.is_open]
     if team is not None or org:
         prios = [p for p in prios if p.team == (team.handle if team else None)]
     prios.sort(key=lambda p: (p.team is not None, p.team or "", p.rank, p.number))
     scope = team.handle if team else ("the organisation (org-level)" if org else "the whole organisation")
     closed = "" if cmd.all else "open "
     lines: list[Line] = [counted(len(prios), f"{closed}priority", f"{closed}priorities", scope)]
-    lines += [line("  ", *priority_line(p)) for p in prios]
-    return reply(*lines, data=[priority_json(p) for p in prios])
+    lines += [line("  ", *priority_line(p, rolled.get(p.number))) for p in prios]
+    return reply(*lines, data=[priority_read_json(p, rolled.get(p.number)) for p in prios])
 
 
 def show(call: Call, cmd: commands.PriorityShow) -> Reply:
     p = access.priority(call, cmd.number)
     children = [c for c in call.uow.priorities.list() if c.parent == p.number]
+    rollup = of_children(children)
     deps = [d for d in call.uow.dependencies.list() if d.for_priority == p.number]
     history = [e for e in call.uow.events.list() if e.subject == p.id]
-    lines: list[Line] = [line(*priority_line(p))]
+    lines: list[Line] = [line(*priority_line(p, rollup))]
     if p.outcome:
         lines.append(line("Outcome: ", Quote(p.outcome)))
     if p.closed_reason:
         lines.append(line("Why closed: ", Quote(p.closed_reason)))
     if children:
-        lines.append(line("Supported by: ", ", ".join(c.id for c in children)))
+        lines.append(line("Supported by: ", ", ".join(f"{c.id} ({c.status.value})" for c in children)))
     if deps:
         lines.append(line("Dependencies: ", ", ".join(f"{d.id} ({d.state.value})" for d in deps)))
     lines.append(line(f"History ({len(history)}):"))
@@ -194,7 +198,7 @@ def show(call: Call, cmd: commands.PriorityShow) -> Reply:
                           *detail, *said))  # fmt: skip
     if not p.owner:
         lines.append(line(f"No owner: name one with `priority update {p.id} --owner @name`."))
-    data = priority_json(p) | {
+    data = priority_read_json(p, rollup) | {
         "children": [c.id for c in children],
         "dependencies": [d.id for d in deps],
         "history": [event_json(e) for e in history],

@@ -7,6 +7,7 @@ from typing import Any
 
 from core import access, commands
 from core.errors import Conflict, InvalidInput
+from core.handlers.briefings import schedule_lines as briefing_lines
 from core.handlers.checks import future_date
 from core.model import Team
 from core.reply import ChannelRef, Line, Quote, Reply, Segment, line, reply
@@ -91,6 +92,7 @@ def show(call: Call, cmd: commands.RhythmShow) -> Reply:
     lines: list[Line] = [line(f"Rhythm of {t.handle}" + (" (paused)" if r.paused else "") + ":")]
     for kind in RunKind:
         lines += schedule_lines(r, kind, t, call)
+    lines += briefing_lines(call, t)
     today = local_date(call.now, r.tz)
     upcoming = [d for d in r.skip if d >= today]
     lines.append(line("Skipped dates: ", ", ".join(d.isoformat() for d in upcoming) or "none"))

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from core import access, commands
+from core.acks import Judged, judge
 from core.errors import Conflict, InvalidInput
 from core.model import Team
-from core.reply import Line, Mention, Reply, line, reply
+from core.reply import Line, Mention, Quote, Reply, line, reply
 from core.risk import assess, touching
-from core.risks import Risk, RiskKind, Thresholds
+from core.risks import HIGH, Risk, RiskKind, Thresholds, is_high
 from core.service import Call
 from core.snapshot import risk_snapshot
 
@@ -33,6 +34,8 @@ LABELS: dict[RiskKind, str] = {
     RiskKind.TEAM_OVERLOAD: "Overloaded teams",
     RiskKind.LOW_PARTICIPATION: "Low check-in participation",
     RiskKind.DEPENDENCY_CYCLE: "Dependency cycles between teams",
+    RiskKind.OVERDUE_PRIORITY: "Priorities past their due date",
+    RiskKind.ROLLUP_MISMATCH: "On track above something off track",
 }
 
 # name -> (lowest, highest, what it means); participation_floor is given in percent.
@@ -58,17 +61,26 @@ def render_risk(r: Risk) -> tuple[Line, Line]:
     return line(f"  {r.score:>3} · {r.why}"), line("        → ", *who, r.action)
 
 
-def render_risks(shown: list[Risk]) -> list[Line]:
-    """Ranked risks grouped by kind, the group of the worst risk first."""
-    groups: dict[RiskKind, list[Risk]] = {}
-    for r in shown:
-        groups.setdefault(r.kind, []).append(r)
-    lines: list[Line] = []
-    for kind, found in groups.items():
-        lines.append(line(f"{LABELS[kind]} ({len(found)}):"))
-        for r in found:
-            lines += render_risk(r)
+def render_judged(j: Judged) -> list[Line]:
+    """A risk, and under it its acknowledgement: holding (who, until when, why) or come back (and why)."""
+    lines = list(render_risk(j.risk))
+    a = j.ack
+    if a is not None and j.lapsed is None:
+        lines.append(
+            line("        ✓ acknowledged by ", Mention(a.by), f" until {a.until.isoformat()}: “", Quote(a.note), "”")
+        )
+    elif a is not None:
+        lines.append(
+            line("        ! back: acknowledged by ", Mention(a.by), f" until {a.until.isoformat()}, but {j.lapsed}")
+        )
     return lines
+
+
+def headline(n: int, shown: int, scope: str, high: int) -> str:
+    """`Top 10 of 16 risks in X, highest score first (5 high: score 70 or more):`"""
+    what = f"Top {shown} of {n} risks" if shown < n else f"{n} risk{'s' if n != 1 else ''}"
+    said = f"{high} high: score {HIGH} or more" if high else f"none high: every score is below {HIGH}"
+    return f"{what} in {scope}, highest score first ({said}). Score · why → who acts:"
 
 
 def risks(call: Call, cmd: commands.Risks) -> Reply:
@@ -80,18 +92,23 @@ def risks(call: Call, cmd: commands.Risks) -> Reply:
         below = {t.handle for t in snapshot.teams if t.parent == team.handle}
         scope = f"{team.handle} and the teams below it" if below else team.handle
         found = touching(found, snapshot, _subtree(snapshot.teams, team.handle))
-    shown = found if cmd.all else found[:TOP]
-    data = [r.to_json() for r in found]
-    if not found:
-        return reply(line(f"No risks in {scope}."), data=data)
-    n = len(found)
-    if len(shown) < n:
-        head = f"Top {len(shown)} of {n} risks in {scope}, highest score first (score · why → who acts):"
-    else:
-        head = f"{n} risk{'s' if n != 1 else ''} in {scope}, highest score first (score · why → who acts):"
-    lines = [line(head), *render_risks(shown)]
+    judged = judge(found, call.uow.acks.list(), call.today)
+    quiet = sum(1 for j in judged if j.quiet)
+    listed = judged if cmd.all else [j for j in judged if not j.quiet]
+    shown = listed if cmd.all else listed[:TOP]
+    data = [j.to_json() for j in listed]
+    aside = (f"{quiet} acknowledged risk{'s are' if quiet != 1 else ' is'} left out: `risks --all` shows "
+             f"{'them' if quiet != 1 else 'it'}, `risks acks` says until when.")  # fmt: skip
+    if not listed:
+        return reply(line(f"No risks in {scope}."), *([line(aside)] if quiet else []), data=data)
+    n = len(listed)
+    lines = [line(headline(n, len(shown), scope, sum(1 for j in listed if is_high(j.risk.score))))]
+    for j in shown:
+        lines += render_judged(j)
     if len(shown) < n:
         lines.append(line(f"… and {n - len(shown)} more: `risks --all`"))
+    if quiet and not cmd.all:
+        lines.append(line(aside))
     return reply(*lines, data=data)
 
 

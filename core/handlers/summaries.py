@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core import access, commands
+from core.acks import judge, loud
 from core.mapgraph import LEGEND, EdgeColour, MapGraph, build_map
 from core.model import Team
 from core.narrative import NarrativeUnavailable, check
@@ -40,9 +41,15 @@ def summary(call: Call, cmd: commands.Summary) -> Reply:
     team = _scope_team(call, cmd.team, cmd.org)
     handle = team.handle if team else None
     snapshot = risk_snapshot(call.uow, call.now)
-    risks = live_risks(call, snapshot)
+    judged = judge(live_risks(call, snapshot), call.uow.acks.list(), call.today)
+    risks = loud(judged)  # acknowledged risks that hold are owned: the summary leaves them to `risks --all`
     standard = summarize(snapshot, risks, call.now, handle, today=call.today)
     scope = Scope.of(OrgIndex(snapshot), handle)
+    quiet = in_scope(OrgIndex(snapshot), [j.risk for j in judged if j.quiet], scope)
+    if quiet:
+        standard += (line(f"{len(quiet)} acknowledged risk{'s are' if len(quiet) != 1 else ' is'} left out: "
+                          "`risks acks` says who owns "
+                          f"{'them' if len(quiet) != 1 else 'it'} and until when."),)  # fmt: skip
     data = {"scope": scope.team, "as_of": call.today.isoformat(), "narrative": None, "note": None}
     summarizer = call.services.summarizer
     if summarizer is None or not in_scope(OrgIndex(snapshot), risks, scope):
@@ -72,21 +79,23 @@ def map_(call: Call, cmd: commands.Map) -> Reply:
 
 
 def _map_lines(graph: MapGraph) -> tuple[Line, ...]:
-    teams = len(graph.nodes)
-    if graph.focus is None:
-        programmes = len(graph.programmes())
-        where = f"the whole organisation: {teams} teams in {programmes} programme{'s' if programmes != 1 else ''}"
-    else:
-        where = f"{graph.focus}: {teams} team{'s' if teams != 1 else ''} (its parent, children and the teams it " \
-                "depends on or serves)"  # fmt: skip
+    teams = sum(1 for n in graph.nodes if n.drawn)
+    where = "the whole organisation" if graph.focus is None else graph.focus
+    if graph.beneath:
+        where += f" and the {graph.beneath} team{'s' if graph.beneath != 1 else ''} beneath it"
     n = len(graph.edges)
     counts = ", ".join(f"{graph.count(c)} {c.value}" for c in EdgeColour if graph.count(c))
     deps = f"{n} open dependenc{'ies' if n != 1 else 'y'}" + (f" ({counts})" if counts else "")
-    lines: list[Line] = [line(f"Dependency map of {where}; {deps}.")]
-    red = [e for e in graph.edges if e.colour is EdgeColour.RED]
-    if red:
-        shown = ", ".join(f"{e.id} {e.from_team} → {e.to_team} ({e.reason})" for e in red[:MAX_RED_LISTED])
-        more = f" and {len(red) - MAX_RED_LISTED} more" if len(red) > MAX_RED_LISTED else ""
-        lines.append(line(f"In red: {shown}{more}."))
+    lines: list[Line] = [line(f"Dependency map of {where}: {deps} between {teams} team{'s' if teams != 1 else ''}.")]
+    hidden = sum(graph.hidden.values())
+    if hidden:
+        lines.append(line(f"{hidden} more open dependencies are not drawn, for room (the most urgent are): "
+                          "`dep list` has them all."))  # fmt: skip
+    for colour, said in ((EdgeColour.RED, "In red"), (EdgeColour.AMBER, "In amber")):
+        found = [e for e in graph.edges if e.colour is colour]
+        if found:
+            shown = ", ".join(f"{e.id} {e.from_team} → {e.to_team} ({e.reason})" for e in found[:MAX_RED_LISTED])
+            more = f" and {len(found) - MAX_RED_LISTED} more" if len(found) > MAX_RED_LISTED else ""
+            lines.append(line(f"{said}: {shown}{more}."))
     lines.append(line(LEGEND))
     return tuple(lines)

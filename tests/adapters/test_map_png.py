@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import io
-import random
 import struct
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+from matplotlib.text import Text
+
 from bot.console import Console
-from bot.map_render import render_png
+from bot.map_render import draw, render_png
 from core.fakes import FakeStore, FixedClock
-from core.mapgraph import EdgeColour, MapEdge, MapGraph, MapNode
-from core.model import DepState
+from core.mapgraph import build_map
+from tests.adapters.test_map_layout import TODAY, rust_project, three
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -40,48 +41,42 @@ def test_console_map_writes_a_png_and_says_where(tmp_path: Path) -> None:
     out.truncate(0), out.seek(0)
     console.command("map")
     console.command("map --team payments")
+    legend = (
+        "Red: blocked, declined or overdue · amber: at risk, as `risks` says · green: accepted, no risk · grey: "
+        "waiting for an answer (or just blocked), no risk yet."
+    )
     assert out.getvalue().splitlines() == [
-        "Dependency map of the whole organisation: 3 teams in 2 programmes; 1 open dependency (1 red).",
+        "Dependency map of the whole organisation: 1 open dependency (1 red) between 2 teams.",
         "In red: D-1 payments → ledger (blocked).",
-        "Red: blocked, declined or overdue · amber: at risk · green: accepted · grey: requested, not answered yet.",
+        legend,
         f"Picture written to {tmp_path / 'map.png'}",
-        "Dependency map of payments: 3 teams (its parent, children and the teams it depends on or serves); "
-        "1 open dependency (1 red).",
+        "Dependency map of payments: 1 open dependency (1 red) between 2 teams.",
         "In red: D-1 payments → ledger (blocked).",
-        "Red: blocked, declined or overdue · amber: at risk · green: accepted · grey: requested, not answered yet.",
+        legend,
         f"Picture written to {tmp_path / 'map-payments.png'}",
     ]
     for name in ("map.png", "map-payments.png"):
         width, height = png_size((tmp_path / name).read_bytes())
-        assert 600 <= width <= 4000 and 300 <= height <= 4000, (name, width, height)
+        assert 500 <= width <= 1024 and 200 <= height <= 1024, (name, width, height)
 
 
-def big_graph(teams: int = 120, edges: int = 60, focus: str | None = None) -> MapGraph:
-    rng = random.Random(3)
-    nodes: list[MapNode] = []
-    for i in range(teams):
-        programme = f"programme-{i % 8}"
-        handle = programme if i < 8 else f"team-{i}-{'x' * (i % 12)}"
-        nodes.append(MapNode(handle, handle, None if i < 8 else programme, programme, 0 if i < 8 else 1,
-                             focus=handle == focus))  # fmt: skip
-    colours = list(EdgeColour)
-    deps = [MapEdge(f"D-{k + 1}", nodes[rng.randrange(teams)].handle, nodes[rng.randrange(teams)].handle,
-                    DepState.ACCEPTED, colours[k % 4], "x") for k in range(edges)]  # fmt: skip
-    deps = [e for e in deps if e.from_team != e.to_team]
-    return MapGraph(focus=focus, nodes=tuple(sorted(nodes, key=lambda n: (n.programme, n.depth, n.handle))),
-                    edges=tuple(deps), as_of=date(2026, 11, 23))  # fmt: skip
-
-
-def test_a_big_organisation_gives_a_legible_reproducible_picture() -> None:
-    graph = big_graph()
+def test_a_big_organisation_gives_a_picture_for_chat_and_the_same_one_each_time() -> None:
+    built = rust_project()
+    graph = build_map(built.snapshot, built.risks, TODAY)
     data = render_png(graph)
     width, height = png_size(data)
-    # legible: about 25 px a row of names (8 pt at 110 dpi is ~12 px), and not absurdly large
-    assert 1200 <= width <= 3500 and 1000 <= height <= 3000, (width, height)
+    assert 900 <= width <= 1024 and 700 <= height <= 1024, (width, height)  # chat shows it unscaled
     assert render_png(graph) == data, "the same graph must give the same picture"
 
 
-def test_neighbourhood_picture() -> None:
-    graph = big_graph(teams=12, edges=10, focus="programme-1")
-    width, height = png_size(render_png(graph))
-    assert 900 <= width <= 3000 and 500 <= height <= 2500, (width, height)
+def test_a_small_organisation_is_spread_out_not_crammed_in_a_corner() -> None:
+    built = three()
+    graph = build_map(built.snapshot, built.risks, TODAY)
+    fig = draw(graph)
+    fig.canvas.draw()  # type: ignore[attr-defined]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    names = [t.get_window_extent(renderer) for t in fig.findobj(Text) if str(t.get_gid()).startswith("name:")]
+    width, height = fig.get_size_inches() * fig.dpi
+    xs = [b.x0 for b in names] + [b.x1 for b in names]
+    ys = [b.y0 for b in names] + [b.y1 for b in names]
+    assert max(xs) - min(xs) > 0.6 * width and max(ys) - min(ys) > 0.25 * height

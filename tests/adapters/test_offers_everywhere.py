@@ -23,7 +23,8 @@ from core.reply import line
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBJECTS = {Act.DEP_ACCEPT: "D-3", Act.DEP_DECLINE: "D-3", Act.DEP_DONE: "D-3", Act.BLOCKER_RESOLVE: "B-2",
-            Act.STANDUP_OPEN: "payments", Act.CHECKIN_OPEN: ""}  # fmt: skip
+            Act.STANDUP_OPEN: "payments", Act.CHECKIN_OPEN: "", Act.RISK_RENEW: "D-7 overdue_dependency",
+            Act.RISK_END: "payments"}  # fmt: skip
 
 
 def offer(act: Act) -> Offer:

@@ -23,7 +23,7 @@ import pytest
 
 from bot.bootstrap import build
 from bot.console import Console
-from bot.llm import SYSTEM_PROMPT, build_summarizer
+from bot.llm import BRIEFING_PROMPT, SYSTEM_PROMPT, build_summarizer
 from bot.settings import Settings
 from core.fakes import FakeStore, FixedClock
 from core.ports import UnitOfWorkFactory
@@ -283,3 +283,41 @@ def test_other_commands_go_on_while_the_model_writes(llm: tuple[Behaviour, str],
         assert finished["write"] < finished["summary"] - 0.5, finished  # the write did not wait for it
     finally:
         app.close()
+
+
+def test_a_summary_citing_a_real_id_cannot_write_a_made_up_one(
+    llm: tuple[Behaviour, str], org: FakeStore, standard: str
+) -> None:
+    """The issue's case: cites a real P-1, and says "D-777 and P-4242 are about to fail"."""
+    behaviour, url = llm
+    behaviour.content = answer(("D-777 and P-4242 are about to fail.", ["P-1"]))
+    assert_fell_back(summary(org, services_for(url)), standard, "it mentioned 'D-777', which is not in the data")
+
+
+def briefing(store: UnitOfWorkFactory, services: Services | None = None) -> str:
+    out = io.StringIO()
+    console = Console(store, FixedClock(LATER), "ada", out=out, services=services or Services())
+    console.command("briefing --team org")
+    return out.getvalue()
+
+
+def test_the_briefing_opening_is_the_models_paragraph_under_the_same_rules(
+    llm: tuple[Behaviour, str], org: FakeStore
+) -> None:
+    behaviour, url = llm
+    plain = briefing(org).splitlines()
+    behaviour.content = answer(("Ledger's D-1 is blocked and endangers P-1; Lena should act.", ["D-1", "P-1"]))
+    told = briefing(org, services_for(url)).splitlines()
+    assert told[0] == plain[0] and told[1] == "Ledger's D-1 is blocked and endangers P-1; Lena should act. [D-1, P-1]"
+    assert told[2:] == plain[2:]  # the body stays the deterministic one
+    [request] = behaviour.requests
+    system, user = request["body"]["messages"]
+    assert system["content"] == BRIEFING_PROMPT and "ONE short paragraph" in system["content"]
+    extract = json.loads(user["content"].split("\n")[2])
+    assert {c["id"] for c in extract["changes"]} >= {"D-1"} and "window" in extract
+
+    behaviour.content = answer(("P-1 is fine, but D-777 and P-4242 are about to fail.", ["P-1"]))
+    told = briefing(org, services_for(url)).splitlines()
+    assert told[1] == ("(The narrative summary was unavailable: it mentioned 'D-777', which is not in the data; "
+                       "here is the standard one.)")  # fmt: skip
+    assert told[2:] == plain[1:] and "D-777" not in "\n".join(told[2:])

@@ -42,6 +42,9 @@ TABLES = {
     "flotilla_slack_homes",
     "flotilla_slack_posts",
     "flotilla_slack_jobs",
+    "risk_ack",
+    "briefing",
+    "briefing_claim",
     "alembic_version",
 }
 

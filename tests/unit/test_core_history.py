@@ -27,7 +27,7 @@ def test_every_change_is_an_event_with_actor_and_time(acme: Org) -> None:
         "data": {"before": {"status": "on-track"}, "after": {"status": "at-risk"}, "note": "Bank late"},
     }  # fmt: skip
     text = acme.say("bob", c.History())
-    assert text.splitlines()[-1] == "2026-11-24T09:00+00:00 @mia updated P-1: status on-track → at-risk — Bank late"
+    assert text.splitlines()[-1] == "Tue 2026-11-24 09:00 @mia updated P-1: status on-track → at-risk — “Bank late”"
 
 
 def test_reads_record_nothing(acme: Org) -> None:

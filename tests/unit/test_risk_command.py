@@ -19,16 +19,35 @@ def plan(o: Org) -> None:
     o.run("mia", c.DepBlock(1, "Security review"))
 
 
-def test_risks_are_ranked_grouped_and_say_who_acts(acme: Org) -> None:
+def test_risks_are_ranked_and_say_who_acts(acme: Org) -> None:
     plan(acme)
     text = acme.say("alice", c.Risks())
     lines = text.splitlines()
-    assert lines[0].startswith("2 risks in the whole organisation")
-    assert lines[1] == "Priorities endangered by a dependency (2):"
-    assert "P-1 depends on D-1 (blocked) through P-2." in lines[2]
-    assert lines[3].strip().startswith("→ @alice: ")
-    assert "P-2 depends on D-1 (blocked)." in lines[4] and "@pete" in lines[5]
+    assert lines[0] == ("2 risks in the whole organisation, highest score first (1 high: score 70 or more). "
+                        "Score · why → who acts:")  # fmt: skip
+    assert "P-1 depends on D-1 (blocked) through P-2." in lines[1]
+    assert lines[2].strip().startswith("→ @alice: ")
+    assert "P-2 depends on D-1 (blocked)." in lines[3] and "@pete" in lines[4]
     assert "Security review" not in text
+
+
+def test_risks_are_listed_strictly_by_score_across_kinds(acme: Org) -> None:
+    """The engine finds several kinds at once here; their scores interleave (the list used to be grouped by
+    kind, so 80, 75 came before 78). Every line's score is at most the one above it, text and JSON alike."""
+    plan(acme)
+    for n in range(3):
+        acme.run("alice", c.PriorityAdd(f"Goal {n}", org=True))
+    acme.run("mia", c.BlockerAdd("Keys vault down", on="infra"))
+    later = acme.now + timedelta(days=20)
+    text = acme.say("alice", c.Risks(all=True), now=later)
+    scores = [int(ln.split("·")[0]) for ln in text.splitlines()[1:] if "·" in ln and not ln.strip().startswith("→")]
+    assert len(scores) >= 6 and scores == sorted(scores, reverse=True)
+    kinds = [r["kind"] for r in acme.data("alice", c.Risks(all=True), now=later)]
+    assert len(set(kinds)) >= 4  # several kinds, yet one order
+    assert [r["score"] for r in acme.data("alice", c.Risks(all=True), now=later)] == sorted(
+        (r["score"] for r in acme.data("alice", c.Risks(all=True), now=later)), reverse=True
+    )
+    assert "high: score 70 or more" in text.splitlines()[0]
 
 
 def test_only_the_top_ten_without_all(acme: Org) -> None:
@@ -45,7 +64,8 @@ def test_json_is_the_ranked_contract(acme: Org) -> None:
     plan(acme)
     data = acme.data("alice", c.Risks())
     assert [r["subject"] for r in data] == ["P-1", "P-2"]
-    assert set(data[0]) == {"kind", "score", "subject", "evidence", "owner", "action"}
+    assert set(data[0]) == {"kind", "score", "subject", "evidence", "owner", "action", "acknowledged"}
+    assert data[0]["acknowledged"] is None
     assert data[0]["kind"] == "endangered_priority" and data[0]["evidence"][0] == "P-1"
 
 

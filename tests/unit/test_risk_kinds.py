@@ -233,6 +233,64 @@ def test_at_risk_priority_not_raised_on_track_or_done() -> None:
     assert not o.of(K.AT_RISK_PRIORITY)
 
 
+def test_overdue_priority_is_found() -> None:
+    o = healthy()
+    o.p(2, due=date(2026, 11, 16))  # a week ago, still on-track and updated two days ago
+    r = only(o.risks(), K.OVERDUE_PRIORITY)
+    assert (r.subject, r.owner, r.evidence) == ("P-2", "bob", ("P-2", "payments"))
+    assert "was due 2026-11-16, 7 days ago" in r.why and "on-track" in r.why
+    assert "--due" in r.action
+
+
+def test_overdue_priority_outranks_a_later_one_and_counts_importance() -> None:
+    o = healthy()
+    o.p(2, due=date(2026, 11, 20))
+    o.p(3, due=date(2026, 11, 2))
+    o.p(1, due=date(2026, 11, 20))  # org-level, as late as P-2
+    found = {r.subject: r.score for r in o.of(K.OVERDUE_PRIORITY)}
+    assert found["P-3"] > found["P-2"] and found["P-1"] > found["P-2"]
+
+
+def test_overdue_priority_not_raised_on_its_day_or_once_closed() -> None:
+    o = healthy()
+    o.p(2, due=NOW.date())
+    assert not o.of(K.OVERDUE_PRIORITY)
+    o.p(2, due=date(2026, 11, 2), status=Status.DONE, progress=100)
+    o.p(3, due=date(2026, 11, 2), status=Status.DROPPED)
+    assert not o.of(K.OVERDUE_PRIORITY)
+
+
+def test_rollup_mismatch_is_found() -> None:
+    o = healthy()
+    o.p(3, status=Status.OFF_TRACK)
+    r = only(o.risks(), K.ROLLUP_MISMATCH)
+    assert (r.subject, r.owner) == ("P-1", "ada")
+    assert r.evidence[:2] == ("P-1", "P-3")
+    assert r.why == "P-1 is reported on-track while P-3, aligned to it, is off-track."
+
+
+def test_rollup_mismatch_names_every_off_track_child_and_grows_with_them() -> None:
+    o = healthy()
+    o.p(3, status=Status.OFF_TRACK)
+    one = only(o.risks(), K.ROLLUP_MISMATCH).score
+    o.p(2, status=Status.OFF_TRACK)
+    r = only(o.risks(), K.ROLLUP_MISMATCH)
+    assert r.evidence[:3] == ("P-1", "P-2", "P-3") and "P-2, P-3, aligned to it, are off-track" in r.why
+    assert r.score > one
+
+
+def test_rollup_mismatch_not_raised_when_the_parent_says_so_or_the_child_is_only_at_risk() -> None:
+    o = healthy()
+    o.p(3, status=Status.AT_RISK)
+    assert not o.of(K.ROLLUP_MISMATCH)  # at-risk beneath on-track is what roll-ups show, not a contradiction
+    o.p(3, status=Status.OFF_TRACK)
+    o.p(1, status=Status.AT_RISK)
+    assert not o.of(K.ROLLUP_MISMATCH)  # the parent no longer claims on-track
+    o.p(1, status=Status.ON_TRACK)
+    o.p(3, status=Status.DROPPED)
+    assert not o.of(K.ROLLUP_MISMATCH)  # a dropped child is not off-track beneath anything
+
+
 def test_unowned_priority_is_found() -> None:
     o = healthy()
     o.p(2, owner=None)

@@ -63,20 +63,21 @@ LATER = NOW + timedelta(days=6)
 def test_grouped_by_org_priority_with_why_and_who_acts(world: Org) -> None:
     text = render(summarize(snap(world.store), hand_made(), LATER))
     assert text.splitlines()[0] == (
-        "Summary for the whole organisation, 2026-11-29: 6 risks (2 high), 3 of them under 1 org priority; "
+        "Summary for the whole organisation, 2026-11-29: 6 risks (2 high: score 70 or more), 3 of them under 1 org "
+        "priority; "
         "3 cross-team blockers."
     )
     group = text.split("\n\n")[1].splitlines()
     assert group == [
-        "P-1 Grow revenue in Europe — on-track, 0% done, due 2027-04-12, owner @paula",
+        "P-1 Grow revenue in Europe — on-track, 0% done, due 2027-04-12, owner @paula · beneath it 1 aligned "
+        "priority: on-track, 0% done",
         "  At risk beneath it (3 risks):",
         "  • D-1 (payments → infra) has been blocked for 6 days — “Bigger cache”",
+        "      → @ivy: Get D-1 moving with payments.",
         "  • P-1 depends on D-1 (blocked) through P-2.",
+        "      → @paula: Ask infra for a firm date.",
         "  • B-1 on D-1 has been open for 6 days — “Vendor contract unsigned”",
-        "  Who acts:",
-        "    @ivy (D-1): Get D-1 moving with payments.",
-        "    @paula (P-1): Ask infra for a firm date.",
-        "    @mia (B-1): Lift B-1 or escalate it.",
+        "      → @mia: Lift B-1 or escalate it.",
     ]
 
 
@@ -86,19 +87,33 @@ def test_risks_under_no_org_priority_then_cross_team_blockers(world: Org) -> Non
     assert loose.splitlines() == [
         " (3 risks):",
         "  • infra has 2 incoming dependencies.",
+        "      → @ian: Say no to something.",
         "  • P-3 has no owner — “New basket”",
-        "  Who acts:",
-        "    @ian (infra): Say no to something.",
-        "    @cleo (P-3): Align P-3 to a parent priority.",
-        "    Nobody yet for P-3: the team's lead should name an owner.",
+        "      → nobody owns this yet: Name an owner for P-3.",
     ]
     cross = text.split("Cross-team blockers:\n")[1].split("\n\n")[0].splitlines()
     assert cross == [
-        "  • D-1 payments → infra “Bigger cache”: blocked for 6 days: “@here waiting on the vendor”, owner @ivy",
-        "  • D-2 checkout → infra “Staging DB”: requested, overdue since 2026-11-25, owner @max",
-        "  • B-1 “Vendor contract unsigned” [payments] on D-1, open 6 days, raised by @mia",
+        "  • D-1 payments → infra “Bigger cache”: blocked for 6 days: “@here waiting on the vendor”; to act: @ivy",
+        "  • D-2 checkout → infra “Staging DB”: requested, overdue since 2026-11-25; to act: @ian",
+        "  • B-1 “Vendor contract unsigned” [payments] on D-1, open 6 days, raised by @mia; to act: @ian",
     ]
     assert text.splitlines()[-1] == "Every risk with its evidence: `risks --all`; the picture: `map`."
+
+
+def test_one_action_per_item_even_when_one_person_owns_several(world: Org) -> None:
+    """The issue's case: one owner, three items, one action given for all three (“@lena (D-11, D-9, D-1):
+    Accept D-11…”, D-1 being accepted and overdue). Each item now carries the action its own risk asks."""
+    risks = [
+        Risk(K.OVERDUE_DEPENDENCY, 72, "D-1", ("D-1", "infra", "payments", "P-2"), "ian",
+             "Deliver D-1 or agree a new date with payments; then `dep done D-1`.", "D-1 was due, and is blocked."),
+        Risk(K.UNANSWERED_REQUEST, 70, "D-2", ("D-2", "infra", "checkout"), "ian",
+             "Accept or decline D-2.", "D-2 has not been answered by infra."),
+    ]  # fmt: skip
+    lines = render(summarize(snap(world.store), risks, LATER)).splitlines()
+    d1, d2 = (next(i for i, ln in enumerate(lines) if ln.startswith(f"  • D-{n} ")) for n in (1, 2))
+    assert lines[d1 + 1] == "      → @ian: Deliver D-1 or agree a new date with payments; then `dep done D-1`."
+    assert lines[d2 + 1] == "      → @ian: Accept or decline D-2."
+    assert not any("(D-1, D-2)" in ln or "(D-2, D-1)" in ln for ln in lines)
 
 
 def test_user_text_is_quoted_so_renderers_neutralise_it(world: Org) -> None:
@@ -214,6 +229,18 @@ def test_check_accepts_known_ids_in_any_case_and_rejects_the_rest() -> None:
         check(Narrative((Claim("   ", ("D-1",)),)), known)
     with pytest.raises(NarrativeUnavailable, match="cited 'here', which"):
         check(Narrative((Claim("x", ("<!here>",)),)), known)
+
+
+def test_check_rejects_an_id_in_the_text_that_the_data_lacks_whatever_it_cites() -> None:
+    """The issue's case: a paragraph citing a real P-1 said "D-777 and P-4242 are about to fail" and was shown."""
+    known = frozenset({"D-1", "P-1", "infra"})
+    with pytest.raises(NarrativeUnavailable, match="mentioned 'D-777', which is not in the data"):
+        check(Narrative((Claim("D-777 and P-4242 are about to fail.", ("P-1",)),)), known)
+    for sneaky in ("see p-4242 now", "B‑12 (a non-breaking hyphen)", "Fix D – 99 first", "(D-3)"):
+        with pytest.raises(NarrativeUnavailable, match="mentioned"):
+            check(Narrative((Claim(f"P-1 is fine; {sneaky}.", ("P-1",)),)), known)
+    ok = check(Narrative((Claim("P-1 waits on d-1 from infra; COVID-19 and web-2 are not ids.", ("P-1",)),)), known)
+    assert ok.claims[0].cites == ("P-1",)
 
 
 def test_narrative_from_json_refuses_other_shapes() -> None:

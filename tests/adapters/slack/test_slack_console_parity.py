@@ -1,4 +1,4 @@
-"""A 20-command conversation typed in Slack gives the same workspace as the same one in the console."""
+"""A 22-command conversation typed in Slack gives the same workspace as the same one in the console."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ CONVERSATION = [
     ("pia", 'dep request ledger "Audit log export" --by +3w'),
     ("leo", 'dep decline D-2 "No capacity this quarter"'),
     ("carol", "priority update P-1 --confidence 140"),
+    ("carol", 'risks ack P-2 --kind at_risk_priority --until +2w "Recovery plan <!here> & review on Friday"'),
+    ("ada", "rhythm set briefing --team product --day mon --at 08:30 --tz Europe/Berlin"),
     ("leo", "dep done D-1"),
     ("bob", "priority done P-2"),
 ]
@@ -75,4 +77,6 @@ def test_the_same_conversation_gives_the_same_export(slack: Slack) -> None:
         from_console = export_workspace(uow)
 
     assert len(from_console["events"]) > 20
+    assert [a["note"] for a in from_slack["acknowledgements"]] == ["Recovery plan <!here> & review on Friday"]
+    assert [b["scope"] for b in from_slack["briefings"]] == ["product"]
     assert normalised(from_slack) == normalised(from_console)

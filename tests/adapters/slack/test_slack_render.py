@@ -8,9 +8,12 @@ from datetime import UTC, date, datetime
 from bot.slack import render
 from bot.slack.home import home_view
 from bot.slack.ratelimit import Rate, RateLimiter
-from core.model import Blocker, Dependency, DepState
+from core import commands as c
+from core.fakes import FakeStore
+from core.model import Blocker, Dependency, DepState, Status
 from core.offers import Act, blocker_offers, dependency_offers
 from core.reply import ChannelRef, Item, Mention, Quote, Reply, line
+from tests.unit.conftest import Org
 
 
 def test_people_channels_and_user_text() -> None:
@@ -81,3 +84,19 @@ def test_rate_limiter_spaces_calls_and_honours_pauses() -> None:
     before = now[0]
     limiter.acquire("T2", "chat.postMessage")  # another workspace has its own budget
     assert now[0] == before
+
+
+def test_app_home_shows_a_priority_s_rollup_beside_its_own_status() -> None:
+    o = Org(FakeStore())
+    o.run("alice", c.TeamCreate("payments", "Payments"))
+    o.run("alice", c.PriorityAdd("Grow", org=True, owner="alice"))  # P-1, three aligned beneath it
+    for n, status, confidence, progress in ((2, Status.OFF_TRACK, 40, 10), (3, Status.ON_TRACK, 90, 45),
+                                            (4, Status.AT_RISK, 60, 50)):  # fmt: skip
+        o.run("alice", c.PriorityAdd(f"Part {n}", team="payments", parent=1))  # P-n
+        o.run("alice", c.PriorityUpdate(n, status=status, confidence=confidence, progress=progress))
+    o.run("alice", c.PriorityAdd("Hire", org=True, owner="alice"))  # P-5, nothing beneath it
+    view = home_view(o.run("alice", c.Me()))
+    texts = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    assert texts[0].endswith("· beneath it 3 aligned priorities: worst off-track, lowest confidence 40, 35% done "
+                             "on average")  # fmt: skip
+    assert "Hire" in texts[1] and "beneath it" not in texts[1]

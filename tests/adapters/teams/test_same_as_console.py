@@ -42,6 +42,8 @@ SCRIPT = [
     ("bob", 'blocker add "@here <!channel> the build is red"'),
     ("pia", 'dep request ledger "Audit log export" --by +2w'),
     ("leo", 'dep decline D-2 "No capacity this quarter"'),
+    ("carol", 'risks ack P-2 --kind at_risk_priority --until +2w "Recovery plan in review"'),
+    ("ada", "rhythm set briefing --team product --day mon --at 08:30 --tz Europe/Berlin"),
     ("carol", "priority done P-2"),
     ("ada", "admin add {pia}"),
 ]
@@ -112,4 +114,6 @@ def test_teams_and_console_give_the_same_export(tmp_path: Path) -> None:
     from_console = console_export(f"sqlite:///{tmp_path / 'console.db'}")
     from_teams = teams_export(f"sqlite:///{tmp_path / 'teams.db'}")
     assert len(from_console["events"]) > 15
+    assert [a["note"] for a in from_teams["acknowledgements"]] == ["Recovery plan in review"]
+    assert [b["scope"] for b in from_teams["briefings"]] == ["product"]
     assert normalised(from_teams) == normalised(from_console)
