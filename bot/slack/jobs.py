@@ -111,9 +111,12 @@ def _now(conn: Any) -> float:
 class JobQueue:
     """The jobs table (storage.tables.SLACK_JOBS, from the migrations)."""
 
-    def __init__(self, engine: Engine, claims: Claims | None = None) -> None:
+    def __init__(self, engine: Engine, claims: Claims | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.engine = engine
         self.claims = claims
+        self.clock = clock
+        """Times an ack's patience (tests move it by hand)."""
         self.table = SLACK_JOBS
         self._put = insert(self.table)
         self._put_engine, self._impatient = _impatient_twin(engine)
@@ -135,7 +138,7 @@ class JobQueue:
         request): False then, and nothing is queued. The claim is taken in the job's transaction.
         Gives up (raises) PUT_PATIENCE_SECONDS after the call: an ack later than that is no use to
         Slack, and a job written for it would run although the person saw the command fail."""
-        deadline = time.monotonic() + PUT_PATIENCE_SECONDS
+        deadline = self.clock() + PUT_PATIENCE_SECONDS
         row = {"kind": kind, "workspace": workspace, "payload": json.dumps(payload), "created_at": time.time(),
                "leased_until": None, "lease": None, "attempts": 0}  # fmt: skip
         assert claim is None or self.claims is not None, "a queue that claims keys needs the claims table"
@@ -156,7 +159,7 @@ class JobQueue:
             batch, self._waiting = self._waiting, []
         try:
             while batch:
-                now = time.monotonic()
+                now = self.clock()
                 for w in batch:
                     if w.deadline <= now:
                         w.error, w.written = TimeoutError("the job queue stayed locked for too long"), True

@@ -125,12 +125,32 @@ def test_a_claimed_job_is_queued_once_per_key(queue: JobQueue) -> None:
     assert queue.pending() == 2
 
 
+class HandClock:
+    """The queue's monotonic clock, moved by the test: an ack's patience runs out when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def waiting(queue: JobQueue, n: int) -> None:
+    """Until `n` acks are queued behind the one writing (each has read the clock for its deadline)."""
+    for _ in range(5000):
+        with queue._waiting_lock:
+            if len(queue._waiting) >= n:
+                return
+        time.sleep(0.001)
+    raise AssertionError(f"{n} acks never queued up")
+
+
 def test_a_failed_write_fails_every_ack_that_waited_on_it(queue: JobQueue, monkeypatch: pytest.MonkeyPatch) -> None:
     """Group commit: the acks whose jobs went into a failed transaction must not answer Slack 200."""
     gate, entered = threading.Event(), threading.Event()
     real = queue._put_all
 
-    def slow_then_fail(rows: list[dict[str, Any]]) -> bool:
+    def slow_then_fail(rows: list[Any]) -> set[int]:
         if not gate.is_set():  # the first writer: hold the lock while the others queue up
             entered.set()
             gate.wait(5)
@@ -142,7 +162,7 @@ def test_a_failed_write_fails_every_ack_that_waited_on_it(queue: JobQueue, monke
         first = pool.submit(queue.put, "command", "T1", {"n": 0})
         assert entered.wait(5)
         others = [pool.submit(queue.put, "command", "T1", {"n": n}) for n in range(1, 6)]
-        time.sleep(0.2)  # they are all waiting now
+        waiting(queue, 5)
         gate.set()
         assert first.result(5)
         errors = [f.exception(5) for f in others]
@@ -155,11 +175,11 @@ def test_an_ack_that_waited_too_long_fails_and_its_job_is_not_written(
 ) -> None:
     """Slack shows a timeout after 3 s: a job written for an ack later than that would run although
     the person saw the command fail, and typed it again."""
-    monkeypatch.setattr(jobs_module, "PUT_PATIENCE_SECONDS", 0.3)
+    queue.clock = clock = HandClock()
     gate, entered = threading.Event(), threading.Event()
     real = queue._put_all
 
-    def slow(rows: list[dict[str, Any]]) -> bool:
+    def slow(rows: list[Any]) -> set[int]:
         if not entered.is_set():
             entered.set()
             gate.wait(5)
@@ -170,7 +190,8 @@ def test_an_ack_that_waited_too_long_fails_and_its_job_is_not_written(
         first = pool.submit(queue.put, "command", "T1", {"n": 0})
         assert entered.wait(5)
         late = [pool.submit(queue.put, "command", "T1", {"n": n}) for n in (1, 2)]
-        time.sleep(0.5)  # past their patience, still behind the first writer
+        waiting(queue, 2)
+        clock.now += jobs_module.PUT_PATIENCE_SECONDS + 0.1  # past their patience, still behind the first writer
         gate.set()
         assert first.result(5)
         assert all(isinstance(f.exception(5), TimeoutError) for f in late)
@@ -201,37 +222,72 @@ def test_the_runner_reports_a_failure_once_and_gives_up_on_a_job_that_kept_killi
     assert queue.pending() == 0
 
 
-def test_on_sqlite_an_ack_waits_for_the_write_lock_without_sqlites_growing_sleeps(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """(SQLite only: PostgreSQL inserts don't wait on other transactions.)"""
+def locked_queue(tmp_path: Path) -> tuple[Engine, JobQueue, list[tuple[float, int]]]:
+    """A SQLite queue whose write attempts are kept: (the clock, how many jobs) of each."""
     engine = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
-    queue = JobQueue(engine)
+    queue = JobQueue(engine, clock=HandClock())
     queue.create_tables()
-    held = threading.Event()
+    tries: list[tuple[float, int]] = []
+    real = queue._put_all
 
-    def hold(seconds: float) -> None:
-        with engine.begin():  # a worker's command: BEGIN IMMEDIATE, the write lock
+    def counted(batch: list[Any]) -> set[int]:
+        tries.append((queue.clock(), len(batch)))
+        return real(batch)
+
+    queue._put_all = counted  # type: ignore[method-assign]
+    return engine, queue, tries
+
+
+def hold_write_lock(engine: Engine) -> tuple[threading.Thread, threading.Event]:
+    """A worker's long command: BEGIN IMMEDIATE, the write lock, until the event is set."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with engine.begin():
             held.set()
-            time.sleep(seconds)
+            release.wait(10)
 
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(5)
+    return holder, release
+
+
+def until(condition: Any) -> None:
+    for _ in range(5000):
+        if condition():
+            return
+        time.sleep(0.001)
+    raise AssertionError("never happened")
+
+
+def test_on_sqlite_an_ack_waits_for_the_write_lock_without_sqlites_growing_sleeps(tmp_path: Path) -> None:
+    """(SQLite only: PostgreSQL inserts don't wait on other transactions.)"""
+    engine, queue, tries = locked_queue(tmp_path)
     with queue._put_engine.connect() as conn:  # the ack's own retry loop waits, not SQLite's busy handler
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 0
-    holder = threading.Thread(target=hold, args=(0.3,))
-    holder.start()
-    assert held.wait(5)
-    assert queue.put("command", "T1", {"n": 1})  # written once the lock is free
+
+    holder, release = hold_write_lock(engine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        put = pool.submit(queue.put, "command", "T1", {"n": 1})
+        until(lambda: len(tries) >= 3)  # it found the lock taken, and tried again, and again
+        assert not put.done()
+        release.set()
+        assert put.result(5)  # written once the lock is free
     holder.join()
 
-    monkeypatch.setattr(jobs_module, "PUT_PATIENCE_SECONDS", 0.2)
-    held.clear()
-    holder = threading.Thread(target=hold, args=(0.6,))
-    holder.start()
-    assert held.wait(5)
-    with pytest.raises(Exception, match="locked"):  # Slack gets no ack rather than a lost command
-        queue.put("command", "T1", {"n": 2})
+    tries.clear()
+    holder, release = hold_write_lock(engine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        put = pool.submit(queue.put, "command", "T1", {"n": 2})
+        until(lambda: len(tries) >= 2)
+        queue.clock.now += jobs_module.PUT_PATIENCE_SECONDS  # type: ignore[attr-defined]
+        with pytest.raises(TimeoutError, match="locked"):  # Slack gets no ack rather than a lost command
+            put.result(5)
+    release.set()
     holder.join()
     assert queue.pending() == 1
+    queue.close()
 
 
 def test_on_sqlite_acks_still_in_time_keep_trying_when_an_older_one_gives_up(
@@ -240,29 +296,24 @@ def test_on_sqlite_acks_still_in_time_keep_trying_when_an_older_one_gives_up(
     """Acks written together: the one whose time is up fails alone; the newer one is written once
     the lock is free, within its own patience."""
     monkeypatch.setattr(jobs_module, "PUT_PATIENCE_SECONDS", 1.0)
-    engine = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
-    queue = JobQueue(engine)
-    queue.create_tables()
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with engine.begin():  # a worker's long command holds the write lock
-            held.set()
-            release.wait(5)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert held.wait(5)
+    engine, queue, tries = locked_queue(tmp_path)
+    clock = queue.clock
+    assert isinstance(clock, HandClock)
+    holder, release = hold_write_lock(engine)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        first = pool.submit(queue.put, "command", "T1", {"n": "first"})  # writes, retrying until 1.0 s
-        time.sleep(0.3)
-        old = pool.submit(queue.put, "command", "T1", {"n": "old"})  # waits; patience ends at 1.3 s
-        time.sleep(0.6)
-        new = pool.submit(queue.put, "command", "T1", {"n": "new"})  # waits; patience ends at 1.9 s
-        time.sleep(0.55)
-        release.set()  # at ~1.45 s: after the old ack's patience, well within the new one's
+        first = pool.submit(queue.put, "command", "T1", {"n": "first"})  # writes, retrying until 1.0
+        until(lambda: len(tries) >= 1)
+        clock.now = 0.3
+        old = pool.submit(queue.put, "command", "T1", {"n": "old"})  # waits; patience ends at 1.3
+        waiting(queue, 1)
+        clock.now = 0.9
+        new = pool.submit(queue.put, "command", "T1", {"n": "new"})  # waits; patience ends at 1.9
+        waiting(queue, 2)
+        clock.now = 1.45  # after the old ack's patience, well within the new one's
         assert isinstance(first.exception(5), TimeoutError)
-        assert isinstance(old.exception(5), TimeoutError)  # old and new were one batch from 1.0 s
+        until(lambda: tries[-1] == (1.45, 1))  # old and new were one batch: the new one tries alone
+        release.set()
+        assert isinstance(old.exception(5), TimeoutError)
         assert new.result(5) is True  # not failed with the old one
     holder.join()
     job = queue.take()
