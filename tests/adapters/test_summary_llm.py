@@ -39,7 +39,9 @@ class Behaviour:
     status: int = 200
     content: str | None = None
     refusal: str | None = None
-    delay: float = 0.0
+    gate: threading.Event | None = None
+    """When set: the answer waits for it (at most 10 s), as a slow model would."""
+    order: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
 
@@ -51,8 +53,9 @@ class StandIn(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         b = self.server.behaviour  # type: ignore[attr-defined]
         b.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
-        if b.delay:
-            time.sleep(b.delay)
+        if b.gate is not None:
+            b.gate.wait(10)
+        b.order.append("answer")
         if b.status != 200:
             payload = {"error": {"message": "stand-in error", "type": "server_error", "code": None}}
         else:
@@ -204,10 +207,11 @@ def test_user_text_goes_in_as_data_and_a_narrative_without_citations_is_refused(
 
 def test_a_timeout_means_the_standard_summary(llm: tuple[Behaviour, str], org: FakeStore, standard: str) -> None:
     behaviour, url = llm
-    behaviour.delay, behaviour.content = 2.0, answer(("Too late.", ["D-1"]))
-    started = time.monotonic()
-    text = summary(org, services_for(url, timeout=0.3))
-    assert time.monotonic() - started < 1.5
+    behaviour.gate, behaviour.content = threading.Event(), answer(("Too late.", ["D-1"]))
+    try:
+        text = summary(org, services_for(url, timeout=0.3))  # the model answers only after this returns
+    finally:
+        behaviour.gate.set()
     assert_fell_back(text, standard, "no answer within 0.3 seconds")
 
 
@@ -258,29 +262,30 @@ def test_without_a_key_no_model_is_asked(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_other_commands_go_on_while_the_model_writes(llm: tuple[Behaviour, str], tmp_path: Path) -> None:
     """The model's call happens after the summary's transaction: on SQLite a transaction holds the
-    database's write lock, so a 20-second model call inside it would stall every command."""
+    database's write lock, so a 20-second model call inside it would stall every command. Here the
+    model answers only once another command has been written meanwhile."""
     behaviour, url = llm
-    behaviour.delay = 1.0
+    behaviour.gate = threading.Event()
     behaviour.content = answer(("One-click checkout (P-2) is at risk: ledger's D-1 is blocked.", ["P-2", "D-1"]))
     app = build(database_url=f"sqlite:///{tmp_path / 'summary.db'}")
     try:
         build_org(app.uow_factory)
-        finished: dict[str, float] = {}
 
         def meanwhile() -> None:
             while not behaviour.requests:
                 time.sleep(0.01)
             outcome = Console(app.uow_factory, FixedClock(LATER), "bob", out=None).command('blocker add "Meanwhile"')
             assert not outcome.refused
-            finished["write"] = time.monotonic()
+            behaviour.order.append("write")
+            assert behaviour.gate is not None
+            behaviour.gate.set()
 
         writer = threading.Thread(target=meanwhile, daemon=True)
         writer.start()
-        text = summary(app.uow_factory, services_for(url))
-        finished["summary"] = time.monotonic()
+        text = summary(app.uow_factory, services_for(url, timeout=30))
         writer.join(10)
         assert "One-click checkout (P-2) is at risk" in text  # the model's narrative was used
-        assert finished["write"] < finished["summary"] - 0.5, finished  # the write did not wait for it
+        assert behaviour.order == ["write", "answer"]  # the write did not wait for the model
     finally:
         app.close()
 
