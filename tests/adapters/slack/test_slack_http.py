@@ -67,7 +67,7 @@ def test_anything_that_fails_verification_gets_401_never_500(slack: Slack, caplo
         "unsigned": {},
         "unsigned payload that is not JSON": None,
         "stale": sign(body, timestamp=int(time.time()) - 301),
-        "from the future": sign(body, timestamp=int(time.time()) + 301),
+        "from the future": sign(body, timestamp=int(time.time()) + 360),  # Slack allows 5 minutes either way
         "forged": sign(body, secret="not-the-secret"),
         "timestamp not a number": {**good, "X-Slack-Request-Timestamp": "soon"},
         "timestamp huge": {**good, "X-Slack-Request-Timestamp": "9" * 40},
