@@ -41,7 +41,7 @@ from core.reply import Mention, line  # noqa: E402
 from core.service import PLATFORM  # noqa: E402
 from storage.engine import make_engine, normalize_url  # noqa: E402
 from storage.uow import SqlUnitOfWorkFactory  # noqa: E402
-from tests.adapters.slack.standin import SlackStandIn  # noqa: E402
+from tests.adapters.slack.standin import BOT_TOKEN, SlackStandIn  # noqa: E402
 
 TEAM = "T0BENCH"
 
@@ -70,7 +70,7 @@ def measure(url: str, n: int, allowed: int, dropped: int) -> dict[str, float]:
         # Our idea of the limit: twice what the stand-in allows; channels one a second, as Slack's.
         limiter = RateLimiter(limits={"chat.postMessage": Rate(2.0 * allowed, 2.0 * allowed)},
                               per_channel={"chat.postMessage": Rate(1.0, 3.0)})  # fmt: skip
-        delivery = SlackDelivery(TEAM, plain_client("xoxb-bench", standin.api_url), PostedMessages(), limiter=limiter)
+        delivery = SlackDelivery(TEAM, plain_client(BOT_TOKEN, standin.api_url), PostedMessages(), limiter=limiter)
         pump = OutboxPump(engine, factory, Deliveries({"slack": lambda _ws: delivery}), SystemClock())
         started = time.perf_counter()
         pump.start()
