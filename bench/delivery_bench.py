@@ -36,7 +36,7 @@ from bot.clock import SystemClock  # noqa: E402
 from bot.outbound import Deliveries, OutboxPump  # noqa: E402
 from bot.slack.delivery import PostedMessages, SlackDelivery, plain_client  # noqa: E402
 from bot.slack.ratelimit import Rate, RateLimiter  # noqa: E402
-from core.outbox import OutboxMessage  # noqa: E402
+from core.ports import OutboxMessage
 from core.reply import Mention, line  # noqa: E402
 from core.service import PLATFORM  # noqa: E402
 from storage.engine import make_engine, normalize_url  # noqa: E402

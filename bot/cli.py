@@ -395,7 +395,7 @@ def scheduler_deliveries(app: Flotilla, args: argparse.Namespace) -> Any:
 def cmd_outbox(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from core.outbox import FAILED, PENDING
+    from core.ports import FAILED, PENDING
     from storage.outbox_admin import retry, rows
     from storage.uow import workspaces
 

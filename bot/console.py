@@ -26,8 +26,8 @@ from core import commands
 from core.errors import Refused
 from core.fakes import FixedClock
 from core.offers import FieldKind, Form, Offer, form_commands
-from core.outbox import OutboxMessage, drain
-from core.ports import Clock, UnitOfWorkFactory
+from core.outbox import drain
+from core.ports import Clock, OutboxMessage, UnitOfWorkFactory
 from core.reply import Notice, line, reply
 from core.scheduling import tick
 from core.service import PLATFORM, PersonInfo, Services

@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from bot.outbound import OutboxPump
-from core.outbox import OutboxMessage
-from core.ports import Clock, UnitOfWorkFactory
+from core.ports import Clock, OutboxMessage, UnitOfWorkFactory
 from core.scheduling import DEFAULT_GRACE, Ticked, tick
 from core.service import Services
 from storage.uow import workspaces

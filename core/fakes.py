@@ -13,16 +13,18 @@ from typing import Any, Generic, Self, TypeVar
 from core.acks import Ack
 from core.briefing import BriefingSchedule
 from core.model import Blocker, Dependency, Event, Kind, Person, Priority, Team, Workspace
-from core.outbox import PENDING, DeliveryError, OutboxMessage
 from core.ports import (
+    PENDING,
     AckRepo,
     BlockerRepo,
     BriefingRepo,
     CheckinRepo,
     ClaimRepo,
+    DeliveryError,
     DependencyRepo,
     EventRepo,
     IdSequences,
+    OutboxMessage,
     OutboxRepo,
     PeopleRepo,
     PriorityRepo,

@@ -32,13 +32,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.offers import Offer, offer_from_json, offer_json
-from core.ports import ChatDelivery, UnitOfWorkFactory
+from core.ports import FAILED, SENT, ChatDelivery, DeliveryError, OutboxMessage, UnitOfWorkFactory
 from core.reply import ChannelRef, Line, Mention, Notice, Quote, Segment
 
 log = logging.getLogger(__name__)
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
-"""FAILED is "set aside": it keeps failing, or the platform refuses it for good."""
 MAX_ATTEMPTS = 8
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=15)
@@ -51,63 +49,6 @@ MIN_WAIT = 0.05
 """Seconds a rate-limited message waits at least, even when nobody said how long (so that one drain,
 whose `now` stands still, never takes it again)."""
 """Rows claimed at once: few enough that a drainer killed mid-batch strands little."""
-
-
-@dataclass
-class OutboxMessage:
-    key: str
-    """Idempotency key: one message per key and workspace, ever."""
-    lines: tuple[Line, ...]
-    created_at: datetime
-    channel: str | None = None
-    person: str | None = None
-    thread: str | None = None
-    """Key of the message this one is a reply under (a late answer under its digest)."""
-    in_thread: str | None = None
-    """The platform's own id of a message this one answers in its thread (an @mention's reply)."""
-    ephemeral: bool = False
-    """Only `person` sees it, in `channel` (a private answer to someone who spoke in a channel)."""
-    id: int | None = None
-    state: str = PENDING
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    sent_at: datetime | None = None
-    error: str | None = None
-    uncertain: bool = False
-    """The last try may have reached the platform (a dropped connection, a drainer that died
-    mid-send): the delivery checks before it sends again, where the platform allows."""
-    offers: tuple[Offer, ...] = ()
-    """The notice's offers (buttons, cards) to render with it."""
-
-    @property
-    def notice(self) -> Notice:
-        return Notice(lines=self.lines, channel=self.channel, person=self.person, key=self.key, thread=self.thread,
-                      offers=self.offers)  # fmt: skip
-
-
-class DeliveryError(Exception):
-    """Raised by a ChatDelivery that could not deliver.
-
-    `retry_after` (seconds) is what the platform asked for (HTTP 429 Retry-After) or how long a
-    local rate limit wants; `permanent` means retrying cannot help; `uncertain` means the platform
-    may have the message anyway (the connection dropped after the request went out); `counts` is
-    False for a wait that is not a failure (a 429, a local pacing wait: nothing was refused);
-    `everything` says the wait is for every message of this workspace, not only this one's channel
-    (the drain then stops and gives the rest back, rather than putting each one back in turn)."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        retry_after: float | None = None,
-        permanent: bool = False,
-        uncertain: bool = False,
-        counts: bool = True,
-        everything: bool = False,
-    ) -> None:
-        super().__init__(reason)
-        self.reason, self.retry_after, self.permanent = reason, retry_after, permanent
-        self.uncertain, self.counts, self.everything = uncertain, counts, everything
 
 
 def from_notice(n: Notice, now: datetime) -> OutboxMessage:

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from core.mapgraph import MapGraph
 from core.offers import Form, Offer
-
-if TYPE_CHECKING:
-    from core.mapgraph import MapGraph
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, case, func, select, update
 
-from core.outbox import FAILED, PENDING, OutboxMessage
+from core.ports import FAILED, PENDING, OutboxMessage
 from core.service import PLATFORM
 from storage.engine import READ_ONLY
 from storage.migrate import ensure_schema

@@ -13,7 +13,8 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, update
 
-from core.outbox import PENDING, OutboxMessage, payload_from_json, payload_json
+from core.outbox import payload_from_json, payload_json
+from core.ports import PENDING, OutboxMessage
 from core.rhythm import (
     Away,
     Response,

@@ -32,8 +32,7 @@ from bot.slack.ratelimit import LimitedWebClient, RateLimiter
 from bot.slack.store import Claims
 from core import commands
 from core.admins import grant_platform_admin
-from core.outbox import OutboxMessage
-from core.ports import Clock, UnitOfWorkFactory
+from core.ports import Clock, OutboxMessage, UnitOfWorkFactory
 from core.reply import Line, Reply, line
 from core.service import PersonInfo, Services
 

@@ -36,8 +36,7 @@ from bot.settings import Settings
 from bot.slack import render
 from bot.slack.ratelimit import RateLimiter
 from bot.slack.store import Claims
-from core.outbox import DeliveryError, OutboxMessage
-from core.ports import ChatDelivery
+from core.ports import ChatDelivery, DeliveryError, OutboxMessage
 
 log = logging.getLogger(__name__)
 

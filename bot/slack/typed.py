@@ -24,7 +24,7 @@ from bot.slack.adapter import Finish, SlackAdapter, command_text, home_channel, 
 from bot.slack.jobs import COMMAND, MENTION, Job
 from bot.slack.modals import form_modal
 from core.offers import Act, Offer, checkin_offer, standup_offer
-from core.outbox import OutboxMessage
+from core.ports import OutboxMessage
 from core.reply import Line, line
 
 JOB_CONTEXT = ("team_id", "enterprise_id", "is_enterprise_install", "bot_user_id")

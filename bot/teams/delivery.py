@@ -24,7 +24,7 @@ from bot.teams import cards
 from bot.teams.connector import OUTBOX_SEND, retry_after
 from bot.teams.references import ReferenceStore
 from bot.teams.render import Names, markdown
-from core.outbox import DeliveryError, OutboxMessage
+from core.ports import DeliveryError, OutboxMessage
 from core.reply import Line, Notice
 
 log = logging.getLogger(__name__)

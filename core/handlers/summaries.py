@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from core import access, commands
 from core.acks import judge, loud
-from core.mapgraph import LEGEND, EdgeColour, MapGraph, build_map
+from core.map_layout import build_map
+from core.mapgraph import LEGEND, EdgeColour, MapGraph
 from core.model import Team
 from core.narrative import NarrativeUnavailable, check
 from core.orgindex import OrgIndex

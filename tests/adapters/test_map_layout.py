@@ -19,7 +19,8 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from bot.map_render import draw
-from core.mapgraph import MAX_ROWS, EdgeColour, MapGraph, build_map
+from core.map_layout import MAX_ROWS, build_map
+from core.mapgraph import EdgeColour, MapGraph
 from core.model import Blocker, Dependency, DepState, Person, Priority, Status, Team, Workspace
 from core.risk import assess
 from core.risks import Risk, Thresholds

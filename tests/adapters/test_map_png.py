@@ -12,7 +12,7 @@ from matplotlib.text import Text
 from bot.console import Console
 from bot.map_render import draw, render_png
 from core.fakes import FakeStore, FixedClock
-from core.mapgraph import build_map
+from core.map_layout import build_map
 from tests.adapters.test_map_layout import TODAY, rust_project, three
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

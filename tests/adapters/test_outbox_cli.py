@@ -7,7 +7,8 @@ from pathlib import Path
 
 from bot.bootstrap import build
 from core.fakes import RecordingDelivery
-from core.outbox import FAILED, PENDING, DeliveryError, OutboxMessage, drain
+from core.outbox import drain
+from core.ports import FAILED, PENDING, DeliveryError, OutboxMessage
 from core.reply import line
 from tests.adapters.test_cli import flotilla
 

@@ -13,7 +13,7 @@ from bot.conversation import Conversation
 from bot.grammar import SlackMentions
 from core.admins import grant_platform_admin
 from core.fakes import FixedClock
-from core.outbox import PENDING
+from core.ports import PENDING
 from core.service import PLATFORM, PersonInfo
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

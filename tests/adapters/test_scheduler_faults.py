@@ -18,8 +18,7 @@ from bot.outbound import Deliveries, OutboxPump
 from bot.scheduler import RhythmScheduler
 from core import commands as c
 from core.fakes import FixedClock, RecordingDelivery
-from core.outbox import PENDING, SENT, OutboxMessage
-from core.ports import ChatDelivery
+from core.ports import PENDING, SENT, ChatDelivery, OutboxMessage
 from core.rhythm import RunKind
 from core.service import PLATFORM, Context, PersonInfo, execute
 

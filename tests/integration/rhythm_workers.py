@@ -10,7 +10,8 @@ from multiprocessing.synchronize import Barrier
 
 from sqlalchemy import Engine, text
 
-from core.outbox import OutboxMessage, drain
+from core.outbox import drain
+from core.ports import OutboxMessage
 from core.scheduling import tick
 from storage.engine import make_engine
 from storage.uow import SqlUnitOfWorkFactory

@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 
 from bot.console import Console
 from core.fakes import FixedClock, RecordingDelivery
-from core.outbox import SENT, OutboxMessage, drain
+from core.outbox import drain
+from core.ports import SENT, OutboxMessage
 from core.reply import Mention, Quote
 from core.rhythm import Away, Response, Rhythm, RunKind, Step, make_schedule, new_run
 from core.scheduling import tick

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from core import commands as c
 from core.fakes import FakeStore, RecordingDelivery
-from core.outbox import FAILED, PENDING, SENT, DeliveryError, backoff, drain
+from core.outbox import backoff, drain
+from core.ports import FAILED, PENDING, SENT, DeliveryError
 from core.rhythm import (
     Rhythm,
     RunKind,

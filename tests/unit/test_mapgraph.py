@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from core import commands as c
-from core.mapgraph import MAX_ROWS, EdgeColour, build_map
+from core.map_layout import MAX_ROWS, build_map
+from core.mapgraph import EdgeColour
 from core.risk import assess
 from core.risks import Risk, RiskKind, Thresholds
 from core.snapshot import take_snapshot

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from core import commands as c
 from core.dates import parse_date_spec
 from core.fakes import FakeStore
-from core.outbox import PENDING, SENT
+from core.ports import PENDING, SENT
 from core.scheduling import tick
 from core.service import Context, PersonInfo, execute
 

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from core.outbox import OutboxMessage
+from core.ports import OutboxMessage
 from tests.adapters.slack.conftest import CHANNELS, PEOPLE, TEAM, Slack, fixture
 
 ADA, BOB, LEO, PIA = PEOPLE["ada"], PEOPLE["bob"], PEOPLE["leo"], PEOPLE["pia"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from core.outbox import PENDING, SENT, OutboxMessage
+from core.ports import PENDING, SENT, OutboxMessage
 from core.reply import Mention, line
 from tests.adapters.slack.conftest import CHANNELS, PEOPLE, TEAM, Slack
 from tests.adapters.slack.senders import STOP_AFTER_IDLE, send_until_done

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 
-from core.outbox import SENT
+from core.ports import SENT
 from tests.adapters.slack.conftest import BOT_TOKEN, CHANNELS, PEOPLE, SIGNING_SECRET, TEAM, Slack
 
 ADA, BOB, PIA = PEOPLE["ada"], PEOPLE["bob"], PEOPLE["pia"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from core.outbox import PENDING, SENT
+from core.ports import PENDING, SENT
 from tests.adapters.teams.conftest import TENANT, Stack, fixture
 from tests.adapters.teams.test_http import LEDGER, LEO_ACCOUNT, run, say
 

@@ -360,7 +360,8 @@ def test_a_map_too_large_to_send_inline_gives_the_legend_only(tmp_path: Path, mo
 def test_a_refused_proactive_send_is_not_marked_sent(tmp_path: Path) -> None:
     """CloudAdapter hands an error raised while sending to its on_turn_error, which only logs: the
     outbox must still see the failure. A 403 is permanent (failed); a 500 is retried later."""
-    from core.outbox import FAILED, PENDING, SENT, from_notice
+    from core.outbox import from_notice
+    from core.ports import FAILED, PENDING, SENT
 
     async def scenario(s: Stack) -> None:
         await s.post(fixture("channel_message_mention", text="<at>Flotilla</at> team list"))
