@@ -1,8 +1,9 @@
 """Slack's per-method rate limits, kept on our side, and Retry-After honoured by every sender.
 
 A 429 also tells us the limit we assumed was too high (another app or replica spends the same
-workspace's quota): the method's bucket slows down to 80% of its rate and wins the rest back at 1%
-a second, so a sender settles just under what Slack really allows instead of hitting it again.
+workspace's quota): the method's bucket slows down to 95% of the rate Slack took over the last
+few seconds, and wins 0.1% of its rate back each second, so a sender settles just under what
+Slack really allows (and finds a raised limit again) instead of hitting it every few seconds.
 
 Slack limits each Web API method per workspace (tiers: 1+, 20+, 50+, 100+ a minute) and
 chat.postMessage to about one message a second per channel. A token bucket per (workspace,
@@ -63,10 +64,15 @@ PER_CHANNEL: dict[str, Rate] = {"chat.postMessage": Rate(1.0, 3.0)}
 """chat.postMessage: about one message a second to one channel, short bursts allowed."""
 
 
-SLOW_DOWN = 0.8
-"""A 429 says our idea of the limit was too high: the bucket's rate is cut to this share of itself."""
-RECOVER_PER_SECOND = 0.01
-"""... and every second without one wins back this share of the configured rate, up to all of it."""
+SLOW_DOWN = 0.95
+"""A 429 says our idea of the limit was too high: the bucket's rate is cut to this share of what
+went through lately (SEEN_SECONDS), or of itself if that was more."""
+SEEN_SECONDS = 5.0
+"""How far back a 429 looks to see the rate Slack did take: long enough that calls bunched by the
+network (Slack counts arrivals) do not read as the limit."""
+RECOVER_PER_SECOND = 0.001
+"""... and every second without one wins back this share of the rate (of itself: a rate found low
+recovers slowly, and probes for a raised limit without provoking a 429 every few seconds)."""
 SLOWEST = 0.05
 
 
@@ -114,7 +120,7 @@ class RateLimiter:
         for b in buckets:
             elapsed = max(now - b.updated, 0.0)
             b.tokens = min(b.rate.burst, b.tokens + elapsed * b.per_second)
-            b.share = min(1.0, b.share + elapsed * RECOVER_PER_SECOND)
+            b.share = min(1.0, b.share * (1.0 + RECOVER_PER_SECOND) ** elapsed)
             b.updated = max(now, b.updated)
             if b.paused_until > now:
                 wait = max(wait, b.paused_until - now)
@@ -170,9 +176,17 @@ class RateLimiter:
             b.paused_until = max(b.paused_until, now + seconds)
             b.tokens = 0.0
             b.updated = b.paused_until  # no tokens pile up during the pause, to burst out after it
-            took = sum(1 for t in b.taken if t > now - 1.0) - 1  # the refused call took one too
-            seen = took * 0.97 / b.rate.per_second if took > 0 else 1.0
-            b.share = max(SLOWEST, min(b.share * SLOW_DOWN, seen))
+            b.share = max(SLOWEST, SLOW_DOWN * min(b.share, _seen(b, now)))
+
+
+def _seen(b: _Bucket, now: float) -> float:
+    """The rate Slack took over the last SEEN_SECONDS (or since the first call), as a share of the
+    bucket's configured rate; the refused call, which took a token too, is not counted."""
+    recent = [t for t in b.taken if t > now - SEEN_SECONDS]
+    if len(recent) < 2:
+        return 1.0
+    span = max(now - recent[0], 1.0)
+    return (len(recent) - 1) / span / b.rate.per_second
 
 
 def _method_of(url: str) -> str:
