@@ -2,12 +2,17 @@
 
     python bench/rhythm_bench.py                      # SQLite, 1,000 -> 10,000 members
     python bench/rhythm_bench.py --postgres URL       # and PostgreSQL (a scratch schema, dropped after)
+    python bench/rhythm_bench.py --per-member         # each member asked at 09:00 in their own zone
 
 Each size is an organisation of teams of 20 members (10,000 members = 500 teams) whose stand-ups
 all open at 09:00 UTC. The timed part is one `tick` over that minute: per team, one transaction
 that inserts the step's claim row, creates the check-in run and queues one prompt per member in
 the outbox (what the scheduler does). Delivery is not timed: it is bound by the chat platform's
 rate limits, not by us. Results are printed as a Markdown table for BENCHMARKS.md.
+
+With --per-member (`rhythm set standup --tz member`) each team's members live in Tokyo, Berlin and
+New York, so each team has three prompts, one per zone, each its own claimed step: the three
+ticks around 09:00 in each zone are timed together.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from core.model import Team  # noqa: E402
+from core.model import Person, Team  # noqa: E402
 from core.rhythm import Rhythm, RunKind, make_schedule  # noqa: E402
 from core.scheduling import tick  # noqa: E402
 from storage.engine import make_engine, normalize_url  # noqa: E402
@@ -53,12 +58,20 @@ class Result:
         return 1000 * self.seconds / self.members
 
 
-def populate(factory: SqlUnitOfWorkFactory, members: int) -> int:
+ZONES = ("Asia/Tokyo", "Europe/Berlin", "America/New_York")
+ZONE_OPENS = (datetime(2026, 11, 23, 0, 0, tzinfo=UTC), datetime(2026, 11, 23, 8, 0, tzinfo=UTC),
+              datetime(2026, 11, 23, 14, 0, tzinfo=UTC))  # 09:00 in each of ZONES  # fmt: skip
+
+
+def populate(factory: SqlUnitOfWorkFactory, members: int, per_member: bool = False) -> int:
     teams = members // TEAM_SIZE
-    schedule = make_schedule(RunKind.STANDUP, (0, 1, 2, 3, 4), clock(9, 0))
+    schedule = make_schedule(RunKind.STANDUP, (0, 1, 2, 3, 4), clock(9, 0), per_member=per_member)
     with factory("bench") as uow:
         for i in range(teams):
             people = [f"m{i:04d}x{j:02d}" for j in range(TEAM_SIZE)]
+            if per_member:
+                for j, handle in enumerate(people):
+                    uow.people.save(Person(handle, handle, tz=ZONES[j % len(ZONES)]))
             uow.teams.save(Team(handle=f"team-{i:04d}", name=f"Team {i}", leads=people[:1], members=people,
                                 channel=f"team-{i:04d}"))  # fmt: skip
             uow.rhythms.save(Rhythm(team=f"team-{i:04d}", tz="UTC", standup=schedule))
@@ -66,16 +79,20 @@ def populate(factory: SqlUnitOfWorkFactory, members: int) -> int:
     return teams
 
 
-def measure(backend: str, url: str, members: int) -> Result:
+def measure(backend: str, url: str, members: int, per_member: bool = False) -> Result:
     engine = make_engine(url)
     factory = SqlUnitOfWorkFactory(engine)
     try:
-        teams = populate(factory, members)
+        teams = populate(factory, members, per_member)
+        opens = ZONE_OPENS if per_member else (OPEN,)
+        steps = queued = 0
         started = time.perf_counter()
-        done = tick(factory, "bench", OPEN - timedelta(minutes=1), OPEN)
+        for at in opens:
+            done = tick(factory, "bench", at - timedelta(minutes=1), at)
+            steps, queued = steps + len(done.done), queued + done.queued
         seconds = time.perf_counter() - started
-        assert len(done.done) == teams and done.queued == members, (len(done.done), done.queued)
-        return Result(backend, members, teams, seconds, done.queued)
+        assert steps == teams * len(opens) and queued == members, (steps, queued)
+        return Result(backend, members, teams, seconds, queued)
     finally:
         engine.dispose()
 
@@ -107,6 +124,7 @@ def main() -> int:
                     help="a PostgreSQL server to measure too (a scratch schema is created and dropped)")  # fmt: skip
     ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     ap.add_argument("--repeat", type=int, default=3, help="runs per size; the median is reported")
+    ap.add_argument("--per-member", action="store_true", help="stand-ups asked in each member's own zone")
     args = ap.parse_args()
     rows: list[Result] = []
     backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
@@ -116,11 +134,11 @@ def main() -> int:
             for _ in range(args.repeat):
                 if backend == "sqlite":
                     with tempfile.TemporaryDirectory() as folder:
-                        runs.append(measure(backend, sqlite_url(Path(folder), members), members))
+                        runs.append(measure(backend, sqlite_url(Path(folder), members), members, args.per_member))
                 else:
                     url, schema = postgres_url(args.postgres)
                     try:
-                        runs.append(measure(backend, url, members))
+                        runs.append(measure(backend, url, members, args.per_member))
                     finally:
                         drop_schema(args.postgres, schema)
             best = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]

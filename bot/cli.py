@@ -18,10 +18,12 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from bot.bootstrap import Flotilla, build, settle_heap
 from bot.clock import SystemClock, parse_instant
 from bot.console import Console, valid_handle
-from core.errors import Refused
+from core import rules
+from core.errors import InvalidInput, Refused
 from core.fakes import FixedClock
 from core.ports import Clock
 from core.transfer import export_workspace, import_workspace
+from storage.uow import workspaces
 
 log = logging.getLogger("flotilla")
 
@@ -38,9 +40,16 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _workspace(text: str) -> str:
+    try:
+        return rules.workspace_name(text)
+    except InvalidInput as e:
+        raise argparse.ArgumentTypeError(e.message) from None
+
+
 def _db_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL or sqlite:///flotilla.db)")
-    p.add_argument("--workspace", default="console", help="workspace name (default: console)")
+    p.add_argument("--workspace", default="console", type=_workspace, help="workspace name (default: console)")
 
 
 def _speaker_options(p: argparse.ArgumentParser) -> None:
@@ -104,7 +113,8 @@ def parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("scheduler", help="run the rhythm scheduler alone (prompts, reminders, digests) and send "
                                            "what it queues through each workspace's own platform")  # fmt: skip
     sch.add_argument("--db", metavar="URL", help="database URL (default: FLOTILLA_DATABASE_URL)")
-    sch.add_argument("--workspace", action="append", metavar="NAME", help="only this workspace (repeatable)")
+    sch.add_argument("--workspace", action="append", metavar="NAME", type=_workspace,
+                     help="only this workspace (repeatable)")  # fmt: skip
     sch.add_argument("--deliver", choices=["print", "none"], default="print",
                      help="Slack and Teams workspaces are sent through their platform when this process has its "
                           "credentials, whatever this says. print: also write console workspaces' messages to "
@@ -165,8 +175,8 @@ def _clock(args: argparse.Namespace, fake: bool) -> Clock:
     if args.now:
         try:
             return FixedClock(parse_instant(args.now))
-        except ValueError:
-            raise UsageError(f"--now: {args.now!r} is not an ISO date-time such as 2026-11-23T09:30+01:00.") from None
+        except ValueError as e:
+            raise UsageError(f"--now: {e}.") from None
     if fake:
         raise UsageError("--clock fake needs --now ISO (the time the console starts at).")
     return SystemClock()
@@ -222,16 +232,26 @@ def cmd_db(args: argparse.Namespace) -> int:
         app.close()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet run a cell as a formula (OWASP: CSV injection)."""
+
+
 def _csv_cell(value: Any) -> str:
+    """A value as a CSV cell. Text a spreadsheet would run as a formula gets a leading `'`, in CSV
+    only (the JSON export keeps text exactly); numbers stay numbers."""
     if value is None:
         return ""
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        text = " ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    else:
+        text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def write_csv(data: dict[str, Any], folder: Path) -> list[Path]:
@@ -255,7 +275,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     app = _build(args.db)
     try:
         with app.uow_factory(args.workspace) as uow:
+            missing = uow.created  # a typo, most likely: say so rather than export nothing (and create nothing)
             data = export_workspace(uow)
+        if missing:
+            known = ", ".join(workspaces(app.engine)[:10]) or "none"
+            raise UsageError(f"there is no workspace {args.workspace!r} in this database (workspaces: {known})")
         if args.format == "csv":
             folder = Path(args.out or f"flotilla-export-{args.workspace}")
             for path in write_csv(data, folder):
@@ -275,11 +299,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
         data = json.loads(raw)
-    except (OSError, json.JSONDecodeError) as e:
-        print(f"Can't read {args.file}: {e}", file=sys.stderr)
-        return EXIT_REFUSED
-    if not isinstance(data, dict):
-        print("The file is not a Flotilla export.", file=sys.stderr)
+    except (OSError, ValueError, RecursionError) as e:  # ValueError: bad JSON, bad UTF-8, a 5,000-digit number
+        print(f"Can't read {args.file}: {str(e)[:200]}", file=sys.stderr)
         return EXIT_REFUSED
     app = _build(args.db)
     try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from bot.grammar import MentionSyntax, ParseError, help_text, parse, usage
+from bot.grammar_help import known_topic
 from core import commands
 from core.errors import Refused
 from core.ports import UnitOfWorkFactory
@@ -69,7 +70,10 @@ class Conversation:
         except ParseError as e:
             return refusal(e.message, e.usage)
         if parsed.is_help or parsed.command is None:
-            return Outcome(reply=reply(*(line(t) for t in help_text(parsed.help_topic, self.mentions).splitlines())))
+            said = help_text(parsed.help_topic, self.mentions)
+            if not known_topic(parsed.help_topic):
+                return refusal(said, None)
+            return Outcome(reply=reply(*(line(t) for t in said.splitlines())))
         return self.run(parsed.command, actor, now, channel, as_json=parsed.json)
 
     def run(

@@ -24,8 +24,9 @@ from bot.grammar_help import (
     help_text,
     usage,
 )
-from core import rhythm
+from core import rhythm, rules
 from core.commands import (
+    MEMBER_TZ,
     AdminAdd,
     AdminRemove,
     Away,
@@ -48,6 +49,7 @@ from core.commands import (
     History,
     Map,
     Me,
+    MeTz,
     PriorityAdd,
     PriorityAlign,
     PriorityDone,
@@ -70,12 +72,17 @@ from core.commands import (
     Standup,
     Summary,
     TeamAdd,
+    TeamArchive,
     TeamCreate,
+    TeamDemote,
     TeamList,
+    TeamMove,
     TeamRemove,
+    TeamRename,
     TeamShow,
+    TeamUnarchive,
 )
-from core.dates import DATE_HELP, DateSpec, parse_date_spec
+from core.dates import DATE_HELP, DateSpec, is_two_word, parse_date_spec
 from core.errors import InvalidInput
 from core.model import Kind, Status
 from core.risks import RiskKind
@@ -237,9 +244,7 @@ def _option(token: _Token) -> tuple[str, str | None] | None:
 # --- the commands -----------------------------------------------------------------------------
 
 _ID = re.compile(r"([A-Za-z])-([0-9]{1,9})")
-_TEAM = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
-_LOOKS_LIKE_ID = re.compile(r"[pdb]-[0-9]+")
-_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TEAM = rules.TEAM_HANDLE
 _PERCENT = re.compile(r"([+-]?[0-9]{1,9})\s*%?")
 _KIND_NAMES = {Kind.PRIORITY: "priority", Kind.DEPENDENCY: "dependency", Kind.BLOCKER: "blocker"}
 _STATUSES: dict[str, Status] = {}
@@ -439,21 +444,29 @@ def _checkin(a: _Args) -> Command:
     )
 
 
+_RHYTHM_SETTINGS = ("days", "day", "at", "tz", "remind", "digest", "questions")
+
+
+def _something_to_set(a: _Args, name: str) -> None:
+    if not any(opt in a.opts for opt in _RHYTHM_SETTINGS):
+        given = "--days, --at" if name.endswith("standup") else "--day, --at"
+        raise ParseError(f"nothing to set: give {given}, --tz, --remind or --digest", usage(name))
+
+
 def _rhythm_set_standup(a: _Args) -> Command:
-    days, at = _opt(a, "days", tuple), _opt(a, "at", time)
-    assert days is not None and at is not None  # required options
-    questions = _opt(a, "questions", tuple)
+    _something_to_set(a, "rhythm set standup")
+    days, questions = _opt(a, "days", tuple), _opt(a, "questions", tuple)
     return RhythmSetStandup(
-        days=tuple(int(d) for d in days), at=at, team=a.opt_s("team"), tz=a.opt_s("tz"), remind=a.opt_n("remind"),
-        digest=_opt(a, "digest", time), questions=tuple(str(q) for q in questions) if questions else None,
+        days=tuple(int(d) for d in days) if days else None, at=_opt(a, "at", time), team=a.opt_s("team"),
+        tz=a.opt_s("tz"), remind=a.opt_n("remind"), digest=_opt(a, "digest", time),
+        questions=tuple(str(q) for q in questions) if questions else None,
     )  # fmt: skip
 
 
 def _rhythm_set_weekly(a: _Args) -> Command:
-    day, at = a.opt_n("day"), _opt(a, "at", time)
-    assert day is not None and at is not None  # required options
-    return RhythmSetWeekly(day=day, at=at, team=a.opt_s("team"), tz=a.opt_s("tz"), remind=a.opt_n("remind"),
-                           digest=_opt(a, "digest", time))  # fmt: skip
+    _something_to_set(a, "rhythm set weekly")
+    return RhythmSetWeekly(day=a.opt_n("day"), at=_opt(a, "at", time), team=a.opt_s("team"), tz=a.opt_s("tz"),
+                           remind=a.opt_n("remind"), digest=_opt(a, "digest", time))  # fmt: skip
 
 
 def _away(a: _Args) -> Command:
@@ -478,6 +491,8 @@ _SPECS: dict[str, _Spec] = {
     s.name: s
     for s in (
         _Spec("me", (), {}, lambda a: Me(), read=True),
+        _Spec("me tz", (_Pos("tz", "a time zone (Area/City)", "time zone", optional=True),), {},
+              lambda a: MeTz(a.pos[0] if isinstance(a.pos[0], str) else None)),
         _Spec("history", (), {"team": "team", "since": "date"},
               lambda a: History(team=a.opt_s("team"), since=a.opt_date("since")), read=True),
         _Spec("admin add", (_PERSON_POS,), {}, lambda a: AdminAdd(a.s(0))),
@@ -491,6 +506,14 @@ _SPECS: dict[str, _Spec] = {
         _Spec("team show", (_Pos("team", "a team", "team", optional=True),), {},
               lambda a: TeamShow(a.pos[0] if isinstance(a.pos[0], str) else None), read=True),
         _Spec("team list", (), {}, lambda a: TeamList(), read=True),
+        _Spec("team rename", (_TEAM_POS, _Pos("text", 'the new name ("<name>")', "name")), {},
+              lambda a: TeamRename(a.s(0), a.s(1))),
+        _Spec("team demote", (_TEAM_POS, _PERSON_POS), {}, lambda a: TeamDemote(a.s(0), a.s(1))),
+        _Spec("team move", (_TEAM_POS,), {"parent": "team"},
+              lambda a: TeamMove(a.s(0), None if a.opt_s("parent") == "none" else a.opt_s("parent")),
+              required=("parent",)),
+        _Spec("team archive", (_TEAM_POS,), {}, lambda a: TeamArchive(a.s(0))),
+        _Spec("team unarchive", (_TEAM_POS,), {}, lambda a: TeamUnarchive(a.s(0))),
         _Spec("priority add", (_Pos("text", 'a title ("<title>")', "title"),),
               {"team": "team_or_org", "owner": "person", "parent": "P", "due": "date", "outcome": "text"},
               _priority_add),
@@ -535,11 +558,11 @@ _SPECS: dict[str, _Spec] = {
         _Spec("checkin", (_Pos("P", "a priority id (P-n)", "priority id", optional=True),),
               {"status": "status", "confidence": "percent", "progress": "percent", "note": "text"}, _checkin),
         _Spec("rhythm set standup", (),
-              {"team": "team", "days": "days", "at": "clock", "tz": "tz", "remind": "minutes", "digest": "clock",
-               "questions": "questions"}, _rhythm_set_standup, required=("days", "at")),
+              {"team": "team", "days": "days", "at": "clock", "tz": "rhythm_tz", "remind": "minutes",
+               "digest": "clock", "questions": "questions"}, _rhythm_set_standup),
         _Spec("rhythm set weekly", (),
-              {"team": "team", "day": "day", "at": "clock", "tz": "tz", "remind": "minutes", "digest": "clock"},
-              _rhythm_set_weekly, required=("day", "at")),
+              {"team": "team", "day": "day", "at": "clock", "tz": "rhythm_tz", "remind": "minutes",
+               "digest": "clock"}, _rhythm_set_weekly),
         _Spec("rhythm set briefing", (), {"team": "team_or_org", "day": "day", "at": "clock", "tz": "tz_or_member"},
               _rhythm_set_briefing, required=("day", "at")),
         _Spec("rhythm show", (), {"team": "team"}, lambda a: RhythmShow(team=a.opt_s("team")), read=True),
@@ -552,6 +575,7 @@ _SPECS: dict[str, _Spec] = {
     )
 }  # fmt: skip
 _REQUIRED_HINT = {
+    "parent": "--parent <team> (or --parent none for the top of the tree)",
     "by": "--by <date>",
     "to": "--to P-m",
     "days": "--days mon-fri",
@@ -615,14 +639,12 @@ def _date(raw: str, where: str, name: str) -> DateSpec:
     text = raw.strip()
     if not text:
         raise _fail(f"{where} is empty: give a date ({DATE_HELP})", name)
-    if len(text) <= 40:
-        try:
-            return parse_date_spec(text)
-        except (InvalidInput, ValueError, OverflowError):
-            pass
-    if _ISO.fullmatch(text):
-        raise _fail(f"{where}: {clip(raw)} is not a real date", name)
-    raise _fail(f"{where}: {clip(raw)} is not a date I understand: use {DATE_HELP}", name)
+    if len(text) > 40:
+        raise _fail(f"{where}: {clip(raw)} is not a date I understand: use {DATE_HELP}", name)
+    try:
+        return parse_date_spec(text)
+    except InvalidInput as e:
+        raise _fail(f"{where}: {e.message.rstrip('.')}", name) from None
 
 
 _SETTING = re.compile(r"([a-z][a-z0-9_]{0,40})=([-+0-9.%]{1,12})")
@@ -686,9 +708,13 @@ def _risk_kind(raw: str, where: str, name: str) -> str:
     return key
 
 
+def _rhythm_tz(raw: str) -> str:
+    return MEMBER_TZ if raw.strip().lower() == MEMBER_TZ else rules.zone(raw)
+
+
 _RHYTHM_VALUES: dict[str, Callable[[str], Value]] = {
-    "days": rhythm.parse_days, "day": rhythm.parse_day, "clock": rhythm.parse_clock, "tz": rhythm.check_tz,
-    "minutes": rhythm.parse_minutes, "questions": rhythm.parse_questions,
+    "days": rhythm.parse_days, "day": rhythm.parse_day, "clock": rhythm.parse_clock, "tz": rules.zone,
+    "rhythm_tz": _rhythm_tz, "minutes": rhythm.parse_minutes, "questions": rhythm.parse_questions,
 }  # fmt: skip
 """Rhythm values (`--days mon-fri`, `--at 09:30`, `--tz Europe/Berlin`, `--remind 60m`, `--questions "a|b"`)."""
 
@@ -698,9 +724,10 @@ def _convert(kind: str, raw: str, where: str, name: str, mentions: MentionSyntax
         return _team(raw, where, name, mentions)
     if kind == "new_team":
         handle = _team(raw, where, name, mentions)
-        if handle == "org" or _LOOKS_LIKE_ID.fullmatch(handle):
-            raise _fail(f"{where}: {clip(handle)} is reserved: pick another team handle", name)
-        return handle
+        try:
+            return rules.team_handle(handle)
+        except InvalidInput:
+            raise _fail(f"{where}: {clip(handle)} is reserved: pick another team handle", name) from None
     if kind == "person":
         return _person(raw, where, name, mentions)
     if kind in ("P", "D", "B"):
@@ -806,6 +833,13 @@ def parse(text: str, mentions: MentionSyntax) -> Parsed:
     return _parse_args(_SPECS[name], rest, mentions)
 
 
+def _two_word_date(tokens: list[_Token], i: int) -> bool:
+    """Whether tokens i and i+1, neither quoted nor an option, together make one date."""
+    if i + 1 >= len(tokens) or tokens[i].quoted or tokens[i + 1].quoted or _option(tokens[i + 1]) is not None:
+        return False
+    return is_two_word(tokens[i].text, tokens[i + 1].text)
+
+
 def _unterminated(text: str, at: int) -> ParseError:
     message = 'unterminated quote: close it with another "'
     try:
@@ -854,6 +888,10 @@ def _parse_args(spec: _Spec, rest: list[_Token], mentions: MentionSyntax) -> Par
             inline = rest[i + 1].text
             value_of[i + 1] = opt
             i += 1
+            if kind == "date" and _two_word_date(rest, i):  # `--by dec 5`: quotes are optional
+                inline = f"{inline} {rest[i + 1].text}"
+                value_of[i + 1] = opt
+                i += 1
         opts[opt] = _convert(kind, inline, f"--{opt}", name, mentions)
         i += 1
     values: list[Value] = []
@@ -889,6 +927,10 @@ def _parse_args(spec: _Spec, rest: list[_Token], mentions: MentionSyntax) -> Par
             raise _fail(f"`{name}` needs {pos.label}", name)
         index, token = positionals[k]
         k += 1
+        joined = pos.kind == "date" and k < len(positionals) and positionals[k][0] == index + 1
+        if joined and _two_word_date(rest, index):  # `away dec 21 jan 3`: quotes are optional
+            token = _Token(f"{token.text} {positionals[k][1].text}")
+            k += 1
         if pos.kind != "text":
             values.append(_convert(pos.kind, token.text, pos.where, name, mentions))
             continue

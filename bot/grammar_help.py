@@ -49,6 +49,9 @@ SECTIONS: tuple[Section, ...] = (
             Entry("me", "me [--json]",
                   "Your priorities, your dependencies (both sides), open blockers, pending check-ins.",
                   "me"),
+            Entry("me tz", "me tz [<Area/City>]",
+                  "Your time zone, or set it (Slack and Teams fill it in; what you set here stays).",
+                  "me tz Europe/Berlin"),
             Entry("history", "history [--team <team>] [--since <date>] [--json]",
                   "What changed: status, confidence, dependencies, blockers.",
                   "history --team payments --since 2026-11-02"),
@@ -73,7 +76,18 @@ SECTIONS: tuple[Section, ...] = (
                   "team remove payments {bob}"),
             Entry("team show", "team show [<team>] [--json]", "A team with its leads, members, channel and children.",
                   "team show payments"),
-            Entry("team list", "team list [--json]", "The whole team tree.", "team list"),
+            Entry("team list", "team list [--json]", "The whole team tree (archived teams left out).", "team list"),
+            Entry("team rename", 'team rename <team> "<name>"', "Give a team another name (its handle stays).",
+                  'team rename payments "Payments & Cards"'),
+            Entry("team demote", "team demote <team> @p", "Make a lead a member again.", "team demote payments {bob}"),
+            Entry("team move", "team move <team> --parent <team>|none",
+                  "Put a team under another one, or at the top with --parent none (admin).",
+                  "team move ledger --parent payments"),
+            Entry("team archive", "team archive <team>",
+                  "Archive a team that has nothing open: it leaves `team list` and the rhythm, its history stays "
+                  "(admin).", "team archive data"),
+            Entry("team unarchive", "team unarchive <team>", "Bring an archived team back (admin).",
+                  "team unarchive data"),
         ),
     ),
     Section(
@@ -148,15 +162,17 @@ SECTIONS: tuple[Section, ...] = (
                   "check-in for it (an update like `priority update`; no options means unchanged).",
                   'checkin P-3 --status at-risk --confidence 60 --progress 40 --note "Vendor is late"'),
             Entry("rhythm set standup",
-                  "rhythm set standup [--team <team>] --days mon-fri --at 09:30 [--tz Area/City] [--remind 60m] "
-                  '[--digest 11:00] [--questions "q1|q2|q3"]',
-                  "When the team's stand-up runs (lead or admin): prompts at --at in the team's time zone, a "
-                  "reminder --remind later to whoever has not answered, a digest to the channel at --digest.",
+                  "rhythm set standup [--team <team>] --days mon-fri --at 09:30 [--tz Area/City|member] "
+                  '[--remind 60m] [--digest 11:00] [--questions "q1|q2|q3"]',
+                  "When the team's stand-up runs (lead or admin): prompts at --at in the team's time zone (with "
+                  "--tz member: in each member's own), a reminder --remind later to whoever has not answered, a "
+                  "digest to the channel at --digest. Later, give only what changes.",
                   'rhythm set standup --team payments --days mon-fri --at 09:30 --tz Europe/Berlin --digest 11:00'),
             Entry("rhythm set weekly",
-                  "rhythm set weekly [--team <team>] --day fri --at 14:00 [--tz Area/City] [--remind 2h] "
+                  "rhythm set weekly [--team <team>] --day fri --at 14:00 [--tz Area/City|member] [--remind 2h] "
                   "[--digest 18:00]",
-                  "When owners are asked to check in on their priorities each week (lead or admin).",
+                  "When owners are asked to check in on their priorities each week (lead or admin). Later, give "
+                  "only what changes.",
                   "rhythm set weekly --team payments --day fri --at 14:00"),
             Entry("rhythm set briefing",
                   "rhythm set briefing [--team <team>|org] --day mon --at 08:30 [--tz Area/City|member]",
@@ -177,7 +193,9 @@ SECTIONS: tuple[Section, ...] = (
             Entry("away", "away <from> <to>",
                   "You are out of office (both days included): no prompts, not counted as missing.",
                   "away 2026-12-21 2027-01-01"),
-            Entry("back", "back", "You are back early: prompts resume.", "back"),
+            Entry("back", "back",
+                  "You are back early: prompts resume. When you are not away, it cancels your next planned time "
+                  "away.", "back"),
         ),
     ),
     Section(
@@ -276,11 +294,21 @@ def topics() -> tuple[str, ...]:
     return TOP_LEVEL
 
 
-def help_text(topic: str | None, mentions: MentionSyntax) -> str:
-    """Every command grouped by section, or one command / group with an example each."""
+def _topic(topic: str | None) -> str:
     words = (topic or "").lower().split()
     words = [w for w in words if w not in ("--help", "-h", "help")] or (["help"] if words else [])
-    name = " ".join(words)
+    return " ".join(words)
+
+
+def known_topic(topic: str | None) -> bool:
+    """Whether `help <topic>` has something to show (`help nonsense` is refused)."""
+    name = _topic(topic)
+    return not name or name in ENTRIES or name in GROUPS or any(e.startswith(name + " ") for e in ENTRIES)
+
+
+def help_text(topic: str | None, mentions: MentionSyntax) -> str:
+    """Every command grouped by section, or one command / group with an example each."""
+    name = _topic(topic)
     if not name:
         lines = ["Flotilla commands (`help <command>` for details and an example):"]
         for section in SECTIONS:

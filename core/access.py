@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import NotFound, PermissionDenied
+from core.errors import Conflict, NotFound, PermissionDenied
 from core.model import Blocker, Dependency, Person, Priority, Team
 from core.service import Call
 
@@ -18,6 +18,16 @@ def team(call: Call, handle: str) -> Team:
     found = call.uow.teams.get(handle)
     if found is None:
         raise NotFound(f"There is no team '{handle}' (see `team list`).")
+    return found
+
+
+def active_team(call: Call, handle: str) -> Team:
+    """A team that may change: archived teams keep their history but take no new work."""
+    found = team(call, handle)
+    if found.archived:
+        raise Conflict(
+            f"Team {found.handle} is archived (an admin can bring it back with `team unarchive {found.handle}`)."
+        )
     return found
 
 
@@ -67,14 +77,16 @@ def leads_team_or_ancestor(call: Call, t: Team) -> bool:
 
 
 def my_teams(call: Call, handle: str | None = None) -> list[Team]:
+    """The teams someone is in (archived ones left out)."""
     who = handle or call.actor
-    return [t for t in call.uow.teams.list() if t.has_member(who)]
+    return [t for t in call.uow.teams.list() if t.has_member(who) and not t.archived]
 
 
-def team_or_mine(call: Call, handle: str | None, *, what: str, how: str = "--team") -> Team:
-    """`--team` when given, else the caller's only team; refuse when that is ambiguous."""
+def team_or_mine(call: Call, handle: str | None, *, what: str, how: str = "--team", active: bool = False) -> Team:
+    """`--team` when given, else the caller's only team; refuse when that is ambiguous. With
+    `active`, an archived team is refused (the caller is about to change something of it)."""
     if handle is not None:
-        return team(call, handle)
+        return active_team(call, handle) if active else team(call, handle)
     mine = my_teams(call)
     if len(mine) == 1:
         return mine[0]

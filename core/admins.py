@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.model import Event, Person
+from core.model import Event
 from core.ports import UnitOfWorkFactory
-from core.service import PersonInfo
+from core.service import PersonInfo, person_from
 
 
 def grant_platform_admin(
@@ -25,7 +25,7 @@ def grant_platform_admin(
         if person is not None and any(e.kind == "admin.removed" and e.subject == who.handle for e in uow.events.list()):
             return False
         if person is None:
-            uow.people.add_if_absent(Person(handle=who.handle, name=who.name, tz=who.tz, admin=True))
+            uow.people.add_if_absent(person_from(who, admin=True))
         else:
             person.admin = True
             uow.people.save(person)

@@ -10,10 +10,12 @@ added under the digest.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from core.model import Blocker, BlockerState, Event, Kind, Priority, Team
+from core import rules
+from core.model import Blocker, BlockerState, Event, Kind, Person, Priority, Team
 from core.offers import Offer, checkin_offer, standup_offer
 from core.ports import UnitOfWork
 from core.reply import Line, Notice, Quote, Segment, line
@@ -30,10 +32,13 @@ from core.rhythm import (
     is_away,
     kind_label,
     new_run,
+    period_of,
     runs_on,
     says_nothing,
     tallies,
+    zone_steps,
 )
+from core.service import new_number
 
 BOT = "flotilla"
 """The actor the audit trail names for what the rhythm does by itself."""
@@ -52,14 +57,76 @@ def when(run: Run) -> str:
     return f"{run.day.strftime('%a')} {run.day.isoformat()}" if run.kind is RunKind.STANDUP else run.period
 
 
-def local_hm(instant: datetime, run: Run) -> str:
-    from zoneinfo import ZoneInfo
-
-    return instant.astimezone(ZoneInfo(run.tz)).strftime("%a %H:%M")
+def local_hm(instant: datetime, tz: str) -> str:
+    return instant.astimezone(rules.zone_info(tz)).strftime("%a %H:%M")
 
 
 def people_of(team: Team) -> list[str]:
     return list(dict.fromkeys([*team.members, *team.leads]))
+
+
+# --- each member in their own zone (`rhythm set ... --tz member`) --------------------------------
+
+
+def zone_of(person: Person | None, rhythm: Rhythm) -> str:
+    """Where a person is asked: their own zone, or the team's when they have none."""
+    return person.tz if person is not None and person.tz else rhythm.tz
+
+
+def per_member(rhythm: Rhythm | None, kind: RunKind) -> bool:
+    schedule = rhythm.schedule(kind) if rhythm is not None else None
+    return schedule is not None and schedule.per_member
+
+
+def asked_zones(uow: UnitOfWork, rhythms: Sequence[Rhythm]) -> dict[str, tuple[str, ...]]:
+    """For each rhythm with a per-member schedule: the zones of the people it asks (members, leads
+    and owners of the team's open priorities), for `due` to put one prompt and reminder in each."""
+    wanted = [r for r in rhythms if per_member(r, RunKind.STANDUP) or per_member(r, RunKind.WEEKLY)]
+    if not wanted:
+        return {}
+    people = {p.handle: p for p in uow.people.list()}
+    teams = {t.handle: t for t in uow.teams.list()}
+    owners: dict[str, set[str]] = {}
+    for p in uow.priorities.list():
+        if p.team is not None and p.owner is not None and p.is_open:
+            owners.setdefault(p.team, set()).add(p.owner)
+    out: dict[str, tuple[str, ...]] = {}
+    for r in wanted:
+        team = teams.get(r.team)
+        handles = {*(people_of(team) if team else ()), *owners.get(r.team, ())}
+        out[r.team] = tuple(sorted({zone_of(people.get(h), r) for h in handles} or {r.tz}))
+    return out
+
+
+def zones_of(uow: UnitOfWork, handles: Sequence[str], rhythm: Rhythm) -> dict[str, str]:
+    """Where each of these people is asked, in one read of just them: a step concerns one team's
+    people, and reading the whole organisation's for every step would cost what the organisation weighs."""
+    people = {p.handle: p for p in uow.people.some(handles)}
+    return {h: zone_of(people.get(h), rhythm) for h in dict.fromkeys(handles)}
+
+
+def own_steps(uow: UnitOfWork, run: Run, person: str) -> tuple[datetime, datetime]:
+    """When `person` is (or was) asked and reminded in this run: at their own local time for a
+    per-member schedule, else the team's."""
+    rhythm = uow.rhythms.get(run.team)
+    schedule = rhythm.schedule(run.kind) if rhythm is not None else None
+    if rhythm is None or schedule is None or not schedule.per_member:
+        return run.opens_at, run.opens_at + timedelta(minutes=schedule.remind_after if schedule else 0)
+    return zone_steps(schedule, run.day, zone_of(uow.people.get(person), rhythm))
+
+
+def _in_zone(uow: UnitOfWork, rhythm: Rhythm, run: Run, zone: str, at: datetime, step: Step) -> set[str]:
+    """Who a zone's prompt or reminder is for: the people living in that zone, and anyone whose own
+    time has passed without it (they moved zones, or joined a zone nobody else was in yet).
+    The outbox keys make sure that nobody hears it twice."""
+    schedule = rhythm.schedule(run.kind)
+    assert schedule is not None
+    found = set()
+    for handle, own in zones_of(uow, run.expected, rhythm).items():
+        prompt, reminder = zone_steps(schedule, run.day, own)
+        if own == zone or (prompt if step is Step.PROMPT else reminder) <= at:
+            found.add(handle)
+    return found
 
 
 def owned(uow: UnitOfWork, team: str) -> dict[str, str]:
@@ -69,8 +136,15 @@ def owned(uow: UnitOfWork, team: str) -> dict[str, str]:
 
 def run_for_day(uow: UnitOfWork, rhythm: Rhythm, kind: RunKind, day: date) -> Run:
     """The run of `kind` opening on `day`, as stored, or a new one (not saved)."""
-    fresh = new_run(rhythm, kind, day)
-    return uow.checkins.run(rhythm.team, kind, fresh.period) or fresh
+    stored = uow.checkins.run(rhythm.team, kind, period_of(kind, day))
+    if stored is not None:
+        return stored
+    zones: tuple[str, ...] = ()
+    team = uow.teams.get(rhythm.team) if per_member(rhythm, kind) else None
+    if team is not None:  # a per-member run stays open until the day is over where each of its people is
+        asked = people_of(team) if kind is RunKind.STANDUP else list(owned(uow, team.handle).values())
+        zones = tuple(sorted(set(zones_of(uow, asked, rhythm).values()) or {rhythm.tz}))
+    return new_run(rhythm, kind, day, zones)
 
 
 def name(uow: UnitOfWork, handle: str) -> str:
@@ -85,17 +159,17 @@ def name(uow: UnitOfWork, handle: str) -> str:
 def perform(uow: UnitOfWork, step: DueStep) -> list[Notice]:
     """Do one claimed step at its instant `step.at`. Returns the notices to queue."""
     rhythm, team = uow.rhythms.get(step.team), uow.teams.get(step.team)
-    if rhythm is None or team is None:
+    if rhythm is None or team is None or team.archived:
         return []
     if step.step is Step.PROMPT:
         if rhythm.paused or not runs_on(rhythm, step.kind, step.day):
             return []
-        return _prompt(uow, rhythm, team, run_for_day(uow, rhythm, step.kind, step.day), step.at)
+        return _prompt(uow, rhythm, team, run_for_day(uow, rhythm, step.kind, step.day), step.at, step.zone)
     run = uow.checkins.run(step.team, step.kind, step.period)
     if run is None or run.prompted_at is None or run.closed:
         return []
     if step.step is Step.REMINDER:
-        return _remind(uow, run, step.at)
+        return _remind(uow, rhythm, run, step.at, step.zone)
     if step.step is Step.DIGEST:
         return _digest(uow, team, run, step.at)
     run.closed = True
@@ -103,26 +177,30 @@ def perform(uow: UnitOfWork, step: DueStep) -> list[Notice]:
     return []
 
 
-def _prompt(uow: UnitOfWork, rhythm: Rhythm, team: Team, run: Run, at: datetime) -> list[Notice]:
-    if run.prompted_at is not None:
+def _prompt(uow: UnitOfWork, rhythm: Rhythm, team: Team, run: Run, at: datetime, zone: str = "") -> list[Notice]:
+    """Open the run (at its first prompt: who is asked, who is away), then ask the people of this
+    step: everyone, or for a per-member schedule the people of `zone`."""
+    if run.prompted_at is None:
+        aways = list(uow.rhythms.aways())
+        if run.kind is RunKind.STANDUP:
+            people = people_of(team)
+        else:
+            run.priorities = owned(uow, team.handle)
+            people = list(dict.fromkeys(run.priorities.values()))
+        run.expected = [p for p in people if not is_away(aways, p, run.day)]
+        run.away = [p for p in people if is_away(aways, p, run.day)]
+        run.prompted_at = at
+        uow.checkins.save_run(run)
+    elif not zone:
         return []
-    aways = list(uow.rhythms.aways())
-    if run.kind is RunKind.STANDUP:
-        people = people_of(team)
-    else:
-        run.priorities = owned(uow, team.handle)
-        people = list(dict.fromkeys(run.priorities.values()))
-    run.expected = [p for p in people if not is_away(aways, p, run.day)]
-    run.away = [p for p in people if is_away(aways, p, run.day)]
-    run.prompted_at = at
-    uow.checkins.save_run(run)
     done = answered_people(run, list(uow.checkins.responses(run.team, run.kind, run.period)))
+    asked = _in_zone(uow, rhythm, run, zone, at, Step.PROMPT) if zone else set(run.expected)
     key = run_key(run)
     return [
         Notice(lines=prompt_lines(uow, run, person), person=person, key=f"{key}:prompt:@{person}",
                offers=answer_offers(run))
         for person in run.expected
-        if person not in done
+        if person not in done and person in asked
     ]  # fmt: skip
 
 
@@ -158,19 +236,24 @@ def weekly_form(run: Run, priorities: list[Priority]) -> tuple[Line, ...]:
     return tuple(lines)
 
 
-def _remind(uow: UnitOfWork, run: Run, at: datetime) -> list[Notice]:
+def _remind(uow: UnitOfWork, rhythm: Rhythm, run: Run, at: datetime, zone: str = "") -> list[Notice]:
     aways = list(uow.rhythms.aways())
     done = answered_people(run, list(uow.checkins.responses(run.team, run.kind, run.period)))
-    due = [p for p in run.expected if p not in done and not is_away(aways, p, run.day)]
-    run.reminded = due
+    mine = _in_zone(uow, rhythm, run, zone, at, Step.REMINDER) if zone else set(run.expected)
+    due = [p for p in run.expected if p not in done and not is_away(aways, p, run.day) and p in mine]
+    run.reminded = list(dict.fromkeys([*run.reminded, *due])) if zone else due
     uow.checkins.save_run(run)
     key = run_key(run)
     notices = []
     for person in due:
         if run.kind is RunKind.STANDUP:
             slots = " ".join(f'"<{i}>"' for i in range(1, len(run.questions) + 1))
-            text = (f"Reminder: your stand-up for {run.team} ({when(run)}) is still open; the digest goes out "
-                    f"{local_hm(run.digest_at, run)}. Answer with `standup {slots}`.")  # fmt: skip
+            tz = zone_of(uow.people.get(person), rhythm) if zone else run.tz
+            yours = " your time" if zone and tz != run.tz else ""
+            digest = ("your answer goes under the digest" if run.digested_at is not None else
+                      f"the digest goes out {local_hm(run.digest_at, tz)}{yours}")  # fmt: skip
+            text = (f"Reminder: your stand-up for {run.team} ({when(run)}) is still open; {digest}. Answer with "
+                    f"`standup {slots}`.")  # fmt: skip
         else:
             left = [p for p, who in run.priorities.items() if who == person and not _updated(uow, run, p)]
             text = (f"Reminder: the weekly check-in for {run.team} ({run.period}) still waits for "
@@ -189,8 +272,11 @@ def _digest(uow: UnitOfWork, team: Team, run: Run, at: datetime) -> list[Notice]
     if not (run.expected or run.away or responses):
         return []  # nobody was asked (a weekly check-in of a team without owned priorities)
     done = answered_people(run, responses)
-    asked = len(run.expected)
-    answered = len([p for p in run.expected if p in done])
+    asked_at = _asked_after(uow, run, at, done)
+    later = list(asked_at)
+    expected = [p for p in run.expected if p not in asked_at]
+    asked = len(expected)
+    answered = len([p for p in expected if p in done])
     lines: list[Line] = [
         line(f"{kind_label(run.kind).capitalize()} digest for {run.team}, {when(run)}: {answered} of {asked} answered.")
     ]
@@ -202,7 +288,7 @@ def _digest(uow: UnitOfWork, team: Team, run: Run, at: datetime) -> list[Notice]
         for r in responses:
             for pid, update in r.updates.items():
                 lines.append(weekly_update_line(prios.get(pid), pid, update, name(uow, r.person)))
-    missing = [p for p in run.expected if p not in done]
+    missing = [p for p in expected if p not in done]
     if missing:
         if run.kind is RunKind.WEEKLY:
             left = [f"{pid} ({name(uow, who)})" for pid, who in run.priorities.items()
@@ -210,11 +296,26 @@ def _digest(uow: UnitOfWork, team: Team, run: Run, at: datetime) -> list[Notice]
             lines.append(line("Missing: ", ", ".join(left)))
         else:
             lines.append(line("Missing: ", ", ".join(name(uow, p) for p in missing)))
+    if later:
+        said = ", ".join(f"{name(uow, p)} ({asked_at[p].astimezone(rules.zone_info(run.tz)):%H:%M})" for p in later)
+        lines.append(line(f"Asked after this digest, in their own time zones (times in {run.tz}): ", said))
     if run.away:
         lines.append(line("Away: ", ", ".join(name(uow, p) for p in run.away)))
     run.digested_at = at
     uow.checkins.save_run(run)
     return _to_team(team, tuple(lines), digest_key(run))
+
+
+def _asked_after(uow: UnitOfWork, run: Run, at: datetime, done: set[str]) -> dict[str, datetime]:
+    """People of a per-member run whose own prompt comes after `at` (west of the team), and when."""
+    rhythm = uow.rhythms.get(run.team)
+    if rhythm is None or not per_member(rhythm, run.kind):
+        return {}
+    schedule = rhythm.schedule(run.kind)
+    assert schedule is not None
+    waiting = [h for h in run.expected if h not in done]
+    found = {h: zone_steps(schedule, run.day, zone)[0] for h, zone in zones_of(uow, waiting, rhythm).items()}
+    return {h: when_ for h, when_ in found.items() if when_ > at}
 
 
 def _to_team(team: Team, lines: tuple[Line, ...], key: str, thread: str | None = None) -> list[Notice]:
@@ -255,8 +356,9 @@ def answer_standup(
     if run.prompted_at is None and uow.checkins.run(run.team, run.kind, run.period) is None:
         uow.checkins.save_run(run)  # answered before the prompt: the run starts now
     old = uow.checkins.response(run.team, run.kind, run.period, person)
+    late = run.digested_at is not None and own_steps(uow, run, person)[0] <= run.digested_at
     r = old or Response(team=run.team, kind=run.kind, period=run.period, person=person, answered_at=now,
-                        updated_at=now, late=run.digested_at is not None)  # fmt: skip
+                        updated_at=now, late=late)  # fmt: skip
     r.answers, r.updated_at = list(answers), now
     said: list[Line] = []
     bq = blocker_question(run.questions)
@@ -269,7 +371,7 @@ def answer_standup(
     notices: list[Notice] = []
     if run.digested_at is not None:
         team = uow.teams.get(run.team)
-        verb = "edited their answer" if old is not None else "answered late"
+        verb = "edited their answer" if old is not None else "answered late" if late else "answered"
         header = f"{name(uow, person)} {verb}:"
         key = f"{digest_key(run)}:late:@{person}:{_fingerprint(now, answers)}"
         if team is not None:
@@ -297,7 +399,7 @@ def _blocker(uow: UnitOfWork, run: Run, r: Response, answer: str, now: datetime)
                                     data={"text": text, "team": run.team}))  # fmt: skip
             return [line(f"{existing.id} updated: ", Quote(text))]
         return []
-    b = Blocker(number=uow.ids.next(Kind.BLOCKER), text=text, raised_by=r.person, raised_at=now, team=run.team)
+    b = Blocker(number=new_number(uow, Kind.BLOCKER), text=text, raised_by=r.person, raised_at=now, team=run.team)
     uow.blockers.save(b)
     uow.events.append(Event(at=now, actor=r.person, kind="blocker.raised", subject=b.id,
                             data={"text": text, "team": run.team, "on": None, "via": "standup"}))  # fmt: skip

@@ -25,6 +25,12 @@ class Me(Command):
 
 
 @dataclass(frozen=True)
+class MeTz(Command):
+    tz: str | None = None
+    """An IANA zone as typed; None means: show my zone."""
+
+
+@dataclass(frozen=True)
 class AdminAdd(Command):
     person: str
 
@@ -52,6 +58,35 @@ class TeamAdd(Command):
 class TeamRemove(Command):
     team: str
     person: str
+
+
+@dataclass(frozen=True)
+class TeamRename(Command):
+    team: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TeamDemote(Command):
+    team: str
+    person: str
+
+
+@dataclass(frozen=True)
+class TeamMove(Command):
+    team: str
+    parent: str | None
+    """None: to the top of the tree (`--parent none`)."""
+
+
+@dataclass(frozen=True)
+class TeamArchive(Command):
+    team: str
+
+
+@dataclass(frozen=True)
+class TeamUnarchive(Command):
+    team: str
 
 
 @dataclass(frozen=True)
@@ -277,12 +312,19 @@ class Checkin(Command):
     note: str | None = None
 
 
+MEMBER_TZ = "member"
+"""`rhythm set ... --tz member`: each member at that local time in their own zone."""
+
+
 @dataclass(frozen=True)
 class RhythmSetStandup(Command):
-    days: tuple[int, ...]
-    at: time
+    """Options left out keep their current value; a team's first stand-up needs days and at."""
+
+    days: tuple[int, ...] | None = None
+    at: time | None = None
     team: str | None = None
     tz: str | None = None
+    """An IANA zone, or MEMBER_TZ."""
     remind: int | None = None
     """Minutes after the prompt."""
     digest: time | None = None
@@ -291,10 +333,13 @@ class RhythmSetStandup(Command):
 
 @dataclass(frozen=True)
 class RhythmSetWeekly(Command):
-    day: int
-    at: time
+    """Options left out keep their current value; a team's first weekly check-in needs day and at."""
+
+    day: int | None = None
+    at: time | None = None
     team: str | None = None
     tz: str | None = None
+    """An IANA zone, or MEMBER_TZ."""
     remind: int | None = None
     digest: time | None = None
 
@@ -335,3 +380,20 @@ READ_COMMANDS: tuple[type[Command], ...] = (
     Me, TeamShow, TeamList, PriorityList, PriorityShow, DepList, DepShow, BlockerList, History,
     Risks, RhythmShow, RisksAcks, Briefing,
 )  # fmt: skip
+"""The reads that take `--json`."""
+
+
+def is_read(cmd: Command) -> bool:
+    """Whether a command only looks (the reads, summaries, forms shown, settings shown): in a
+    workspace that does not exist yet it answers as for an empty one and creates nothing."""
+    if isinstance(cmd, (*READ_COMMANDS, Summary, Map)):
+        return True
+    if isinstance(cmd, Standup):
+        return not cmd.answers
+    if isinstance(cmd, Checkin):
+        return cmd.number is None
+    if isinstance(cmd, RisksThresholds):
+        return not cmd.settings
+    if isinstance(cmd, MeTz):
+        return cmd.tz is None
+    return False

@@ -18,7 +18,7 @@ def pid(number: int | None) -> str | None:
 
 
 def person_json(p: Person) -> dict[str, Any]:
-    return {"handle": p.handle, "name": p.name, "tz": p.tz, "admin": p.admin}
+    return {"handle": p.handle, "name": p.name, "tz": p.tz, "admin": p.admin, "tz_pinned": p.tz_pinned}
 
 
 def team_json(t: Team) -> dict[str, Any]:
@@ -29,6 +29,7 @@ def team_json(t: Team) -> dict[str, Any]:
         "leads": list(t.leads),
         "members": list(t.members),
         "channel": t.channel,
+        "archived": t.archived,
     }
 
 
@@ -132,15 +133,6 @@ def _number(value: Any, kind: Kind) -> int:
     return n
 
 
-def person_from_json(d: dict[str, Any]) -> Person:
-    return Person(handle=d["handle"], name=d["name"], tz=d.get("tz") or "UTC", admin=bool(d.get("admin")))
-
-
-def team_from_json(d: dict[str, Any]) -> Team:
-    return Team(handle=d["handle"], name=d["name"], parent=d.get("parent"), leads=list(d.get("leads") or []),
-                members=list(d.get("members") or []), channel=d.get("channel"))  # fmt: skip
-
-
 def priority_from_json(d: dict[str, Any]) -> Priority:
     return Priority(
         number=_number(d["id"], Kind.PRIORITY), title=d["title"], team=d.get("team"),
@@ -173,8 +165,3 @@ def blocker_from_json(d: dict[str, Any]) -> Blocker:
         raised_at=_required_datetime(d["raised_at"]), team=d.get("team"), on=d.get("on"),
         state=BlockerState(d["state"]), resolved_by=d.get("resolved_by"), resolved_at=_datetime(d.get("resolved_at")),
     )  # fmt: skip
-
-
-def event_from_json(d: dict[str, Any]) -> Event:
-    return Event(at=_required_datetime(d["at"]), actor=d["actor"], kind=d["kind"], subject=d["subject"],
-                 data=dict(d.get("data") or {}))  # fmt: skip

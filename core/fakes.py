@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
+from core import rules
 from core.acks import Ack
 from core.briefing import BriefingSchedule
 from core.model import Blocker, Dependency, Event, Kind, Person, Priority, Team, Workspace
@@ -72,6 +73,7 @@ class _State:
     runs: dict[tuple[str, str, str], Run] = field(default_factory=dict)
     responses: dict[tuple[str, str, str, str], Response] = field(default_factory=dict)
     claims: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
+    """(team, kind, period, step or step@zone) -> outcome."""
     outbox: list[OutboxMessage] = field(default_factory=list)
     leases: dict[int, tuple[str, float]] = field(default_factory=dict)
     """Outbox row id -> (lease, until: time.monotonic()) of the drainer holding it."""
@@ -96,6 +98,9 @@ class _Keyed(Generic[K, V]):
 
 
 class _People(_Keyed[str, Person]):
+    def some(self, handles: Collection[str]) -> Sequence[Person]:
+        return [copy.deepcopy(self._rows[h]) for h in sorted(set(handles)) if h in self._rows]
+
     def add_if_absent(self, person: Person) -> bool:
         if person.handle in self._rows:
             return False
@@ -216,8 +221,10 @@ class _Claims:
     def __init__(self, state: _State) -> None:
         self._s = state
 
-    def claim(self, team: str, kind: RunKind, period: str, step: Step, at: datetime, outcome: str = "done") -> bool:
-        key = (team, kind.value, period, step.value)
+    def claim(
+        self, team: str, kind: RunKind, period: str, step: Step, at: datetime, outcome: str = "done", zone: str = ""
+    ) -> bool:
+        key = (team, kind.value, period, f"{step.value}@{zone}" if zone else step.value)
         if key in self._s.claims:
             return False
         self._s.claims[key] = outcome
@@ -347,9 +354,13 @@ class FakeUnitOfWork:
     def __init__(self, store: FakeStore, workspace: str) -> None:
         self._store, self._name = store, workspace
         self.committed = False
+        self.created = False
 
     def __enter__(self) -> Self:
-        self._state = copy.deepcopy(self._store.state(self._name))
+        self.created = self._name not in self._store.states
+        if self.created:
+            rules.workspace_name(self._name)
+        self._state = copy.deepcopy(self._store.state(self._name, keep=False))
         s = self._state
         self.workspace = _WorkspaceRepo(s)
         self.people = _People(s.people, "handle")
@@ -378,7 +389,7 @@ class FakeUnitOfWork:
         self.committed = True
 
     def rollback(self) -> None:
-        self._state = copy.deepcopy(self._store.state(self._name))
+        self._state = copy.deepcopy(self._store.state(self._name, keep=False))
 
     def lock(self) -> None:
         """One process, one thread: nothing to serialize with."""
@@ -391,11 +402,17 @@ class FakeStore:
         self.states: dict[str, _State] = {}
         self._tz = tz
 
-    def state(self, name: str) -> _State:
-        return self.states.setdefault(name, _State(workspace=Workspace(name=name, tz=self._tz)))
+    def state(self, name: str, *, keep: bool = True) -> _State:
+        """The committed state of a workspace; an unknown one is empty (and stays unknown unless `keep`)."""
+        found = self.states.get(name)
+        if found is None:
+            found = _State(workspace=Workspace(name=name, tz=self._tz))
+            if keep:
+                self.states[name] = found
+        return found
 
     def __call__(self, workspace: str) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, workspace)
 
     def snapshot(self, name: str) -> Any:
-        return copy.deepcopy(self.state(name))
+        return copy.deepcopy(self.state(name, keep=False))

@@ -10,9 +10,8 @@ from typing import Any, TypeVar
 from core.acks import MAX_DAYS, Ack
 from core.briefing import MEMBER, ORG, BriefingSchedule
 from core.errors import InvalidInput
-from core.handlers.checks import MAX_TEXT, text
 from core.model import Blocker, Dependency, Person, Priority, Team
-from core.rhythm import check_tz
+from core.rules import MAX_TEXT, text, zone
 
 T = TypeVar("T")
 
@@ -57,7 +56,7 @@ def leader_records(
             _bad(where, "it is neither org nor a team with teams beneath it")
         if b.tz not in (None, MEMBER):
             try:
-                check_tz(b.tz)
+                zone(b.tz)
             except InvalidInput:
                 _bad(where, f"unknown time zone {b.tz!r}")
         briefings.append(b)

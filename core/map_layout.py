@@ -45,9 +45,13 @@ def build_map(snapshot: Snapshot, risks: Sequence[Risk], today: date, team: str 
         for item in dict.fromkeys((r.subject, *r.evidence)):
             if item.startswith("D-"):
                 naming.setdefault(item, []).append(r)
-    scope = index.subtree(team) if team is not None else frozenset(index.teams)
     edges = [e for d in snapshot.dependencies if (e := _edge(index, d, today, naming.get(d.id, []))) is not None]
     edges = [e for e in edges if e.from_team in index.teams and e.to_team in index.teams]
+    if team is not None:
+        scope = index.subtree(team)
+    else:  # archived teams leave the picture, unless a dependency that still matters names them
+        scope = frozenset({h for h, t in index.teams.items() if not t.archived}
+                          | {h for e in edges for h in (e.from_team, e.to_team)})  # fmt: skip
     edges = [e for e in edges if e.from_team in scope or e.to_team in scope]
     edges.sort(key=lambda e: (ORDER[e.colour], _number(e.id)))
     left, right = _Column(index), _Column(index)

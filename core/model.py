@@ -81,8 +81,11 @@ class Workspace:
 class Person:
     handle: str
     name: str
-    tz: str = "UTC"
+    tz: str | None = None
+    """Their IANA zone: from Slack or Teams, or set with `me tz`; None when nobody told us."""
     admin: bool = False
+    tz_pinned: bool = False
+    """Set by `me tz`: the person chose their zone, so a platform's profile never overwrites it."""
 
 
 @dataclass
@@ -93,6 +96,8 @@ class Team:
     leads: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
     channel: str | None = None
+    archived: bool = False
+    """Archived teams leave `team list` and the rhythm; their ids and history stay."""
 
     def has_member(self, handle: str) -> bool:
         return handle in self.members or handle in self.leads

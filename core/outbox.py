@@ -180,9 +180,9 @@ def drain(
     while handled < limit:
         with uow_factory(workspace) as uow:
             claimed = list(uow.outbox.claim(now, min(batch, limit - handled), token, lease))
+            if not claimed:  # nothing to commit (nor a workspace to create, by looking)
+                break
             uow.commit()
-        if not claimed:
-            break
         started = time.monotonic()
         later: list[OutboxMessage] = []
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -103,6 +103,10 @@ class WorkspaceRepo(Protocol):
 
 class PeopleRepo(Protocol):
     def get(self, handle: str) -> Person | None: ...
+
+    def some(self, handles: Collection[str]) -> Sequence[Person]:
+        """Those of these people who exist, in one read (a team's people, not the organisation's)."""
+        ...
 
     def list(self) -> Sequence[Person]: ...
 
@@ -218,13 +222,18 @@ class CheckinRepo(Protocol):
 
 
 class ClaimRepo(Protocol):
-    def claim(self, team: str, kind: RunKind, period: str, step: Step, at: datetime, outcome: str = "done") -> bool:
-        """Insert the claim row for this step; False when it exists (another process has it or did it).
-        Concurrent claimers of one step wait for the first one's transaction and then get False."""
+    def claim(
+        self, team: str, kind: RunKind, period: str, step: Step, at: datetime, outcome: str = "done", zone: str = ""
+    ) -> bool:
+        """Insert the claim row for this step (of the people in `zone`, for a rhythm that asks each
+        member in their own zone; "" for the whole team); False when it exists (another process has
+        it or did it). Concurrent claimers of one step wait for the first one's transaction and then
+        get False."""
         ...
 
     def list(self) -> Sequence[tuple[str, str, str, str, str]]:
-        """(team, kind, period, step, outcome) of every claim (tests, inspection)."""
+        """(team, kind, period, step, outcome) of every claim (tests, inspection); a zone's step
+        reads `prompt@Asia/Tokyo`."""
         ...
 
 
@@ -337,6 +346,9 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepo
     acks: AckRepo
     briefings: BriefingRepo
+    created: bool
+    """True when this unit of work inserted its workspace: the workspace then exists only if it
+    commits (a read or a refused command in an unknown workspace leaves none behind)."""
 
     def __enter__(self) -> Self: ...
 
@@ -363,5 +375,6 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, workspace: str) -> UnitOfWork:
-        """A unit of work bound to the workspace of that name (created on first use)."""
+        """A unit of work bound to the workspace of that name (created, in its transaction, when it
+        does not exist; a new workspace's name must keep core.rules.workspace_name)."""
         ...

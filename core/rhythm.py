@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from core import rules
 from core.dates import WEEKDAYS
 from core.errors import InvalidInput
 
@@ -51,7 +51,6 @@ NOTHING = frozenset({"", "none", "no", "nope", "nothing", "-", "--", "n/a", "na"
 
 STANDUP_REMIND, STANDUP_DIGEST = 60, timedelta(hours=2)
 WEEKLY_REMIND, WEEKLY_DIGEST = 120, timedelta(hours=4)
-MAX_QUESTIONS, MAX_QUESTION = 6, 200
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,9 @@ class Schedule:
     digest_at: time
     questions: tuple[str, ...] = ()
     """Stand-up questions in order (the weekly check-in asks about priorities instead)."""
+    per_member: bool = False
+    """`--tz member`: each person is asked (and reminded) at `at` in their own zone (the team's
+    when they have none); the digest stays at `digest_at` in the team's zone."""
 
 
 @dataclass
@@ -106,11 +108,15 @@ class DueStep:
     """The instant it falls due (UTC)."""
     day: date
     """The local date the run opens on."""
+    zone: str = ""
+    """For a per-member schedule's prompt and reminder: the zone whose people it is for. "" for a
+    step of the whole team."""
 
     @property
     def key(self) -> str:
-        """What the claim is on: one row per (team, kind, period, step), across all processes."""
-        return f"{self.team}:{self.kind.value}:{self.period}:{self.step.value}"
+        """What the claim is on: one row per (team, kind, period, step[, zone]), across all processes."""
+        key = f"{self.team}:{self.kind.value}:{self.period}:{self.step.value}"
+        return f"{key}@{self.zone}" if self.zone else key
 
 
 @dataclass
@@ -171,7 +177,6 @@ class Response:
 
 _CLOCK = re.compile(r"^([01]?[0-9]|2[0-3])[:.h]?([0-5][0-9])$")
 _DURATION = re.compile(r"^(?:(\d{1,3})h)?(?:(\d{1,4})m?)?$")
-_TZ = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}$")
 
 
 def parse_days(text: str) -> tuple[int, ...]:
@@ -217,31 +222,12 @@ def parse_minutes(text: str) -> int:
     return minutes
 
 
-def check_tz(name: str) -> str:
-    """An IANA zone name as the tz database spells it (case-insensitive match)."""
-    if not _TZ.match(name.strip()):
-        raise InvalidInput(f"'{name}' is not a time zone: use an IANA name like Europe/Berlin or UTC.")
-    try:
-        ZoneInfo(name.strip())
-        return name.strip()
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    lowered = {z.lower(): z for z in available_timezones()}
-    found = lowered.get(name.strip().lower())
-    if found is None:
-        raise InvalidInput(f"'{name}' is not a time zone I know: use an IANA name like Europe/Berlin or UTC.")
-    return found
+check_tz = rules.zone
+"""An IANA zone name as the tz database spells it (the rule lives in core.rules)."""
 
 
 def parse_questions(text: str) -> tuple[str, ...]:
-    questions = tuple(q.strip() for q in text.split("|") if q.strip())
-    if not questions:
-        raise InvalidInput('Give at least one question: --questions "q1|q2|q3".')
-    if len(questions) > MAX_QUESTIONS:
-        raise InvalidInput(f"At most {MAX_QUESTIONS} questions (got {len(questions)}).")
-    if any(len(q) > MAX_QUESTION for q in questions):
-        raise InvalidInput(f"A question is too long (at most {MAX_QUESTION} characters).")
-    return questions
+    return rules.questions(tuple(q.strip() for q in text.split("|") if q.strip()))
 
 
 def says_nothing(answer: str) -> bool:
@@ -276,6 +262,7 @@ def make_schedule(
     remind_after: int | None = None,
     digest_at: time | None = None,
     questions: tuple[str, ...] | None = None,
+    per_member: bool = False,
 ) -> Schedule:
     """A schedule with the defaults filled in, refusing one whose steps would not fit in the day."""
     start = datetime.combine(date(2000, 1, 3), at)
@@ -295,8 +282,13 @@ def make_schedule(
             f"The reminder ({remind} minutes after {at.strftime('%H:%M')}) must come before the digest "
             f"at {digest.strftime('%H:%M')}."
         )
-    qs = (questions or DEFAULT_QUESTIONS) if kind is RunKind.STANDUP else ()
-    return Schedule(days=days, at=at, remind_after=remind, digest_at=digest, questions=qs)
+    if remind < 1:
+        raise InvalidInput("The reminder delay must be at least one minute.")
+    if not days or any(d not in range(7) for d in days) or (kind is RunKind.WEEKLY and len(days) != 1):
+        raise InvalidInput("A stand-up runs on some weekdays and a weekly check-in on exactly one.")
+    qs = rules.questions(questions or DEFAULT_QUESTIONS) if kind is RunKind.STANDUP else ()
+    return Schedule(days=tuple(sorted(set(days))), at=at, remind_after=remind, digest_at=digest, questions=qs,
+                    per_member=per_member)  # fmt: skip
 
 
 def kind_label(kind: RunKind) -> str:
@@ -309,11 +301,11 @@ def kind_label(kind: RunKind) -> str:
 def local_instant(day: date, at: time, tz: str) -> datetime:
     """`at` on `day` in `tz`, as a UTC instant. fold=0: a time in the spring gap lands after it
     (shifted by the gap), a repeated autumn time is its first occurrence."""
-    return datetime.combine(day, at, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    return datetime.combine(day, at, tzinfo=rules.zone_info(tz)).astimezone(UTC)
 
 
 def local_date(instant: datetime, tz: str) -> date:
-    return instant.astimezone(ZoneInfo(tz)).date()
+    return instant.astimezone(rules.zone_info(tz)).date()
 
 
 def period_of(kind: RunKind, day: date) -> str:
@@ -323,18 +315,34 @@ def period_of(kind: RunKind, day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def steps_of(kind: RunKind, schedule: Schedule, day: date, tz: str) -> dict[Step, datetime]:
-    """The instants of one run that opens on local `day`."""
-    prompt = local_instant(day, schedule.at, tz)
+def zone_steps(schedule: Schedule, day: date, zone: str) -> tuple[datetime, datetime]:
+    """Prompt and reminder of the run of local `day` for the people in `zone` (a per-member schedule)."""
+    prompt = local_instant(day, schedule.at, zone)
+    return prompt, prompt + timedelta(minutes=schedule.remind_after)
+
+
+def _close(kind: RunKind, schedule: Schedule, day: date, tz: str) -> datetime:
+    """A stand-up stays open until local midnight, a weekly check-in until the next one opens."""
     if kind is RunKind.STANDUP:
-        close = local_instant(day + timedelta(days=1), time(0, 0), tz)
-    else:
-        close = local_instant(day + timedelta(days=7), schedule.at, tz)
+        return local_instant(day + timedelta(days=1), time(0, 0), tz)
+    return local_instant(day + timedelta(days=7), schedule.at, tz)
+
+
+def steps_of(kind: RunKind, schedule: Schedule, day: date, tz: str, zones: Sequence[str] = ()) -> dict[Step, datetime]:
+    """The instants of one run that opens on local `day`. For a per-member schedule, `zones` are its
+    people's zones: the run opens with the earliest of their prompts, and closes when it has closed
+    in every one of them (each person has their whole day to answer)."""
+    prompt = local_instant(day, schedule.at, tz)
+    close = _close(kind, schedule, day, tz)
     reminder = prompt + timedelta(minutes=schedule.remind_after)
     digest = local_instant(day, schedule.digest_at, tz)
     if digest <= reminder:  # a prompt pushed past the digest by a spring-forward gap keeps its spacing
         nominal = datetime.combine(day, schedule.digest_at) - datetime.combine(day, schedule.at)
         digest = prompt + nominal
+    if schedule.per_member and zones:
+        prompts = [zone_steps(schedule, day, z) for z in zones]
+        prompt = min(p for p, _ in prompts)
+        close = max(close, *(_close(kind, schedule, day, z) for z in zones), *(r for _, r in prompts))
     return {Step.PROMPT: prompt, Step.REMINDER: reminder, Step.DIGEST: digest, Step.CLOSE: max(close, digest)}
 
 
@@ -344,18 +352,28 @@ def runs_on(rhythm: Rhythm, kind: RunKind, day: date) -> bool:
     return schedule is not None and day.weekday() in schedule.days and day not in rhythm.skip
 
 
-def new_run(rhythm: Rhythm, kind: RunKind, day: date) -> Run:
+def new_run(rhythm: Rhythm, kind: RunKind, day: date, zones: Sequence[str] = ()) -> Run:
     schedule = rhythm.schedule(kind)
     assert schedule is not None
-    at = steps_of(kind, schedule, day, rhythm.tz)
+    at = steps_of(kind, schedule, day, rhythm.tz, zones)
     return Run(team=rhythm.team, kind=kind, period=period_of(kind, day), day=day, opens_at=at[Step.PROMPT],
                closes_at=at[Step.CLOSE], digest_at=at[Step.DIGEST], tz=rhythm.tz,
                questions=list(schedule.questions))  # fmt: skip
 
 
-def due(rhythms: list[Rhythm] | tuple[Rhythm, ...], t0: datetime, t1: datetime) -> list[DueStep]:
+def due(
+    rhythms: list[Rhythm] | tuple[Rhythm, ...],
+    t0: datetime,
+    t1: datetime,
+    zones: Mapping[str, Sequence[str]] | None = None,
+) -> list[DueStep]:
     """Every step that falls due in (t0, t1], in order of time. Paused teams have none; skip dates
-    have none (a weekly check-in whose day is skipped does not run that week)."""
+    have none (a weekly check-in whose day is skipped does not run that week).
+
+    A per-member schedule has one prompt and one reminder per zone its people live in
+    (`zones[team]`; the team's zone when not given), each at the schedule's local time there; its
+    digest and close stay the team's. So each person is asked once, at their own 09:30, however
+    the clocks change in any of the zones."""
     found: list[DueStep] = []
     if t1 <= t0:
         return found
@@ -366,16 +384,30 @@ def due(rhythms: list[Rhythm] | tuple[Rhythm, ...], t0: datetime, t1: datetime) 
             schedule = rhythm.schedule(kind)
             if schedule is None:
                 continue
-            first = local_date(t0, rhythm.tz) - timedelta(days=8)  # a weekly run closes 7 days on
-            last = local_date(t1, rhythm.tz) + timedelta(days=1)
+            people_zones = tuple((zones or {}).get(rhythm.team) or (rhythm.tz,)) if schedule.per_member else ()
+            first = local_date(t0, rhythm.tz) - timedelta(days=9)  # a weekly run closes 7 days on
+            last = local_date(t1, rhythm.tz) + timedelta(days=2)  # another zone's day can start earlier
             day = first
             while day <= last:
                 if runs_on(rhythm, kind, day):
-                    for step, at in steps_of(kind, schedule, day, rhythm.tz).items():
-                        if t0 < at <= t1:
-                            found.append(DueStep(rhythm.team, kind, period_of(kind, day), step, at, day))
+                    found += _due_on(rhythm, kind, schedule, day, people_zones, t0, t1)
                 day += timedelta(days=1)
-    found.sort(key=lambda s: (s.at, s.team, s.kind.value, STEP_ORDER[s.step]))
+    found.sort(key=lambda s: (s.at, s.team, s.kind.value, STEP_ORDER[s.step], s.zone))
+    return found
+
+
+def _due_on(
+    rhythm: Rhythm, kind: RunKind, schedule: Schedule, day: date, zones: tuple[str, ...], t0: datetime, t1: datetime
+) -> list[DueStep]:
+    period = period_of(kind, day)
+    found = []
+    for step, at in steps_of(kind, schedule, day, rhythm.tz, zones).items():
+        if t0 < at <= t1 and not (zones and step in (Step.PROMPT, Step.REMINDER)):
+            found.append(DueStep(rhythm.team, kind, period, step, at, day))
+    for zone in zones:
+        prompt, reminder = zone_steps(schedule, day, zone)
+        found += [DueStep(rhythm.team, kind, period, step, at, day, zone)
+                  for step, at in ((Step.PROMPT, prompt), (Step.REMINDER, reminder)) if t0 < at <= t1]  # fmt: skip
     return found
 
 
@@ -453,6 +485,7 @@ def schedule_json(kind: RunKind, s: Schedule | None) -> dict[str, Any] | None:
     out |= {"at": s.at.strftime("%H:%M"), "remind_minutes": s.remind_after, "digest": s.digest_at.strftime("%H:%M")}
     if kind is RunKind.STANDUP:
         out["questions"] = list(s.questions)
+    out["per_member"] = s.per_member
     return out
 
 
@@ -461,7 +494,8 @@ def schedule_from_json(kind: RunKind, d: dict[str, Any] | None) -> Schedule | No
         return None
     days = tuple(DAY_NAMES.index(x) for x in d["days"]) if kind is RunKind.STANDUP else (DAY_NAMES.index(d["day"]),)
     return Schedule(days=days, at=time.fromisoformat(d["at"]), remind_after=int(d["remind_minutes"]),
-                    digest_at=time.fromisoformat(d["digest"]), questions=tuple(d.get("questions") or ()))  # fmt: skip
+                    digest_at=time.fromisoformat(d["digest"]), questions=tuple(d.get("questions") or ()),
+                    per_member=bool(d.get("per_member")))  # fmt: skip
 
 
 def rhythm_json(r: Rhythm) -> dict[str, Any]:
@@ -486,10 +520,6 @@ def away_json(a: Away) -> dict[str, Any]:
     return {"person": a.person, "start": a.start.isoformat(), "end": a.end.isoformat()}
 
 
-def away_from_json(d: dict[str, Any]) -> Away:
-    return Away(person=d["person"], start=date.fromisoformat(d["start"]), end=date.fromisoformat(d["end"]))
-
-
 def response_json(r: Response) -> dict[str, Any]:
     return {"person": r.person, "answered_at": _iso(r.answered_at), "updated_at": _iso(r.updated_at),
             "answers": list(r.answers), "updates": dict(r.updates), "late": r.late,
@@ -505,33 +535,3 @@ def run_json(run: Run, responses: Sequence[Response] = ()) -> dict[str, Any]:
         "reminded": list(run.reminded), "priorities": dict(run.priorities),
         "responses": [response_json(r) for r in responses],
     }  # fmt: skip
-
-
-def _when(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _need(value: Any) -> datetime:
-    found = _when(value)
-    if found is None:
-        raise ValueError("a required timestamp is missing")
-    return found
-
-
-def run_from_json(d: dict[str, Any]) -> tuple[Run, list[Response]]:
-    kind = RunKind(d["kind"])
-    run = Run(team=d["team"], kind=kind, period=d["period"], day=date.fromisoformat(d["day"]),
-              opens_at=_need(d["opens_at"]), closes_at=_need(d["closes_at"]), digest_at=_need(d["digest_at"]),
-              tz=d.get("tz") or "UTC", prompted_at=_when(d.get("prompted_at")),
-              digested_at=_when(d.get("digested_at")), closed=bool(d.get("closed")),
-              expected=list(d.get("expected") or []), away=list(d.get("away") or []),
-              reminded=list(d.get("reminded") or []), questions=list(d.get("questions") or []),
-              priorities=dict(d.get("priorities") or {}))  # fmt: skip
-    responses = [
-        Response(team=run.team, kind=kind, period=run.period, person=r["person"], answered_at=_need(r["answered_at"]),
-                 updated_at=_need(r["updated_at"]), answers=list(r.get("answers") or []),
-                 updates=dict(r.get("updates") or {}), late=bool(r.get("late")),
-                 blocker=int(str(r["blocker"]).split("-")[1]) if r.get("blocker") else None)
-        for r in d.get("responses") or []
-    ]  # fmt: skip
-    return run, responses

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
+from core import rules
 from core.graph import (
     Graph,
     Reliability,
@@ -63,7 +63,7 @@ class _Engine:
         self.s = snapshot
         self.now = now
         self.th = th
-        self.tz = ZoneInfo(snapshot.workspace.tz)
+        self.tz = rules.zone_info(snapshot.workspace.tz)
         self.today: date = now.astimezone(self.tz).date()
         self.g = Graph(snapshot)
         self.deps = sorted(snapshot.dependencies, key=lambda d: d.number)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field, fields
+import math
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -67,6 +68,38 @@ class Risk:
         }
 
 
+LIMITS: dict[str, tuple[int, int, str]] = {
+    "unanswered_working_days": (1, 60, "a request unanswered for more than this many working days"),
+    "due_soon_working_days": (1, 60, "a dependency due within this many working days and not accepted or blocked"),
+    "stale_blocker_days": (1, 365, "a blocker or blocked dependency open this many days"),
+    "stale_priority_days": (1, 365, "a priority with no update for this many days"),
+    "confidence_drop": (1, 100, "confidence falling by this many points over the last two updates"),
+    "overload_incoming_dependencies": (1, 10_000, "a team with more open incoming dependencies than this"),
+    "overload_priorities": (1, 10_000, "a team with more open priorities than this"),
+    "participation_floor": (0, 100, "check-in participation below this percentage over two weeks"),
+    "escalation_days": (1, 365, "a blocker or blocked dependency open this many days is escalated"),
+}
+"""Each threshold's name -> (lowest, highest, what it means); participation_floor is typed in percent
+and stored as a fraction."""
+PERCENT_THRESHOLDS = frozenset({"participation_floor"})
+
+
+def typed_ok(name: str, number: int) -> bool:
+    """Whether a threshold as people type it (a whole number; a percentage for the floor) is allowed."""
+    low, high, _ = LIMITS[name]
+    return low <= number <= high
+
+
+def stored_ok(name: str, value: Any) -> bool:
+    """Whether a threshold as stored (the floor as a fraction 0-1) is one `risks thresholds` could set."""
+    if name in PERCENT_THRESHOLDS:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            return False
+        hundredths = round(value * 100)
+        return abs(value * 100 - hundredths) < 1e-6 and typed_ok(name, hundredths)
+    return isinstance(value, int) and not isinstance(value, bool) and typed_ok(name, value)
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Defaults that suit most organisations; each can be set per workspace (settings key `risk`)."""
@@ -84,11 +117,12 @@ class Thresholds:
 
     @classmethod
     def from_settings(cls, value: Any) -> Thresholds:
-        """Read the workspace's `risk` setting; unknown keys are ignored, bad values refused upstream."""
+        """Read the workspace's `risk` setting. `risks thresholds` and import let only valid values
+        in (core.rules.stored_threshold); anything else (a database edited by hand) is read as the
+        default, so one bad value never stops `risks` or `summary`."""
         if not isinstance(value, dict):
             return cls()
-        known = {f.name for f in fields(cls)} - {"extra"}
-        return cls(**{k: v for k, v in value.items() if k in known})
+        return cls(**{k: v for k, v in value.items() if k in LIMITS and stored_ok(k, v)})
 
     def to_settings(self) -> dict[str, Any]:
         data = asdict(self)

@@ -12,11 +12,12 @@ done: nobody wants Monday's stand-up prompt on Wednesday.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.briefing_runs import send_due
-from core.checkins import perform
+from core.checkins import asked_zones, perform
 from core.escalation import escalate
 from core.outbox import from_notice
 from core.ports import Summarizer, UnitOfWorkFactory
@@ -69,8 +70,10 @@ def tick(
     weekly leader briefings due (their opening written by `summarizer` when one is given)."""
     result = Ticked()
     with uow_factory(workspace) as uow:
-        rhythms = list(uow.rhythms.list())
-    for step in _due(rhythms, t0, t1, result):
+        archived = {t.handle for t in uow.teams.list() if t.archived}
+        rhythms = [r for r in uow.rhythms.list() if r.team not in archived]  # archived teams leave the rhythm
+        zones = asked_zones(uow, rhythms)
+    for step in _due(rhythms, t0, t1, zones, result):
         stale = grace is not None and now is not None and step.at < now - grace and step.step is not Step.CLOSE
         try:
             _do(uow_factory, workspace, step, stale, now, grace, result)
@@ -87,17 +90,18 @@ def tick(
     return result
 
 
-def _due(rhythms: list[Rhythm], t0: datetime, t1: datetime, result: Ticked) -> list[DueStep]:
+def _due(rhythms: list[Rhythm], t0: datetime, t1: datetime, zones: Mapping[str, Sequence[str]],
+         result: Ticked) -> list[DueStep]:  # fmt: skip
     """`due` team by team: a team whose schedule cannot be worked out is logged and left out."""
     found: list[DueStep] = []
     for rhythm in rhythms:
         try:
-            found.extend(due([rhythm], t0, t1))
+            found.extend(due([rhythm], t0, t1, zones))
         except Exception as e:
             log.error("rhythm: the schedule of team %s cannot be worked out (%s: %s); its steps are skipped",
                       rhythm.team, type(e).__name__, e)  # fmt: skip
             result.broken.append(rhythm.team)
-    found.sort(key=lambda s: (s.at, s.team, s.kind.value, STEP_ORDER[s.step]))
+    found.sort(key=lambda s: (s.at, s.team, s.kind.value, STEP_ORDER[s.step], s.zone))
     return found
 
 
@@ -106,7 +110,7 @@ def _do(uow_factory: UnitOfWorkFactory, workspace: str, step: DueStep, stale: bo
     """Claim one step and do it (or skip it, if stale), in one transaction with what it queues."""
     with uow_factory(workspace) as uow:
         if not uow.claims.claim(step.team, step.kind, step.period, step.step, now or step.at,
-                                "skipped" if stale else "done"):  # fmt: skip
+                                "skipped" if stale else "done", step.zone):  # fmt: skip
             result.taken.append(step)
             return
         if stale:

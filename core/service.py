@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.commands import Command
-from core.model import Event, Person
+from core import rules
+from core.commands import Command, is_read
+from core.errors import InvalidInput
+from core.model import Event, Kind, Person
 from core.ports import Summarizer, UnitOfWork, UnitOfWorkFactory
 from core.reply import Reply
 
 
 @dataclass(frozen=True)
 class PersonInfo:
-    """What an adapter knows of a chat user: handle (console name or platform id), name, tz."""
+    """What an adapter knows of a chat user: handle (console name or platform id), name, tz
+    (None when the platform did not say)."""
 
     handle: str
     name: str
-    tz: str = "UTC"
+    tz: str | None = None
+    """None: the platform did not say (a person's zone is then left as it is, or none)."""
     name_known: bool = False
     """The platform vouches for `name` now (a Teams sender's `from.name`, the roster): a person on
     record takes it. False: `name` only names someone new (a console handle, a mention's text, an
     id standing in for a name the platform left out)."""
     tz_known: bool = False
-    """Likewise for `tz` (Teams' clientInfo time zone)."""
+    """Likewise for `tz` (Teams' clientInfo time zone): a person on record follows it, unless they
+    chose their own with `me tz` (`tz_pinned`)."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,23 @@ class Call:
         self.uow.events.append(Event(at=self.now, actor=self.actor, kind=kind, subject=subject, data=data))
 
 
+def new_number(uow: UnitOfWork, kind: Kind) -> int:
+    """The next P-n, D-n or B-n; refused (and rolled back) once a workspace has used up the nine digits."""
+    return rules.next_id(uow.ids.next(kind), kind.value)
+
+
 def workspace_today(uow: UnitOfWork, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(uow.workspace.get().tz)).date()
+    return now.astimezone(rules.zone_info(uow.workspace.get().tz)).date()
+
+
+def person_from(info: PersonInfo, *, admin: bool = False) -> Person:
+    """A new person as a platform describes them, made to keep the rules (a readable name, a zone
+    the tz database knows, or none)."""
+    try:
+        tz = rules.zone(info.tz) if info.tz else None
+    except InvalidInput:
+        tz = None
+    return Person(handle=info.handle, name=rules.cleaned(info.name) or info.handle, tz=tz, admin=admin)
 
 
 PLATFORM_ADMINS = frozenset({"slack"})
@@ -80,24 +99,17 @@ core.admins), so the first person to speak there is not made one. Everywhere els
 that has no admin yet becomes one; on Teams the installer is made admin first when the install is
 seen (`meet(..., installed=True)`), so the first speaker is only admin where no install was seen."""
 
-MAX_NAME = 200
-
-
-def _zone(tz: str) -> str | None:
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return tz
-
 
 def _refreshed(person: Person, info: PersonInfo) -> Person:
-    """`person` with the name and time zone the platform reports now, where it vouches for them."""
-    name = info.name.strip()[:MAX_NAME] if info.name_known and info.name.strip() else person.name
-    # The platform's zone, unless the person chose one themselves: issue 17's `me tz` adds
-    # `person.tz_pinned`, and then this line becomes `... and not person.tz_pinned`.
-    follow_platform = info.tz_known and _zone(info.tz) is not None
-    tz = info.tz if follow_platform else person.tz
+    """`person` with the name and time zone the platform reports now, where it vouches for them; a
+    zone the person chose (`me tz`) stays, and one the tz database does not know is ignored."""
+    name = (rules.cleaned(info.name) or person.name) if info.name_known else person.name
+    tz = person.tz
+    if info.tz_known and info.tz and not person.tz_pinned:
+        try:
+            tz = rules.zone(info.tz)
+        except InvalidInput:
+            pass
     return replace(person, name=name, tz=tz)
 
 
@@ -111,9 +123,7 @@ def ensure_people(uow: UnitOfWork, ctx: Context, *, speaking: bool = True) -> No
     for info in (ctx.actor, *ctx.people):
         person = uow.people.get(info.handle)
         if person is None:
-            new = Person(handle=info.handle, name=info.name.strip()[:MAX_NAME] or info.handle,
-                         tz=_zone(info.tz) or "UTC")  # fmt: skip
-            uow.people.add_if_absent(new)
+            uow.people.add_if_absent(person_from(info))
             continue
         current = _refreshed(person, info)
         if current != person:
@@ -167,6 +177,10 @@ def execute(
     from core.outbox import from_notice
 
     handler = HANDLERS[type(command)]
+    try:
+        rules.instant(ctx.now)
+    except InvalidInput:
+        raise InvalidInput(f"The time {ctx.now.isoformat()} is outside the times I keep.") from None
     with uow_factory(workspace) as uow:
         uow.lock()
         if ctx.platform is not None:
@@ -177,7 +191,8 @@ def execute(
         uow.outbox.add_all([from_notice(n, ctx.now) for n in result.notices])
         if result.public or result.notices:
             result = replace(result, concerns=concerned(uow, ctx.actor.handle, result))
-        uow.commit()
+        if not (uow.created and is_read(command)):  # reading a workspace that does not exist creates none
+            uow.commit()
     if result.then is not None:  # outside the transaction: other commands are not kept waiting
         result = result.then()
     return result

@@ -51,15 +51,17 @@ def risk_snapshot(uow: UnitOfWork, now: datetime) -> Snapshot:
 
 def take_snapshot(uow: UnitOfWork, *, events_since: datetime | None = None, now: datetime | None = None) -> Snapshot:
     with collector_paused():
+        teams = tuple(uow.teams.list())
+        archived = {t.handle for t in teams if t.archived}  # out of the rhythm: their check-ins are history
         return Snapshot(
             workspace=uow.workspace.get(),
             people=tuple(uow.people.list()),
-            teams=tuple(uow.teams.list()),
+            teams=teams,
             priorities=tuple(uow.priorities.list()),
             dependencies=tuple(uow.dependencies.list()),
             blockers=tuple(uow.blockers.list()),
             events=tuple(uow.events.list(since=events_since)),
-            participation=participation(uow, now),
+            participation=tuple(p for p in participation(uow, now) if p.team not in archived),
             skip_dates={r.team: frozenset(d.isoformat() for d in r.skip) for r in uow.rhythms.list() if r.skip},
         )
 

@@ -6,13 +6,12 @@ from typing import Any
 
 from core import contracts as c
 from core import rhythm as rh
-from core.errors import Conflict, InvalidInput
-from core.import_checks import problems
-from core.leader_checks import leader_records
+from core.errors import Conflict
+from core.import_checks import FORMAT, read_export
 from core.model import Kind
 from core.ports import UnitOfWork
 
-FORMAT = "flotilla-export/1"
+__all__ = ["FORMAT", "export_workspace", "import_workspace"]
 
 
 def export_workspace(uow: UnitOfWork) -> dict[str, Any]:
@@ -38,73 +37,50 @@ def export_workspace(uow: UnitOfWork) -> dict[str, Any]:
     }
 
 
-def import_workspace(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, int]:
-    """Load an export into an empty workspace (the caller commits). Any bad record refuses the whole file."""
-    if data.get("format") != FORMAT:
-        raise InvalidInput(f"This is not a Flotilla export (expected format {FORMAT!r}).")
+def import_workspace(uow: UnitOfWork, data: Any) -> dict[str, int]:
+    """Load an export into an empty workspace (the caller commits). The whole file is read and
+    checked first (core.import_checks): one bad record refuses it, and nothing is written."""
+    found = read_export(data)
     if uow.people.list() or uow.teams.list() or uow.priorities.list() or uow.events.list():
         raise Conflict("This workspace already has data: import into a new workspace (--workspace NAME).")
-    try:
+    if found.tz is not None:
         ws = uow.workspace.get()
-        ws.tz = (data.get("workspace") or {}).get("tz") or ws.tz
+        ws.tz = found.tz
         uow.workspace.save(ws)
-        people = [c.person_from_json(x) for x in data.get("people", [])]
-        teams = [c.team_from_json(x) for x in data.get("teams", [])]
-        priorities = [c.priority_from_json(x) for x in data.get("priorities", [])]
-        dependencies = [c.dependency_from_json(x) for x in data.get("dependencies", [])]
-        blockers = [c.blocker_from_json(x) for x in data.get("blockers", [])]
-        events = [c.event_from_json(x) for x in data.get("events", [])]
-        sequences = {Kind(k): int(v) for k, v in (data.get("sequences") or {}).items()}
-    except (KeyError, TypeError, ValueError) as err:
-        raise InvalidInput(f"The export file is malformed: {err}.") from None
-    found = problems(people, teams, priorities, dependencies, blockers, events)
-    if found:
-        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
-        raise InvalidInput(f"The export file is malformed: {'; '.join(found[:3])}{more}. Nothing was imported.")
-    for p in people:
+    for p in found.people:
         uow.people.save(p)
-    for t in teams:
+    for t in found.teams:
         uow.teams.save(t)
-    for pr in priorities:
+    for pr in found.priorities:
         uow.priorities.save(pr)
-    for d in dependencies:
+    for d in found.dependencies:
         uow.dependencies.save(d)
-    for b in blockers:
+    for b in found.blockers:
         uow.blockers.save(b)
-    try:
-        rhythms = [rh.rhythm_from_json(x) for x in data.get("rhythms") or []]
-        runs = [rh.run_from_json(x) for x in data.get("checkins") or []]
-        aways = [rh.away_from_json(x) for x in data.get("away") or []]
-    except (KeyError, TypeError, ValueError) as err:
-        raise InvalidInput(f"The export file is malformed: {err}.") from None
-    for r in rhythms:
+    for r in found.rhythms:
         uow.rhythms.save(r)
-    for run, responses in runs:
+    for run, responses in found.runs:
         uow.checkins.save_run(run)
         for response in responses:
             uow.checkins.save_response(response)
-    for person in dict.fromkeys(a.person for a in aways):
-        uow.rhythms.set_aways(person, [a for a in aways if a.person == person])
-    acks, briefings = leader_records(data, people, teams, priorities, dependencies, blockers)
-    for a in acks:
+    for person in dict.fromkeys(a.person for a in found.aways):
+        uow.rhythms.set_aways(person, [a for a in found.aways if a.person == person])
+    for a in found.acks:
         uow.acks.save(a)
-    for schedule in briefings:
+    for schedule in found.briefings:
         uow.briefings.save(schedule)
-    for ev in events:
+    for ev in found.events:
         uow.events.append(ev)
-    settings = data.get("settings") or {}
-    if not isinstance(settings, dict):
-        raise InvalidInput("The export file is malformed: settings must be an object.")
-    for key, value in settings.items():
-        uow.settings.set(str(key), value)
+    for key, value in found.settings.items():
+        uow.settings.set(key, value)
     highest = {
-        Kind.PRIORITY: max((p.number for p in priorities), default=0),
-        Kind.DEPENDENCY: max((d.number for d in dependencies), default=0),
-        Kind.BLOCKER: max((b.number for b in blockers), default=0),
+        Kind.PRIORITY: max((p.number for p in found.priorities), default=0),
+        Kind.DEPENDENCY: max((d.number for d in found.dependencies), default=0),
+        Kind.BLOCKER: max((b.number for b in found.blockers), default=0),
     }
     for kind, top in highest.items():
-        uow.ids.ensure_at_least(kind, max(top, sequences.get(kind, 0)))
+        uow.ids.ensure_at_least(kind, max(top, found.sequences.get(kind, 0)))
     return {
-        "people": len(people), "teams": len(teams), "priorities": len(priorities),
-        "dependencies": len(dependencies), "blockers": len(blockers), "events": len(events),
+        "people": len(found.people), "teams": len(found.teams), "priorities": len(found.priorities),
+        "dependencies": len(found.dependencies), "blockers": len(found.blockers), "events": len(found.events),
     }  # fmt: skip

@@ -79,6 +79,11 @@ def value_segment(key: str, value: object) -> Segment:
     return str(value)
 
 
+def as_dict(value: object) -> dict[str, object]:
+    """An event's `before`/`after` as a mapping (anything else, which no command writes, as nothing)."""
+    return value if isinstance(value, dict) else {}
+
+
 def change_segments(before: dict[str, object], after: dict[str, object]) -> list[Segment]:
     """`status on-track → at-risk, owner @carol → @bob`."""
     parts: list[Segment] = []

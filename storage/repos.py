@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 import copy
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -137,6 +137,14 @@ class SqlPeopleRepo(_Repo):
     def list(self) -> Sequence[Person]:
         return [_person(r) for r in self._rows(PersonRow, order_by=col(PersonRow.handle))]
 
+    def some(self, handles: Collection[str]) -> Sequence[Person]:
+        wanted = sorted(set(handles))
+        if not wanted:
+            return []
+        return [
+            _person(r) for r in self._rows(PersonRow, col(PersonRow.handle).in_(wanted), order_by=col(PersonRow.handle))
+        ]
+
     def add_if_absent(self, person: Person) -> bool:
         stmt = dialect_insert(self._session, PersonRow).values(self._values(person))
         stmt = stmt.on_conflict_do_nothing(index_elements=["workspace_id", "handle"])
@@ -151,11 +159,12 @@ class SqlPeopleRepo(_Repo):
         return self._session.exec(query).first() is not None
 
     def _values(self, p: Person) -> dict[str, Any]:
-        return {"workspace_id": self._ws, "handle": p.handle, "name": p.name, "tz": p.tz, "admin": p.admin}
+        return {"workspace_id": self._ws, "handle": p.handle, "name": p.name, "tz": p.tz, "admin": p.admin,
+                "tz_pinned": p.tz_pinned}  # fmt: skip
 
 
 def _person(row: PersonRow) -> Person:
-    return Person(handle=row.handle, name=row.name, tz=row.tz, admin=row.admin)
+    return Person(handle=row.handle, name=row.name, tz=row.tz, admin=row.admin, tz_pinned=row.tz_pinned)
 
 
 class SqlTeamRepo(_Repo):
@@ -181,6 +190,7 @@ class SqlTeamRepo(_Repo):
             "name": team.name,
             "parent": team.parent,
             "channel": team.channel,
+            "archived": team.archived,
         }
         _upsert(self._session, TeamRow, values, ["workspace_id", "handle"])
         self._session.exec(
@@ -222,6 +232,7 @@ def _team(row: TeamRow, member_rows: Sequence[TeamMemberRow]) -> Team:
         leads=[m.person for m in leads],
         members=[m.person for m in members],
         channel=row.channel,
+        archived=row.archived,
     )
 
 

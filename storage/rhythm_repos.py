@@ -162,20 +162,23 @@ def _response(row: CheckinResponseRow) -> Response:
 
 
 class SqlClaimRepo(_Repo):
-    def claim(self, team: str, kind: RunKind, period: str, step: Step, at: datetime, outcome: str = "done") -> bool:
+    def claim(
+        self, team: str, kind: RunKind, period: str, step: Step, at: datetime, outcome: str = "done", zone: str = ""
+    ) -> bool:
         """INSERT ... ON CONFLICT DO NOTHING RETURNING: on PostgreSQL a concurrent claimer of the
         same key waits for the first transaction, then finds the row (or inserts it, if the first
         rolled back)."""
         values = {"workspace_id": self._ws, "team": team, "kind": RunKind(kind).value, "period": period,
-                  "step": Step(step).value, "claimed_at": _aware(at), "outcome": outcome}  # fmt: skip
+                  "step": Step(step).value, "zone": zone, "claimed_at": _aware(at), "outcome": outcome}  # fmt: skip
         stmt = dialect_insert(self._session, ClaimRow).values(values)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["workspace_id", "team", "kind", "period", "step"])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["workspace_id", "team", "kind", "period", "step", "zone"])
         return self._session.exec(stmt.returning(col(ClaimRow.step))).first() is not None
 
     def list(self) -> Sequence[tuple[str, str, str, str, str]]:
         stmt = self._select(ClaimRow).order_by(col(ClaimRow.team), col(ClaimRow.kind), col(ClaimRow.period),
-                                               col(ClaimRow.step))  # fmt: skip
-        return [(r.team, r.kind, r.period, r.step, r.outcome) for r in self._session.exec(stmt)]
+                                               col(ClaimRow.step), col(ClaimRow.zone))  # fmt: skip
+        return [(r.team, r.kind, r.period, f"{r.step}@{r.zone}" if r.zone else r.step, r.outcome)
+                for r in self._session.exec(stmt)]  # fmt: skip
 
 
 class SqlOutboxRepo(_Repo):

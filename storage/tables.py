@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -104,8 +105,11 @@ class PersonRow(SQLModel, table=True):
     workspace_id: int = Field(primary_key=True)
     handle: str = Field(primary_key=True)
     name: str
-    tz: str = "UTC"
+    tz: str | None = None
+    """None: nobody told us their zone (migration 0006 made it optional)."""
     admin: bool = False
+    tz_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """The person chose their zone (`me tz`): a platform's profile must not overwrite it."""
 
 
 class TeamRow(SQLModel, table=True):
@@ -117,6 +121,7 @@ class TeamRow(SQLModel, table=True):
     name: str
     parent: str | None = None
     channel: str | None = None
+    archived: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class TeamMemberRow(SQLModel, table=True):
@@ -379,6 +384,9 @@ class ClaimRow(SQLModel, table=True):
     kind: str = Field(primary_key=True)
     period: str = Field(primary_key=True)
     step: str = Field(primary_key=True)
+    zone: str = Field(default="", primary_key=True, sa_column_kwargs={"server_default": ""})
+    """The time zone whose people the step is for (a rhythm asking each member in their own
+    zone); "" for a step of the whole team."""
     claimed_at: datetime = Field(sa_type=UtcDateTime)
     outcome: str = "done"
     """done, or skipped (found after the grace window)."""

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from core import rules
 from core.ports import (
     AckRepo,
     BlockerRepo,
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
     block rolls back whatever was not committed (an exception inside leaves nothing behind)."""
 
     workspace: WorkspaceRepo
+    created: bool = False
     people: PeopleRepo
     teams: TeamRepo
     priorities: PriorityRepo
@@ -94,7 +96,7 @@ class SqlUnitOfWork:
             raise RuntimeError("the unit of work is already open")
         session = self._sessions()
         try:
-            workspace_id = _workspace_id(session, self.workspace_name, self.default_tz)
+            workspace_id, self.created = _workspace_in_transaction(session, self.workspace_name, self.default_tz)
         except BaseException:
             session.close()
             raise
@@ -141,6 +143,27 @@ class SqlUnitOfWork:
         session = self.session
         if session.get_bind().dialect.name == "postgresql":
             session.exec(select(func.pg_advisory_xact_lock(WORKSPACE_LOCK, self._workspace_id)))
+
+
+def _workspace_in_transaction(session: Session, name: str, tz: str) -> tuple[int, bool]:
+    """The workspace's id, and whether this transaction created its row. A new workspace is
+    inserted in the caller's transaction, so it exists only if that transaction commits: a read or
+    a refused command leaves none behind. Racing creators are serialised by the unique name (on
+    PostgreSQL the second insert waits for the first transaction, then finds its row)."""
+    lookup = select(WorkspaceRow.id).where(WorkspaceRow.name == name)
+    found = session.exec(lookup).first()
+    if found is not None:
+        return found, False
+    rules.workspace_name(name)
+    stmt = dialect_insert(session, WorkspaceRow).values(name=name, tz=tz, created_at=datetime.now(UTC))
+    inserted = session.exec(stmt.on_conflict_do_nothing(index_elements=["name"]).returning(col(WorkspaceRow.id)))
+    new_id = inserted.scalar_one_or_none()
+    if new_id is not None:
+        return int(new_id), True
+    found = session.exec(lookup).first()
+    if found is None:  # pragma: no cover - the conflicting row was committed before our insert
+        raise RuntimeError(f"workspace {name!r} could not be created")
+    return found, False
 
 
 def _workspace_id(session: Session, name: str, tz: str) -> int:

@@ -210,9 +210,9 @@ class Demo:
         self.do("dep done D-5", self.member("lang"))
         self.do('dep block D-3 "Waiting on the coherence rewrite in the trait solver"', self.member("types"))
         self.do("dep cancel D-6", self.member("rustdoc"))
-        self.do('blocker add "No reviewer for the 2027 prelude PRs while two leads are away" --on P-7',
+        self.do('blocker add "No reviewer for the 2027 prelude PRs while two leads are away" --on P-7 --team libs',
                 self.member("libs"))  # B-2  # fmt: skip
-        self.do('blocker add "Release signing needs an HSM we have not ordered" --on D-7',
+        self.do('blocker add "Release signing needs an HSM we have not ordered" --on D-7 --team release',
                 self.member("release"))  # B-3  # fmt: skip
         self.do("priority update P-5 --confidence 70 --progress 30 --note \"CI runners declined; benchmarking on "
                 "donated hardware\"", self.lead("compiler"))  # fmt: skip
@@ -249,7 +249,7 @@ class Demo:
         step("Dependencies into and out of the compiler team", "dep list --team compiler")
         step(
             "Blockers: anyone can raise one; user text never pings anyone",
-            f'@{compiler_lead}: blocker add "@here CI on aarch64 is red again <!channel>" --on infra',
+            f'@{compiler_lead}: blocker add "@here CI on aarch64 is red again <!channel>" --on infra --team compiler',
             "blocker list --team infra",
         )
         step(
@@ -329,10 +329,11 @@ def run_demo(db_url: str, seed: int, out: TextIO) -> int:
         demo.build_plan()
         demo.build_history()
         demo.tour(out)
+        resume = clock.now() + timedelta(minutes=1)  # after the tour's last events: `history` there is the past
     finally:
         app.close()
     carry_on = (
-        f"flotilla console --db {db_url} --workspace {WORKSPACE} --as {ADMIN} --clock fake --now {TOUR.isoformat()}"
+        f"flotilla console --db {db_url} --workspace {WORKSPACE} --as {ADMIN} --clock fake --now {resume.isoformat()}"
     )
     print(f"\nThe demo organisation is in {db_url}. Carry on with:\n  {carry_on}", file=out)
     return 0

@@ -55,10 +55,12 @@ def from_users_info(user_id: str, user: dict[str, object]) -> SlackUser:
                           user.get("name")) if isinstance(v, str) and v.strip()),
         user_id,
     )  # fmt: skip
-    tz = user.get("tz") if isinstance(user.get("tz"), str) and user.get("tz") else "UTC"
+    tz = str(user["tz"]) if isinstance(user.get("tz"), str) and user.get("tz") else None  # None: Slack did not say
     admin = any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
-    return SlackUser(info=PersonInfo(handle=user_id, name=name[:200], tz=str(tz)), workspace_admin=admin,
-                     bot=bool(user.get("is_bot")))  # fmt: skip
+    # users.info speaks for the person: a name or zone changed in Slack is taken (a zone chosen with
+    # `me tz` stays, core.service), so the people on record follow their Slack profile.
+    info = PersonInfo(handle=user_id, name=name[:200], tz=tz, name_known=name != user_id, tz_known=tz is not None)
+    return SlackUser(info=info, workspace_admin=admin, bot=bool(user.get("is_bot")))
 
 
 def look_up(cache: UserCache, client: WebClient, workspace: str, user_id: str) -> tuple[SlackUser, bool]:

@@ -54,7 +54,7 @@ def sender(activity: Activity) -> PersonInfo | None:
     handle = str(account.aad_object_id or account.id)
     tz = client_timezone(activity)
     name = (account.name or "").strip()
-    return PersonInfo(handle=handle, name=name or handle, tz=tz or "UTC", name_known=bool(name),
+    return PersonInfo(handle=handle, name=name or handle, tz=tz, name_known=bool(name),
                       tz_known=tz is not None)  # fmt: skip
 
 

@@ -27,11 +27,17 @@ Handler = Callable[[Call, Any], Reply]
 
 HANDLERS: dict[type[c.Command], Handler] = {
     c.Me: people.me,
+    c.MeTz: people.me_tz,
     c.AdminAdd: people.admin_add,
     c.AdminRemove: people.admin_remove,
     c.TeamCreate: teams.create,
     c.TeamAdd: teams.add,
     c.TeamRemove: teams.remove,
+    c.TeamRename: teams.rename,
+    c.TeamDemote: teams.demote,
+    c.TeamMove: teams.move,
+    c.TeamArchive: teams.archive,
+    c.TeamUnarchive: teams.unarchive,
     c.TeamShow: teams.show,
     c.TeamList: teams.list_,
     c.PriorityAdd: priorities.add,

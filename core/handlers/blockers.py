@@ -11,7 +11,7 @@ from core.handlers.checks import text
 from core.model import Blocker, BlockerState, Kind
 from core.offers import blocker_offers
 from core.reply import Line, Quote, Reply, line, reply
-from core.service import Call
+from core.service import Call, new_number
 from core.views import blocker_line, counted
 
 _ID = re.compile(r"^([PD])-(\d+)$")
@@ -20,16 +20,18 @@ _ID = re.compile(r"^([PD])-(\d+)$")
 def _target(call: Call, on: str) -> str:
     m = _ID.match(on)
     if m is None:
-        return access.team(call, on).handle
+        return access.active_team(call, on).handle
     number = int(m.group(2))
     return (access.priority if m.group(1) == "P" else access.dependency)(call, number).id
 
 
 def add(call: Call, cmd: commands.BlockerAdd) -> Reply:
     body = text(cmd.text, "blocker text")
-    team = access.optional_team_or_mine(call, cmd.team)
+    team = None  # in no team: an organisation-wide blocker
+    if cmd.team is not None or access.my_teams(call):
+        team = access.team_or_mine(call, cmd.team, what="the blocker is for", active=True)
     on = _target(call, cmd.on) if cmd.on else None
-    b = Blocker(number=call.uow.ids.next(Kind.BLOCKER), text=body, raised_by=call.actor, raised_at=call.now,
+    b = Blocker(number=new_number(call.uow, Kind.BLOCKER), text=body, raised_by=call.actor, raised_at=call.now,
                 team=team.handle if team else None, on=on)  # fmt: skip
     call.uow.blockers.save(b)
     call.record("blocker.raised", b.id, text=body, team=b.team, on=on)

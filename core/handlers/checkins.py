@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import access, commands, offers
+from core import access, commands, offers, rules
 from core.checkins import (
     answer_standup,
     open_weekly_run,
@@ -10,6 +10,7 @@ from core.checkins import (
     run_for_day,
     standup_form,
     when,
+    zone_of,
 )
 from core.contracts import priority_json
 from core.errors import Conflict, InvalidInput, NotFound
@@ -20,16 +21,17 @@ from core.rhythm import Rhythm, Run, RunKind, local_date, next_run, response_jso
 from core.service import Call
 
 
-def _closing(run: Run) -> str:
-    from zoneinfo import ZoneInfo
-
-    return run.closes_at.astimezone(ZoneInfo(run.tz)).strftime("%a %Y-%m-%d %H:%M")
+def _closing(run: Run, tz: str | None = None) -> str:
+    """When a run closes, in the team's zone (or in `tz`, named, for someone asked in their own)."""
+    local = run.closes_at.astimezone(rules.zone_info(tz or run.tz)).strftime("%a %Y-%m-%d %H:%M")
+    return f"{local} {tz}" if tz and tz != run.tz else local
 
 
 def _open_standup(call: Call, r: Rhythm) -> Run | None:
     if r.paused or r.standup is None:
         return None
-    day = local_date(call.now, r.tz)
+    # A stand-up that asks each member in their own zone is the one of the day where the caller is.
+    day = local_date(call.now, zone_of(call.uow.people.get(call.actor), r) if r.standup.per_member else r.tz)
     if not runs_on(r, RunKind.STANDUP, day):
         return None
     run = run_for_day(call.uow, r, RunKind.STANDUP, day)
@@ -38,7 +40,7 @@ def _open_standup(call: Call, r: Rhythm) -> Run | None:
 
 def _standup_run(call: Call, handle: str | None) -> Run:
     if handle is not None:
-        t = access.team(call, handle)
+        t = access.active_team(call, handle)
         access.require_member(call, t, f"answer the stand-up of {t.handle}")
         teams = [t]
     else:
@@ -58,9 +60,7 @@ def _standup_run(call: Call, handle: str | None) -> Run:
     hint = ""
     if nexts:
         n, r = min(nexts, key=lambda x: x[0])
-        from zoneinfo import ZoneInfo
-
-        hint = f" Next: {r.team}, {n.astimezone(ZoneInfo(r.tz)).strftime('%a %Y-%m-%d %H:%M')} {r.tz}."
+        hint = f" Next: {r.team}, {n.astimezone(rules.zone_info(r.tz)).strftime('%a %Y-%m-%d %H:%M')} {r.tz}."
     raise Conflict(f"No stand-up is open for you today.{hint}")
 
 
@@ -69,7 +69,13 @@ def standup(call: Call, cmd: commands.Standup) -> Reply:
     existing = call.uow.checkins.response(run.team, run.kind, run.period, call.actor)
     if not cmd.answers:
         before = existing.answers if existing else None
-        closing = f"Open until {_closing(run)}; answering again before then replaces your answer."
+        rhythm = call.uow.rhythms.get(run.team)
+        mine = (
+            zone_of(call.uow.people.get(call.actor), rhythm)
+            if rhythm is not None and rhythm.standup and rhythm.standup.per_member
+            else None
+        )
+        closing = f"Open until {_closing(run, mine)}; answering again before then replaces your answer."
         form = offers.standup_form(run.team, when(run), run.questions, before or (), intro=closing)
         return reply(*standup_form(run, before), line(closing), data=run_json(run, [existing] if existing else []),
                      form=form)  # fmt: skip

@@ -3,14 +3,14 @@ own business (core.model.DEP_MOVES); here are who may make it and who is told.""
 
 from __future__ import annotations
 
-from core import access, commands
+from core import access, commands, rules
 from core.contracts import dependency_json, event_json
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.handlers.checks import future_date, text
 from core.model import Dependency, DepMove, Kind, Team
 from core.offers import Offer, dependency_offers
 from core.reply import Line, Mention, Notice, Quote, Reply, line, reply
-from core.service import Call
+from core.service import Call, new_number
 from core.views import counted, dependency_line
 
 
@@ -52,11 +52,10 @@ def _offers(call: Call, d: Dependency) -> tuple[Offer, ...]:
 
 
 def request(call: Call, cmd: commands.DepRequest) -> Reply:
-    provider = access.team(call, cmd.to_team)
-    requester = access.team_or_mine(call, cmd.team, what="is asking")
+    provider = access.active_team(call, cmd.to_team)
+    requester = access.team_or_mine(call, cmd.team, what="is asking", active=True)
     access.require_member(call, requester, f"request something for {requester.handle}")
-    if provider.handle == requester.handle:
-        raise InvalidInput("A team can't depend on itself: ask another team.")
+    rules.not_self_dependency(requester.handle, provider.handle)
     what = text(cmd.what, "request")
     needed_by = future_date(call, cmd.by, "needed-by date")
     if cmd.for_priority is not None:
@@ -64,7 +63,7 @@ def request(call: Call, cmd: commands.DepRequest) -> Reply:
         if not p.is_open:
             raise Conflict(f"{p.id} is {p.status.value}; a dependency must serve an open priority.")
     d = Dependency(
-        number=call.uow.ids.next(Kind.DEPENDENCY), from_team=requester.handle, to_team=provider.handle,
+        number=new_number(call.uow, Kind.DEPENDENCY), from_team=requester.handle, to_team=provider.handle,
         what=what, needed_by=needed_by, created_at=call.now, updated_at=call.now,
         for_priority=cmd.for_priority, requester_owner=call.actor,
     )  # fmt: skip
@@ -89,7 +88,10 @@ def accept(call: Call, cmd: commands.DepAccept) -> Reply:
     access.require_member(call, provider, f"accept {d.id} (it asks {provider.handle})")
     owner = cmd.owner or call.actor
     if cmd.owner is not None:
-        access.person(call, cmd.owner)
+        named = access.person(call, cmd.owner)
+        if not provider.has_member(named.handle):
+            raise InvalidInput(f"{named.name} is not in {provider.handle}: the owner on the providing side must be "
+                               f"one of its members (`team add {provider.handle} @name` first).")  # fmt: skip
     _refuse(d, DepMove.ACCEPT)  # before the date: an accepted one needs no --commit to say so
     committed = future_date(call, cmd.commit, "committed date") if cmd.commit else d.needed_by
     if committed < call.today:

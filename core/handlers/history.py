@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from core import access, commands
+from core import access, commands, rules
 from core.changes import Change, changes, describe
 from core.contracts import event_json
 from core.model import Event
@@ -50,7 +50,7 @@ class _Teams:
 
 def history(call: Call, cmd: commands.History) -> Reply:
     team = access.optional_team_or_mine(call, cmd.team)
-    tz = ZoneInfo(call.uow.workspace.get().tz)
+    tz = rules.zone_info(call.uow.workspace.get().tz)
     since = None
     if cmd.since is not None:
         since = datetime.combine(cmd.since.resolve_past(call.today), time(0), tz)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import access, commands
+from core import access, commands, rules
 from core.checkins import answer_offers, pending
 from core.contracts import blocker_json, dependency_json, priority_read_json
 from core.errors import Conflict
@@ -53,6 +53,31 @@ def me(call: Call, _: commands.Me) -> Reply:
         "checkins": [{"team": r.team, "kind": r.kind.value, "period": r.period} for r in waiting],
     }
     return Reply(lines=tuple(lines), data=data, items=tuple(items))
+
+
+def me_tz(call: Call, cmd: commands.MeTz) -> Reply:
+    p = access.person(call, call.actor)
+    if cmd.tz is None:
+        data = {"handle": p.handle, "tz": p.tz, "tz_pinned": p.tz_pinned}
+        if p.tz is None:
+            return reply(line("I don't know your time zone: set it with `me tz <Area/City>` (like Europe/Berlin). "
+                              "Until then, a stand-up that asks each member in their own zone asks you in your "
+                              "team's."), data=data)  # fmt: skip
+        source = "you set it" if p.tz_pinned else "from your chat profile"
+        return reply(line(f"Your time zone: {p.tz} ({source}; it is {_local(call, p.tz)} there)."), data=data)
+    tz = rules.zone(cmd.tz)
+    if tz == p.tz and p.tz_pinned:
+        raise Conflict(f"Your time zone is already {tz}.")
+    before, p.tz, p.tz_pinned = p.tz, tz, True
+    call.uow.people.save(p)
+    call.record("person.tz", p.handle, before=before, after=tz)
+    return reply(line(f"Your time zone is now {tz} (it is {_local(call, tz)} there). It stays as you set it: your "
+                      "chat profile no longer changes it."),
+                 data={"handle": p.handle, "tz": tz, "tz_pinned": True})  # fmt: skip
+
+
+def _local(call: Call, tz: str) -> str:
+    return call.now.astimezone(rules.zone_info(tz)).strftime("%a %H:%M")
 
 
 def admin_add(call: Call, cmd: commands.AdminAdd) -> Reply:

@@ -11,8 +11,8 @@ from core.handlers.checks import MAX_TITLE, future_date, text
 from core.model import CLOSED_STATUSES, Kind, Priority, Status
 from core.reply import Line, Mention, Quote, Reply, Segment, line, reply
 from core.rollup import of_children, rollups
-from core.service import Call
-from core.views import change_segments, counted, priority_line
+from core.service import Call, new_number
+from core.views import as_dict, change_segments, counted, priority_line
 
 
 def _check_alignment(call: Call, child: Priority, parent: Priority) -> None:
@@ -37,7 +37,7 @@ def add(call: Call, cmd: commands.PriorityAdd) -> Reply:
     title = text(cmd.title, "title", MAX_TITLE)
     team = None
     if cmd.team is not None or (not cmd.org and access.my_teams(call)):
-        team = access.team_or_mine(call, cmd.team, what="the priority belongs to")
+        team = access.team_or_mine(call, cmd.team, what="the priority belongs to", active=True)
     if team is None:
         access.require_admin(call, "add an org-level priority")
     else:
@@ -54,7 +54,7 @@ def add(call: Call, cmd: commands.PriorityAdd) -> Reply:
     if cmd.parent is not None:
         _check_alignment(call, p, access.priority(call, cmd.parent))
         p.parent = cmd.parent
-    p.number = call.uow.ids.next(Kind.PRIORITY)
+    p.number = new_number(call.uow, Kind.PRIORITY)
     call.uow.priorities.save(p)
     call.record("priority.created", p.id, **{k: v for k, v in priority_json(p).items() if k != "id"})
     where = f"for {p.team}" if p.team else "at org level"
@@ -97,6 +97,15 @@ def update(call: Call, cmd: commands.PriorityUpdate) -> Reply:
         raise InvalidInput(f'Dropping needs a reason: `priority drop {p.id} "<why>"`.')
     if cmd.status is Status.DONE and cmd.progress is not None and cmd.progress != 100:
         raise InvalidInput(f"Done means 100% progress, not {cmd.progress}%: leave --progress out.", field="progress")
+    if (
+        p.status is Status.DONE
+        and cmd.status is not None
+        and cmd.status not in CLOSED_STATUSES
+        and cmd.progress is None
+    ):
+        raise InvalidInput(f"{p.id} was done at 100%: to reopen it, say how far along it is, like "
+                           f"`priority update {p.id} --status {cmd.status.value} --progress 80`.",
+                           field="progress")  # fmt: skip
     changes = _changes(call, p, cmd)
     note = text(cmd.note, "note", field="note") if cmd.note is not None else None
     if not changes and note is None:
@@ -191,8 +200,8 @@ def show(call: Call, cmd: commands.PriorityShow) -> Reply:
     lines.append(line(f"History ({len(history)}):"))
     for e in history[-10:]:
         note = e.data.get("note")
-        after = e.data.get("after") if isinstance(e.data.get("after"), dict) else {}
-        detail = [": ", *change_segments(e.data.get("before") or {}, after)] if after else []
+        after = as_dict(e.data.get("after"))
+        detail = [": ", *change_segments(as_dict(e.data.get("before")), after)] if after else []
         said: list[Segment] = [" — ", Quote(str(note))] if note else []
         lines.append(line(f"  {e.at.date().isoformat()} {e.kind.split('.')[-1]} by ", Mention(e.actor),
                           *detail, *said))  # fmt: skip

@@ -11,7 +11,7 @@ from core.errors import Conflict, InvalidInput
 from core.model import Team
 from core.reply import Line, Mention, Quote, Reply, line, reply
 from core.risk import assess, touching
-from core.risks import HIGH, Risk, RiskKind, Thresholds, is_high
+from core.risks import HIGH, LIMITS, PERCENT_THRESHOLDS, Risk, RiskKind, Thresholds, is_high, typed_ok
 from core.service import Call
 from core.snapshot import risk_snapshot
 
@@ -36,19 +36,6 @@ LABELS: dict[RiskKind, str] = {
     RiskKind.DEPENDENCY_CYCLE: "Dependency cycles between teams",
     RiskKind.OVERDUE_PRIORITY: "Priorities past their due date",
     RiskKind.ROLLUP_MISMATCH: "On track above something off track",
-}
-
-# name -> (lowest, highest, what it means); participation_floor is given in percent.
-LIMITS: dict[str, tuple[int, int, str]] = {
-    "unanswered_working_days": (1, 60, "a request unanswered for more than this many working days"),
-    "due_soon_working_days": (1, 60, "a dependency due within this many working days and not accepted or blocked"),
-    "stale_blocker_days": (1, 365, "a blocker or blocked dependency open this many days"),
-    "stale_priority_days": (1, 365, "a priority with no update for this many days"),
-    "confidence_drop": (1, 100, "confidence falling by this many points over the last two updates"),
-    "overload_incoming_dependencies": (1, 10_000, "a team with more open incoming dependencies than this"),
-    "overload_priorities": (1, 10_000, "a team with more open priorities than this"),
-    "participation_floor": (0, 100, "check-in participation below this percentage over two weeks"),
-    "escalation_days": (1, 365, "a blocker or blocked dependency open this many days is escalated"),
 }
 
 
@@ -162,9 +149,9 @@ def thresholds(call: Call, cmd: commands.RisksThresholds) -> Reply:
         if not text.lstrip("-").isdigit():
             raise InvalidInput(f"{name} must be a whole number from {low} to {high} (got '{raw}').")
         number = int(text)
-        if not low <= number <= high:
+        if not typed_ok(name, number):
             raise InvalidInput(f"{name} must be from {low} to {high} (got {number}).")
-        changes[name] = number / 100 if name == "participation_floor" else number
+        changes[name] = number / 100 if name in PERCENT_THRESHOLDS else number
     before = {k: values[k] for k in changes}
     changed = {k: v for k, v in changes.items() if values[k] != v}
     if not changed:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import access, commands
+from core import access, commands, rules
 from core.checkins import participation
 from core.contracts import team_json
 from core.errors import Conflict, InvalidInput
@@ -16,16 +16,19 @@ from core.views import team_line
 
 def create(call: Call, cmd: commands.TeamCreate) -> Reply:
     access.require_admin(call, "create a team")
-    if call.uow.teams.get(cmd.handle) is not None:
-        raise Conflict(f"A team '{cmd.handle}' already exists.")
+    handle = rules.team_handle(cmd.handle)
+    if call.uow.teams.get(handle) is not None:
+        raise Conflict(f"A team '{handle}' already exists.")
     if cmd.parent is not None:
-        access.team(call, cmd.parent)
-    channel = call.ctx.channel
+        access.active_team(call, cmd.parent)
+    channel = rules.channel(call.ctx.channel) if call.ctx.channel is not None else None
     if channel is not None:
         owner = next((t for t in call.uow.teams.list() if t.channel == channel), None)
         if owner is not None:
-            raise Conflict(f"This channel is already the home of team '{owner.handle}'; create the team elsewhere.")
-    t = Team(handle=cmd.handle, name=text(cmd.name, "team name", MAX_TITLE), parent=cmd.parent, channel=channel)
+            archived = " (archived)" if owner.archived else ""
+            raise Conflict(f"This channel is already the home of team '{owner.handle}'{archived}; create the team "
+                           "elsewhere.")  # fmt: skip
+    t = Team(handle=handle, name=text(cmd.name, "team name", MAX_TITLE), parent=cmd.parent, channel=channel)
     call.uow.teams.save(t)
     call.record("team.created", t.handle, name=t.name, parent=t.parent, channel=channel)
     where: list[Segment] = [" Home channel: ", ChannelRef(channel), "."] if channel else []
@@ -34,7 +37,7 @@ def create(call: Call, cmd: commands.TeamCreate) -> Reply:
 
 
 def add(call: Call, cmd: commands.TeamAdd) -> Reply:
-    t = access.team(call, cmd.team)
+    t = access.active_team(call, cmd.team)
     access.require_lead_or_admin(call, t, f"add people to {t.handle}")
     changed: list[str] = []
     for handle in dict.fromkeys(cmd.people):
@@ -60,7 +63,7 @@ def add(call: Call, cmd: commands.TeamAdd) -> Reply:
 
 
 def remove(call: Call, cmd: commands.TeamRemove) -> Reply:
-    t = access.team(call, cmd.team)
+    t = access.active_team(call, cmd.team)
     access.require_lead_or_admin(call, t, f"remove people from {t.handle}")
     if not t.has_member(cmd.person):
         known = call.uow.people.get(cmd.person)
@@ -72,6 +75,96 @@ def remove(call: Call, cmd: commands.TeamRemove) -> Reply:
     return reply(line(Mention(cmd.person), f" is no longer in {t.handle}."), data=team_json(t), public=True)
 
 
+def rename(call: Call, cmd: commands.TeamRename) -> Reply:
+    t = access.active_team(call, cmd.team)
+    access.require_lead_or_admin(call, t, f"rename {t.handle}")
+    name = text(cmd.name, "team name", MAX_TITLE)
+    if name == t.name:
+        raise Conflict(f"{t.handle} already has that name.")
+    before, t.name = t.name, name
+    call.uow.teams.save(t)
+    call.record("team.renamed", t.handle, before=before, after=name)
+    return reply(line(f"{t.handle} is now called ", Quote(name), " (was ", Quote(before), ")."), data=team_json(t),
+                 public=True)  # fmt: skip
+
+
+def demote(call: Call, cmd: commands.TeamDemote) -> Reply:
+    t = access.active_team(call, cmd.team)
+    access.require_lead_or_admin(call, t, f"change the leads of {t.handle}")
+    who = access.person(call, cmd.person)
+    if who.handle not in t.leads:
+        raise Conflict(f"{who.name} is not a lead of {t.handle}, so there is nothing to demote.")
+    t.leads = [h for h in t.leads if h != who.handle]
+    if who.handle not in t.members:
+        t.members.append(who.handle)
+    call.uow.teams.save(t)
+    call.record("team.member_demoted", t.handle, person=who.handle)
+    lines = [line(Mention(who.handle), f" is now a member of {t.handle}, no longer a lead.")]
+    if not t.leads:
+        lines.append(line(f"{t.handle} has no lead now: name one with `team add {t.handle} @name --lead`."))
+    return reply(*lines, data=team_json(t), public=True)
+
+
+def move(call: Call, cmd: commands.TeamMove) -> Reply:
+    access.require_admin(call, "move a team")
+    t = access.active_team(call, cmd.team)
+    if cmd.parent is not None:
+        access.active_team(call, cmd.parent)
+    teams = list(call.uow.teams.list())
+    rules.team_parent(t.handle, cmd.parent, {x.handle: x.parent for x in teams})
+    if cmd.parent == t.parent:
+        raise Conflict(f"{t.handle} is already under {t.parent}." if t.parent else f"{t.handle} is already at the top.")
+    before, t.parent = t.parent, cmd.parent
+    call.uow.teams.save(t)
+    call.record("team.moved", t.handle, before=before, after=t.parent)
+    where = f"under {t.parent}" if t.parent else "to the top of the tree"
+    was = f"under {before}" if before else "at the top"
+    lines = [line(f"{t.handle} moved {where} (was {was}).")]
+    ancestors = {a.handle for a in access.ancestors(call, t)}
+    below = rules.descendants(t.handle, {x.handle: x.parent for x in call.uow.teams.list()}) | {t.handle}
+    prios = {p.number: p for p in call.uow.priorities.list()}
+    astray = [p for p in prios.values() if p.is_open and p.team in below and p.parent in prios
+              and prios[p.parent].team is not None and prios[p.parent].team not in ancestors | below]  # fmt: skip
+    for p in astray:
+        parent = prios[p.parent or 0]
+        lines.append(line(f"{p.id} stays aligned to {parent.id} ({parent.team}), which is no longer above "
+                          f"{p.team}: `priority align {p.id} --to P-n` aligns it anew."))  # fmt: skip
+    return reply(*lines, data=team_json(t), public=True)
+
+
+def archive(call: Call, cmd: commands.TeamArchive) -> Reply:
+    access.require_admin(call, "archive a team")
+    t = access.team(call, cmd.team)
+    if t.archived:
+        raise Conflict(f"{t.handle} is already archived.")
+    h = t.handle
+    rules.archivable(
+        h,
+        [p.id for p in call.uow.priorities.list() if p.team == h and p.is_open],
+        [d.id for d in call.uow.dependencies.list() if d.is_open and h in (d.from_team, d.to_team)],
+        [x.handle for x in call.uow.teams.list() if x.parent == h and not x.archived],
+    )
+    t.archived = True
+    call.uow.teams.save(t)
+    call.record("team.archived", h)
+    return reply(line(f"{h} archived: it leaves `team list` and the rhythm; its ids and history stay. "
+                      f"`team unarchive {h}` brings it back."), data=team_json(t), public=True)  # fmt: skip
+
+
+def unarchive(call: Call, cmd: commands.TeamUnarchive) -> Reply:
+    access.require_admin(call, "unarchive a team")
+    t = access.team(call, cmd.team)
+    if not t.archived:
+        raise Conflict(f"{t.handle} is not archived.")
+    parent = call.uow.teams.get(t.parent) if t.parent else None
+    if parent is not None and parent.archived:
+        raise Conflict(f"{t.handle}'s parent {parent.handle} is archived: unarchive {parent.handle} first.")
+    t.archived = False
+    call.uow.teams.save(t)
+    call.record("team.unarchived", t.handle)
+    return reply(line(f"{t.handle} is back: in `team list` and the rhythm again."), data=team_json(t), public=True)
+
+
 def _people(handles: list[str]) -> list[Segment]:
     out: list[Segment] = []
     for i, h in enumerate(handles):
@@ -81,10 +174,10 @@ def _people(handles: list[str]) -> list[Segment]:
 
 def show(call: Call, cmd: commands.TeamShow) -> Reply:
     t = access.team_or_mine(call, cmd.team, what="to show", how="`team show <team>`")
-    children = [x for x in call.uow.teams.list() if x.parent == t.handle]
+    children = [x for x in call.uow.teams.list() if x.parent == t.handle and not x.archived]
     path = " › ".join([a.handle for a in reversed(access.ancestors(call, t))] + [t.handle])
     lines: list[Line] = [
-        line(f"{path} — ", Quote(t.name)),
+        line(f"{path} — ", Quote(t.name), *([" (archived)"] if t.archived else [])),
         line("Leads: ", *_people(t.leads)),
         line("Members: ", *_people(t.members)),
         line("Home channel: ", ChannelRef(t.channel) if t.channel else "none"),
@@ -106,7 +199,8 @@ def show(call: Call, cmd: commands.TeamShow) -> Reply:
 
 
 def list_(call: Call, _: commands.TeamList) -> Reply:
-    teams = list(call.uow.teams.list())
+    everyone = list(call.uow.teams.list())
+    teams = [t for t in everyone if not t.archived]
     by_parent: dict[str | None, list[Team]] = {}
     known = {t.handle for t in teams}
     for t in teams:
@@ -127,4 +221,7 @@ def list_(call: Call, _: commands.TeamList) -> Reply:
         lines.append(line('No teams yet. An admin creates one with `team create <handle> "<name>"`.'))
     else:
         lines.insert(0, line(f"{len(teams)} team{'s' if len(teams) != 1 else ''}:"))
+    archived = [t.handle for t in everyone if t.archived]
+    if archived:
+        lines.append(line(f"Archived (not shown; `team show <team>` still shows them): {', '.join(archived)}"))
     return reply(*lines, data=[team_json(t) for t in teams])

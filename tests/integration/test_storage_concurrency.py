@@ -135,7 +135,7 @@ def test_concurrent_commands_on_one_record_lose_no_update(database_url: str) -> 
 
 
 def test_only_one_first_speaker_becomes_admin(database_url: str) -> None:
-    results = _together(database_url, [(f"user{i}", "me") for i in range(5)], "fresh")
+    results = _together(database_url, [(f"user{i}", "me tz Europe/Berlin") for i in range(5)], "fresh")
     assert all(results.values())
     engine = make_engine(database_url)
     try:

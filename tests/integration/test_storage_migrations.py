@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,13 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 from core.model import Person
+from core.rhythm import RunKind, Step
 from storage import ensure_schema, migrate, upgrade
 from storage.engine import make_engine, normalize_url
 from storage.migrate import current_revisions, downgrade, head_revisions
 from storage.uow import SqlUnitOfWorkFactory
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 TABLES = {
     "workspace",
@@ -138,3 +142,37 @@ def test_sqlite_table_rebuild_in_a_migration_keeps_the_rows_that_reference_it(tm
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_0006_keeps_every_row_and_forgets_only_the_zones_nobody_gave(engine: Engine) -> None:
+    """Console people got 'UTC' for want of a zone before 0006; Slack's people keep what Slack said."""
+    from sqlalchemy import text
+
+    upgrade(engine, "0004")
+    with engine.begin() as conn:
+        for stmt in (
+            "INSERT INTO workspace (name, tz, created_at) VALUES ('console', 'UTC', '2026-11-23 09:00:00'), "
+            "('T1', 'UTC', '2026-11-23 09:00:00')",
+            "INSERT INTO workspace_setting (workspace_id, key, value) VALUES (2, 'platform', '\"slack\"')",
+            "INSERT INTO person (workspace_id, handle, name, tz, admin) VALUES (1, 'ada', 'ada', 'UTC', true), "
+            "(2, 'U1', 'Al', 'UTC', false), (2, 'U2', 'Bea', 'Europe/Berlin', false)",
+            "INSERT INTO team (workspace_id, handle, name) VALUES (1, 'pay', 'Pay')",
+            "INSERT INTO team_member (workspace_id, team, person, is_member, is_lead) VALUES (1, 'pay', 'ada', true, "
+            "false)",
+            "INSERT INTO rhythm_claim (workspace_id, team, kind, period, step, claimed_at, outcome) VALUES "
+            "(1, 'pay', 'standup', '2026-11-23', 'prompt', '2026-11-23 08:30:00', 'done')",
+        ):  # fmt: skip
+            conn.execute(text(stmt))
+    upgrade(engine)
+    factory = SqlUnitOfWorkFactory(engine)
+    with factory("console") as uow:
+        [ada] = uow.people.list()
+        assert (ada.tz, ada.tz_pinned, ada.admin) == (None, False, True)
+        [team] = uow.teams.list()
+        assert (team.members, team.archived) == (["ada"], False)
+        assert uow.claims.list() == [("pay", "standup", "2026-11-23", "prompt", "done")]
+        assert not uow.claims.claim("pay", RunKind.STANDUP, "2026-11-23", Step.PROMPT, NOW)
+    with factory("T1") as uow:
+        assert [(p.handle, p.tz) for p in uow.people.list()] == [("U1", "UTC"), ("U2", "Europe/Berlin")]
+    downgrade(engine, "0004")
+    upgrade(engine)

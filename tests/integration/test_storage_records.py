@@ -81,7 +81,7 @@ def full_blocker() -> Blocker:
 
 
 def test_people_round_trip(uow_factory: SqlUnitOfWorkFactory) -> None:
-    people = [Person("U2", "Bea", "Europe/Berlin", admin=True), Person("U1", "Al")]
+    people = [Person("U2", "Bea", "Europe/Berlin", admin=True, tz_pinned=True), Person("U1", "Al")]
     with uow_factory("acme") as uow:
         for p in people:
             uow.people.save(p)

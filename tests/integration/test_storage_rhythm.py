@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from bot.console import Console
 from core.fakes import FixedClock, RecordingDelivery
+from core.model import Person
 from core.outbox import drain
 from core.ports import SENT, OutboxMessage
 from core.reply import Mention, Quote
@@ -69,6 +70,36 @@ def test_a_step_is_claimed_once(uow_factory: SqlUnitOfWorkFactory) -> None:
                                      ("payments", "standup", "2026-11-23", "reminder", "skipped")]  # fmt: skip
     with uow_factory("globex") as uow:  # claims are per workspace
         assert uow.claims.claim("payments", RunKind.STANDUP, "2026-11-23", Step.PROMPT, NOW)
+
+
+def test_a_per_member_step_is_claimed_once_per_zone(uow_factory: SqlUnitOfWorkFactory) -> None:
+    with uow_factory("acme") as uow:
+        for zone in ("Asia/Tokyo", "America/New_York", ""):
+            assert uow.claims.claim("payments", RunKind.STANDUP, "2026-11-23", Step.PROMPT, NOW, zone=zone)
+        assert not uow.claims.claim("payments", RunKind.STANDUP, "2026-11-23", Step.PROMPT, NOW, zone="Asia/Tokyo")
+        uow.commit()
+    with uow_factory("acme") as uow:
+        assert not uow.claims.claim("payments", RunKind.STANDUP, "2026-11-23", Step.PROMPT, NOW, zone="Asia/Tokyo")
+        assert [step for *_, step, _ in uow.claims.list()] == [
+            "prompt", "prompt@America/New_York", "prompt@Asia/Tokyo",
+        ]  # fmt: skip
+
+
+def test_a_workspace_exists_only_once_something_is_committed_in_it(uow_factory: SqlUnitOfWorkFactory) -> None:
+    from storage.uow import workspaces
+
+    with uow_factory("fresh") as uow:
+        assert uow.created and uow.people.list() == []
+        uow.people.save(Person("U1", "Al"))  # then rolled back: as a refused command
+    with uow_factory("fresh") as uow:
+        assert uow.created and uow.people.list() == []
+    assert "fresh" not in workspaces(uow_factory.engine)
+    with uow_factory("fresh") as uow:
+        uow.people.save(Person("U1", "Al"))
+        uow.commit()
+    with uow_factory("fresh") as uow:
+        assert not uow.created and [p.handle for p in uow.people.list()] == ["U1"]
+    assert "fresh" in workspaces(uow_factory.engine)
 
 
 def test_the_outbox_keeps_one_message_per_key(uow_factory: SqlUnitOfWorkFactory) -> None:

@@ -59,6 +59,7 @@ class Org:
     def __init__(self, store: FakeStore | None = None, workspace: str = "acme", now: datetime = NOW) -> None:
         self.store = store if store is not None else FakeStore()
         self.workspace = workspace
+        self.store.state(workspace)  # the workspace exists (empty): reads in it count as speaking
         self.now = now
         self.last: Reply | None = None
 

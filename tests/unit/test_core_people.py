@@ -98,7 +98,7 @@ def test_the_first_speaker_rule_is_not_slacks() -> None:
     for platform, admin in ((None, True), ("teams", True), ("slack", False)):
         store = FakeStore()
         ctx = Context(actor=PersonInfo("U1", "ada"), now=NOW, platform=platform)
-        execute(store, "acme", ctx, c.Me())
+        execute(store, "acme", ctx, c.Away(when("+1w"), when("+2w")))  # a write: it creates the workspace
         with store("acme") as uow:
             person = uow.people.get("U1")
         assert person is not None and person.admin is admin, platform
@@ -114,7 +114,7 @@ def _as(org: Org, info: PersonInfo, *, platform: str | None = "teams") -> None:
 def test_a_placeholder_name_and_zone_give_way_to_real_ones(org: Org) -> None:
     aad = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
     meet(org.store, org.workspace, Context(actor=PersonInfo(aad, aad), now=NOW))  # an install: no name
-    assert (org.person(aad).name, org.person(aad).tz) == (aad, "UTC")
+    assert (org.person(aad).name, org.person(aad).tz) == (aad, None)  # nobody said where they are
     _as(org, PersonInfo(aad, "Megan Bowen", "America/Los_Angeles", name_known=True, tz_known=True))
     assert (org.person(aad).name, org.person(aad).tz) == ("Megan Bowen", "America/Los_Angeles")
     _as(org, PersonInfo(aad, "Megan B.", "Europe/Lisbon", name_known=True, tz_known=True))  # renamed, travelled
@@ -125,12 +125,21 @@ def test_names_and_zones_nobody_vouches_for_change_nothing(org: Org) -> None:
     org.run("alice", c.TeamList())
     _as(org, PersonInfo("alice", "A. (mention text)", "Asia/Tokyo"))  # not known: a mention, the console
     _as(org, PersonInfo("alice", "  ", "Not/A_Zone", name_known=True, tz_known=True))  # empty name, bad zone
-    assert (org.person("alice").name, org.person("alice").tz) == ("Alice", "UTC")
+    assert (org.person("alice").name, org.person("alice").tz) == ("Alice", None)
 
 
-def test_a_new_person_with_an_unknown_zone_is_in_utc(org: Org) -> None:
+def test_a_new_person_with_an_unknown_zone_has_none(org: Org) -> None:
     _as(org, PersonInfo("dana", "Dana", "Not/A_Zone", name_known=True, tz_known=True))
-    assert org.person("dana").tz == "UTC"
+    assert org.person("dana").tz is None
+
+
+def test_a_zone_chosen_with_me_tz_stays_when_the_platform_reports_another(org: Org) -> None:
+    aad = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
+    _as(org, PersonInfo(aad, "Megan Bowen", "America/Los_Angeles", name_known=True, tz_known=True))
+    execute(org.store, org.workspace, Context(actor=PersonInfo(aad, "Megan Bowen"), now=NOW, platform="teams"),
+            c.MeTz("Asia/Tokyo"))  # fmt: skip
+    _as(org, PersonInfo(aad, "Megan Bowen", "Europe/Lisbon", name_known=True, tz_known=True))
+    assert (org.person(aad).tz, org.person(aad).tz_pinned) == ("Asia/Tokyo", True)
 
 
 # --- admins: the installer first, else the first speaker (SPEC, Security) ---------------------------

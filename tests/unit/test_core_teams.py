@@ -13,6 +13,7 @@ def test_admin_creates_a_team_bound_to_the_current_channel(org: Org) -> None:
     assert org.last is not None and org.last.public
     assert org.last.data == {
         "handle": "payments", "name": "Payments", "parent": None, "leads": [], "members": [], "channel": "C1",
+        "archived": False,
     }  # fmt: skip
     t = org.team("payments")
     assert (t.name, t.parent, t.channel) == ("Payments", None, "C1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
 from bot.grammar import (
@@ -20,6 +22,7 @@ from core.commands import (
     READ_COMMANDS,
     AdminAdd,
     AdminRemove,
+    Away,
     BlockerAdd,
     BlockerList,
     BlockerResolve,
@@ -35,6 +38,7 @@ from core.commands import (
     DepUnblock,
     History,
     Me,
+    MeTz,
     PriorityAdd,
     PriorityAlign,
     PriorityDone,
@@ -42,11 +46,18 @@ from core.commands import (
     PriorityList,
     PriorityShow,
     PriorityUpdate,
+    RhythmSetStandup,
+    RhythmSetWeekly,
     TeamAdd,
+    TeamArchive,
     TeamCreate,
+    TeamDemote,
     TeamList,
+    TeamMove,
     TeamRemove,
+    TeamRename,
     TeamShow,
+    TeamUnarchive,
 )
 from core.dates import DateSpec
 from core.errors import InvalidInput
@@ -125,6 +136,27 @@ COMMANDS: list[tuple[str, Command]] = [
     ("blocker list --team payments", BlockerList("payments")),
     ("history", History()),
     ("history --team payments --since 2026-11-02", History("payments", d("2026-11-02"))),
+    ('team rename payments "Payments & Cards"', TeamRename("payments", "Payments & Cards")),
+    ("team demote payments @bob", TeamDemote("payments", "bob")),
+    ("team move ledger --parent payments", TeamMove("ledger", "payments")),
+    ("team move ledger --parent none", TeamMove("ledger", None)),
+    ("team archive data", TeamArchive("data")),
+    ("team unarchive data", TeamUnarchive("data")),
+    ("me tz", MeTz()),
+    ("me tz europe/berlin", MeTz("Europe/Berlin")),
+    ("rhythm set standup --at 10:00", RhythmSetStandup(at=time(10, 0))),
+    ("rhythm set standup --tz member", RhythmSetStandup(tz="member")),
+    ("rhythm set standup --tz MEMBER --remind 30m", RhythmSetStandup(tz="member", remind=30)),
+    ("rhythm set weekly --digest 18:00", RhythmSetWeekly(digest=time(18, 0))),
+    # dates: `next fri`, a month and day either way round, quotes optional
+    ('dep request identity "SSO" --by next fri', DepRequest("identity", "SSO", d("next fri"))),
+    ('dep request identity "SSO" --by "next Friday"', DepRequest("identity", "SSO", d("next friday"))),
+    ('dep request identity "SSO" --by dec 5 --for P-3', DepRequest("identity", "SSO", d("dec 5"), 3)),
+    ('dep request identity "SSO" --by 5 December', DepRequest("identity", "SSO", d("5 december"))),
+    ('dep request identity "SSO" --by "Dec 5th"', DepRequest("identity", "SSO", d("dec 5th"))),
+    ("away dec 21 jan 3", Away(d("dec 21"), d("jan 3"))),
+    ('away 21 dec "3 jan"', Away(d("21 dec"), d("3 jan"))),
+    ("away dec 21 +2w", Away(d("dec 21"), d("+2w"))),
 ]
 
 
@@ -266,6 +298,21 @@ ERRORS: list[tuple[str, list[str], str | None]] = [
     ("priority update P-1 --due someday", ["--due", "not a date", "'someday'"], "priority update"),
     ("priority update P-1 --due 2026-02-30", ["--due", "not a real date"], "priority update"),
     ("history --since yesterday-ish", ["--since", "not a date"], "history"),
+    ("priority update P-1 --due 12/05", ["--due", "read two ways", "dec 5"], "priority update"),
+    ("priority update P-1 --due 05.12.2026", ["--due", "read two ways"], "priority update"),
+    ("priority update P-1 --due +1000w", ["--due", "more than 5 years away"], "priority update"),
+    ("priority update P-1 --due +99999d", ["--due", "more than 5 years away"], "priority update"),
+    ("priority update P-1 --due feb 30", ["--due", "not a real date"], "priority update"),
+    ("priority update P-1 --due 3026-01-01", ["--due", "outside the dates I keep"], "priority update"),
+    ("priority update P-1 --due next week", ["'next'", "not a date", "next fri"], "priority update"),
+    ("team move ledger", ["--parent", "none"], "team move"),
+    ("team move ledger --parent @bob", ["team handle", "person"], "team move"),
+    ("team demote payments bob", ["expected a person"], "team demote"),
+    ('team rename payments ""', ["name is empty"], "team rename"),
+    ('team create none "None"', ["reserved"], "team create"),
+    ("me tz Mars/Base", ["not a time zone I know"], "me tz"),
+    ("rhythm set standup", ["nothing to set", "--days"], "rhythm set standup"),
+    ("rhythm set standup --tz members", ["not a time zone"], "rhythm set standup"),
     ("priority align P-1", ["--to"], "priority align"),
     ('dep request identity "SSO"', ["--by"], "dep request"),
     # positionals

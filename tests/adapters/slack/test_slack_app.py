@@ -60,7 +60,7 @@ def test_slash_command_runs_the_shared_grammar_and_binds_the_channel(slack: Slac
     assert texts(answer) == "Team payments created. Home channel: <#C0PAYMENTS>."
     assert slack.export()["teams"][0]["channel"] == "C0PAYMENTS"
     people = slack.export()["people"]
-    assert people == [{"handle": ADA, "name": "ada", "tz": "UTC", "admin": True}]
+    assert people == [{"handle": ADA, "name": "ada", "tz": "UTC", "admin": True, "tz_pinned": False}]
     assert [c.params["user"] for c in slack.standin.of("users.info")] == [ADA]  # then cached
 
     listed = slack.command(BOB, "team list")
@@ -255,9 +255,10 @@ def test_the_first_to_speak_in_slack_is_not_made_admin(slack: Slack) -> None:
         assert answer["response_type"] == "ephemeral" and texts(answer), text
     refused = slack.command(BOB, 'team create payments "Payments"', CHANNELS["payments"])
     assert "admin" in texts(refused)
-    assert [(p["handle"], p["admin"]) for p in slack.export()["people"]] == [(BOB, False)]
+    assert slack.export()["people"] == []  # reads and a refused command leave nothing behind
     assert slack.export()["teams"] == []
     slack.command(ADA, "me")  # a Slack workspace admin: admin on first sight, whoever came first
+    slack.command(BOB, "me")
     assert [(p["handle"], p["admin"]) for p in slack.export()["people"]] == [(ADA, True), (BOB, False)]
 
 
@@ -317,3 +318,16 @@ def test_map_uploads_its_picture_and_summary_follows_the_ack(slack: Slack) -> No
     assert next(iter(slack.standin.uploads.values())).startswith(b"\x89PNG")
     summary = slack.command(BOB, "summary --team org")
     assert texts(summary)  # the summary came after the ack, through the response_url
+
+
+def test_slack_fills_in_the_zone_and_me_tz_pins_another(slack: Slack) -> None:
+    slack.standin.users[PEOPLE["sam"]]["tz"] = "America/Los_Angeles"
+    slack.standin.users[PEOPLE["bob"]]["tz"] = "Mars/Base"  # a zone no zone database knows is not kept
+    slack.command(ADA, 'team create search "Search"', CHANNELS["search"])
+    added = slack.command(ADA, f"team add search <@{PEOPLE['sam']}> <@{BOB}>", CHANNELS["search"])
+    assert texts(added).startswith("Added to search"), texts(added)
+    answer = slack.command(PEOPLE["sam"], "me tz Europe/Berlin")
+    assert answer["response_type"] == "ephemeral" and texts(answer).startswith("Your time zone is now Europe/Berlin")
+    people = {p["handle"]: p for p in slack.export()["people"]}
+    assert (people[PEOPLE["sam"]]["tz"], people[PEOPLE["sam"]]["tz_pinned"]) == ("Europe/Berlin", True)
+    assert (people[PEOPLE["bob"]]["tz"], people[PEOPLE["bob"]]["tz_pinned"]) == (None, False)

@@ -34,6 +34,9 @@ CONVERSATION = [
     ("ada", "rhythm set briefing --team product --day mon --at 08:30 --tz Europe/Berlin"),
     ("leo", "dep done D-1"),
     ("bob", "priority done P-2"),
+    ("ada", 'team rename ledger "Ledger & Billing"'),
+    ("ada", "team move ledger --parent none"),
+    ("ada", "team demote payments @bob"),
 ]
 CREATED_IN = {0: "product", 1: "payments", 2: "ledger"}
 _PERSON = re.compile(r"@([a-z]+)")
@@ -46,9 +49,11 @@ def slack_text(text: str) -> str:
 
 
 def normalised(export: dict[str, Any]) -> dict[str, Any]:
-    """Slack ids -> console names, the owning platform dropped, and why the first admin is one
-    (a Slack workspace admin; the console's first speaker); nothing else is touched."""
+    """Slack ids -> console names, the owning platform dropped, why the first admin is one (a Slack
+    workspace admin; the console's first speaker), and people's zones (Slack says each one's; the
+    console knows none); nothing else is touched."""
     export = {**export, "settings": {k: v for k, v in export["settings"].items() if k != "platform"}}
+    export["people"] = [{**p, "tz": "*"} for p in export["people"]]
     first_admin = next(e for e in export["events"] if e["kind"] == "admin.added")
     assert first_admin["data"]["reason"] in ("Slack workspace admin", "first person in the workspace")
     first_admin["data"]["reason"] = "*"

@@ -211,3 +211,13 @@ def test_standup_and_checkin_forms_are_cards_that_record(turns: Turns) -> None:
     with turns.flotilla.uow_factory(TENANT) as uow:
         p = uow.priorities.get(1)
     assert p is not None and (p.status.value, p.confidence, p.progress) == ("at-risk", 60, 25)
+
+
+def test_teams_fills_in_the_zone_and_me_tz_pins_another(turns: Turns) -> None:
+    turns.say("me tz")  # first sight: the zone Teams sends with the activity (Europe/Berlin)
+    [person] = turns.people().values()
+    assert (person.tz, person.tz_pinned) == ("Europe/Berlin", False)
+    assert turns.say("me tz Asia/Tokyo").startswith("Your time zone is now Asia/Tokyo")
+    assert "Asia/Tokyo (you set it" in turns.say("me tz", localTimezone="America/New_York")
+    [person] = turns.people().values()
+    assert (person.tz, person.tz_pinned) == ("Asia/Tokyo", True)
