@@ -5,6 +5,7 @@ no commits."""
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,10 +40,10 @@ from storage.tables import (
 
 class SqlRhythmRepo(_Repo):
     def get(self, team: str) -> Rhythm | None:
-        row = self._session.exec(self._select(RhythmRow).where(RhythmRow.team == team)).first()
+        row = self._one(RhythmRow, team=team)
         if row is None:
             return None
-        skips = self._session.exec(self._select(RhythmSkipRow).where(RhythmSkipRow.team == team)).all()
+        skips = self._where(RhythmSkipRow, team=team)
         return self._rhythm(row, [s.day.isoformat() for s in skips])
 
     def list(self) -> Sequence[Rhythm]:
@@ -74,11 +75,10 @@ class SqlRhythmRepo(_Repo):
             self._session.exec(dialect_insert(self._session, RhythmSkipRow).values(rows))
 
     def aways(self, person: str | None = None) -> Sequence[Away]:
-        stmt = self._select(AwayRow)
-        if person is not None:
-            stmt = stmt.where(AwayRow.person == person)
-        rows = self._session.exec(stmt.order_by(col(AwayRow.person), col(AwayRow.start)))
-        return [Away(person=r.person, start=r.start, end=r.end) for r in rows]
+        rows = self._where(AwayRow, person=person) if person is not None else self._where(AwayRow)
+        return [
+            Away(person=r.person, start=r.start, end=r.end) for r in sorted(rows, key=lambda r: (r.person, r.start))
+        ]
 
     def set_aways(self, person: str, ranges: Sequence[Away]) -> None:
         self._session.exec(delete(AwayRow).where(col(AwayRow.workspace_id) == self._ws, col(AwayRow.person) == person))
@@ -89,10 +89,7 @@ class SqlRhythmRepo(_Repo):
 
 class SqlCheckinRepo(_Repo):
     def run(self, team: str, kind: RunKind, period: str) -> Run | None:
-        stmt = self._select(CheckinRunRow).where(
-            CheckinRunRow.team == team, CheckinRunRow.kind == RunKind(kind).value, CheckinRunRow.period == period
-        )
-        row = self._session.exec(stmt).first()
+        row = self._one(CheckinRunRow, team=team, kind=RunKind(kind).value, period=period)
         return _run(row) if row is not None else None
 
     def runs(self, since: datetime | None = None) -> Sequence[Run]:
@@ -114,25 +111,15 @@ class SqlCheckinRepo(_Repo):
         _upsert(self._session, CheckinRunRow, values, ["workspace_id", "team", "kind", "period"])
 
     def response(self, team: str, kind: RunKind, period: str, person: str) -> Response | None:
-        stmt = self._select(CheckinResponseRow).where(
-            CheckinResponseRow.team == team, CheckinResponseRow.kind == RunKind(kind).value,
-            CheckinResponseRow.period == period, CheckinResponseRow.person == person,
-        )  # fmt: skip
-        row = self._session.exec(stmt).first()
+        row = self._one(CheckinResponseRow, team=team, kind=RunKind(kind).value, period=period, person=person)
         return _response(row) if row is not None else None
 
     def responses(
         self, team: str | None = None, kind: RunKind | None = None, period: str | None = None
     ) -> Sequence[Response]:
-        stmt = self._select(CheckinResponseRow)
-        if team is not None:
-            stmt = stmt.where(CheckinResponseRow.team == team)
-        if kind is not None:
-            stmt = stmt.where(CheckinResponseRow.kind == RunKind(kind).value)
-        if period is not None:
-            stmt = stmt.where(CheckinResponseRow.period == period)
-        stmt = stmt.order_by(col(CheckinResponseRow.answered_at), col(CheckinResponseRow.person))
-        return [_response(r) for r in self._session.exec(stmt)]
+        wanted = {"team": team, "kind": None if kind is None else RunKind(kind).value, "period": period}
+        rows = self._where(CheckinResponseRow, **{k: v for k, v in wanted.items() if v is not None})
+        return [_response(r) for r in sorted(rows, key=lambda r: (r.answered_at, r.person))]
 
     def save_response(self, response: Response) -> None:
         r = response
@@ -170,9 +157,8 @@ class SqlClaimRepo(_Repo):
         rolled back)."""
         values = {"workspace_id": self._ws, "team": team, "kind": RunKind(kind).value, "period": period,
                   "step": Step(step).value, "zone": zone, "claimed_at": _aware(at), "outcome": outcome}  # fmt: skip
-        stmt = dialect_insert(self._session, ClaimRow).values(values)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["workspace_id", "team", "kind", "period", "step", "zone"])
-        return self._session.exec(stmt.returning(col(ClaimRow.step))).first() is not None
+        stmt = _claim_statement(self._session.get_bind().dialect.name)
+        return self._session.connection().execute(stmt, values).first() is not None
 
     def list(self) -> Sequence[tuple[str, str, str, str, str]]:
         stmt = self._select(ClaimRow).order_by(col(ClaimRow.team), col(ClaimRow.kind), col(ClaimRow.period),
@@ -181,21 +167,39 @@ class SqlClaimRepo(_Repo):
                 for r in self._session.exec(stmt)]  # fmt: skip
 
 
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    table: Any = ClaimRow.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    keys = ["workspace_id", "team", "kind", "period", "step", "zone"]
+    return insert.on_conflict_do_nothing(index_elements=keys).returning(table.c.step)
+
+
+@functools.cache
+def _outbox_insert(dialect: str) -> Any:
+    table: Any = OutboxRow.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    # preserve_rowcount: read the driver's rowcount before SQLAlchemy closes the cursor.
+    return insert.on_conflict_do_nothing(index_elements=["workspace_id", "key"]).execution_options(
+        preserve_rowcount=True
+    )
+
+
 class SqlOutboxRepo(_Repo):
     def add(self, message: OutboxMessage) -> bool:
         return self.add_all([message]) == 1
 
     def add_all(self, messages: Sequence[OutboxMessage]) -> int:
+        """Queue `messages`; a key already queued is left alone. Returns how many were new.
+        Core executemany on the session's connection, without the ORM's per-row bookkeeping and
+        without RETURNING: the drivers (pysqlite, psycopg 3) report the true rowcount of an
+        executemany, and psycopg 3 sends it as one pipeline of a statement it parses once, where a
+        multi-row VALUES with RETURNING is a new long query for it to parse on every call."""
         if not messages:
             return 0
-        # Core executemany on the session's connection: one compiled statement, batched by the
-        # driver ("insertmanyvalues"), without the ORM's per-row bookkeeping.
-        table = OutboxRow.__table__  # type: ignore[attr-defined]
-        name = self._session.get_bind().dialect.name
-        insert = postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
-        stmt = insert.on_conflict_do_nothing(index_elements=["workspace_id", "key"]).returning(table.c.id)
+        stmt = _outbox_insert(self._session.get_bind().dialect.name)
         rows = [self._values(m) for m in messages]
-        return len(self._session.connection().execute(stmt, rows).all())
+        return int(self._session.connection().execute(stmt, rows).rowcount)
 
     def _values(self, m: OutboxMessage) -> dict[str, Any]:
         return {

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
@@ -145,15 +146,21 @@ class SqlUnitOfWork:
             session.exec(select(func.pg_advisory_xact_lock(WORKSPACE_LOCK, self._workspace_id)))
 
 
+_WORKSPACE_ID = sa_select(WorkspaceRow.__table__.c.id).where(  # type: ignore[attr-defined]
+    WorkspaceRow.__table__.c.name == bindparam("name")  # type: ignore[attr-defined]
+)
+"""Built once: every unit of work starts with it (the stand-up fan-out opens 500 in a row)."""
+
+
 def _workspace_in_transaction(session: Session, name: str, tz: str) -> tuple[int, bool]:
     """The workspace's id, and whether this transaction created its row. A new workspace is
     inserted in the caller's transaction, so it exists only if that transaction commits: a read or
     a refused command leaves none behind. Racing creators are serialised by the unique name (on
     PostgreSQL the second insert waits for the first transaction, then finds its row)."""
-    lookup = select(WorkspaceRow.id).where(WorkspaceRow.name == name)
-    found = session.exec(lookup).first()
+    found = session.connection().execute(_WORKSPACE_ID, {"name": name}).scalar()
     if found is not None:
         return found, False
+    lookup = select(WorkspaceRow.id).where(WorkspaceRow.name == name)
     rules.workspace_name(name)
     stmt = dialect_insert(session, WorkspaceRow).values(name=name, tz=tz, created_at=datetime.now(UTC))
     inserted = session.exec(stmt.on_conflict_do_nothing(index_elements=["name"]).returning(col(WorkspaceRow.id)))

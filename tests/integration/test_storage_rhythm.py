@@ -102,6 +102,18 @@ def test_a_workspace_exists_only_once_something_is_committed_in_it(uow_factory: 
     assert "fresh" in workspaces(uow_factory.engine)
 
 
+def test_queueing_a_batch_counts_only_the_new_keys(uow_factory: SqlUnitOfWorkFactory) -> None:
+    """add_all reports the rows the driver inserted (the fan-out counts its prompts by it)."""
+    lines = (("x",),)
+    with uow_factory("acme") as uow:
+        assert uow.outbox.add_all([OutboxMessage(key=k, lines=lines, created_at=NOW, person="bob") for k in "ab"]) == 2
+        batch = [OutboxMessage(key=k, lines=lines, created_at=NOW, person="bob") for k in "bcbd"]
+        assert uow.outbox.add_all(batch) == 2  # b is queued already (and twice in the batch): c and d are new
+        uow.commit()
+    with uow_factory("acme") as uow:
+        assert sorted(m.key for m in uow.outbox.list()) == ["a", "b", "c", "d"]
+
+
 def test_the_outbox_keeps_one_message_per_key(uow_factory: SqlUnitOfWorkFactory) -> None:
     lines = (("Hello ", Mention("bob"), " ", Quote("@here")),)
     with uow_factory("acme") as uow:
