@@ -9,8 +9,8 @@ from sqlalchemy.engine import Engine
 
 from bot.llm import build_summarizer
 from bot.settings import Settings
+from core.context import Services
 from core.ports import UnitOfWorkFactory
-from core.service import Services
 from storage.engine import make_engine
 from storage.uow import SqlUnitOfWorkFactory
 

@@ -23,6 +23,7 @@ from bot.conversation import Conversation, Outcome
 from bot.grammar import ConsoleMentions
 from bot.render import render_lines
 from core import commands
+from core.context import PersonInfo, Services
 from core.errors import Refused
 from core.fakes import FixedClock
 from core.offers import FieldKind, Form, Offer, form_commands
@@ -30,7 +31,7 @@ from core.outbox import drain
 from core.ports import Clock, OutboxMessage, UnitOfWorkFactory
 from core.reply import Notice, line, reply
 from core.scheduling import tick
-from core.service import PLATFORM, PersonInfo, Services
+from core.service import PLATFORM
 
 log = logging.getLogger(__name__)
 

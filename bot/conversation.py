@@ -10,10 +10,11 @@ from datetime import datetime
 from bot.grammar import MentionSyntax, ParseError, help_text, parse, usage
 from bot.grammar_help import known_topic
 from core import commands
+from core.context import Context, PersonInfo, Services
 from core.errors import Refused
 from core.ports import UnitOfWorkFactory
 from core.reply import Reply, line, reply
-from core.service import Context, PersonInfo, Services, execute
+from core.service import execute
 
 Directory = Callable[[str], PersonInfo]
 """Looks a person up by handle (console: the name; Slack: users.info; Teams: the roster)."""

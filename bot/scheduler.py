@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from bot.outbound import OutboxPump
+from core.context import Services
 from core.ports import Clock, OutboxMessage, UnitOfWorkFactory
 from core.scheduling import DEFAULT_GRACE, Ticked, tick
-from core.service import Services
 from storage.uow import workspaces
 
 if TYPE_CHECKING:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.context import Call
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.model import Blocker, Dependency, Person, Priority, Team
-from core.service import Call
 
 
 def person(call: Call, handle: str) -> Person:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.context import PersonInfo, person_from
 from core.model import Event
 from core.ports import UnitOfWorkFactory
-from core.service import PersonInfo, person_from
 
 
 def grant_platform_admin(

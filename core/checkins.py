@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from core import rules
+from core.context import new_number
 from core.model import Blocker, BlockerState, Event, Kind, Person, Priority, Team
 from core.offers import Offer, checkin_offer, standup_offer
 from core.ports import UnitOfWork
@@ -38,7 +39,6 @@ from core.rhythm import (
     tallies,
     zone_steps,
 )
-from core.service import new_number
 
 BOT = "flotilla"
 """The actor the audit trail names for what the rhythm does by itself."""

@@ -32,9 +32,9 @@ from bot.slack.ratelimit import LimitedWebClient, RateLimiter
 from bot.slack.store import Claims
 from core import commands
 from core.admins import grant_platform_admin
+from core.context import PersonInfo, Services
 from core.ports import Clock, OutboxMessage, UnitOfWorkFactory
 from core.reply import Line, Reply, line
-from core.service import PersonInfo, Services
 
 log = logging.getLogger(__name__)
 

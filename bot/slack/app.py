@@ -39,8 +39,8 @@ from bot.slack.jobs import JobQueue, JobRunner
 from bot.slack.listeners import Flows, register
 from bot.slack.ratelimit import RateLimiter, RetryAfterHandler, retry_handlers
 from bot.slack.store import Claims, installed_bot_token, oauth_stores
+from core.context import PersonInfo, Services
 from core.ports import ChatDelivery, Clock, UnitOfWorkFactory
-from core.service import PersonInfo, Services
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)

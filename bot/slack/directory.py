@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 
-from core.service import PersonInfo
+from core.context import PersonInfo
 
 CACHE_SECONDS = 3600.0
 

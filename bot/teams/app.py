@@ -34,9 +34,9 @@ from bot.teams.files import FileShelf
 from bot.teams.handler import RECORDED, STORED, TeamsBot, names_for
 from bot.teams.references import ReferenceStore
 from bot.teams.seen import SeenLog
+from core.context import Services
 from core.ports import Clock, UnitOfWorkFactory
 from core.reply import Notice
-from core.service import Services
 
 log = logging.getLogger(__name__)
 

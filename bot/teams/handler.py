@@ -52,10 +52,11 @@ from bot.teams.references import (
 )
 from bot.teams.render import Names, code_block, full_markdown, json_text, picture_data_url, system_markdown
 from bot.teams.seen import SeenLog, seen_key
+from core.context import Context, PersonInfo, Services
 from core.errors import Refused
 from core.ports import Clock, UnitOfWorkFactory
 from core.reply import Line, Notice, line, reply
-from core.service import Context, PersonInfo, Services, meet
+from core.service import meet
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity
 from botbuilder.schema.teams import TeamsChannelAccount
 
-from core.service import PersonInfo
+from core.context import PersonInfo
 
 log = logging.getLogger(__name__)
 

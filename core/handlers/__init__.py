@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core import commands as c
+from core.context import Call
 from core.handlers import (
     acks,
     blockers,
@@ -21,7 +22,6 @@ from core.handlers import (
     teams,
 )
 from core.reply import Reply
-from core.service import Call
 
 Handler = Callable[[Call, Any], Reply]
 

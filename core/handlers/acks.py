@@ -7,13 +7,13 @@ from typing import Any
 
 from core import access, commands
 from core.acks import MAX_DAYS, RISE, Ack, judge
+from core.context import Call
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.graph import Graph
 from core.handlers.checks import future_date, text
 from core.reply import Line, Mention, Quote, Reply, Segment, line, reply
 from core.risk import assess
 from core.risks import Risk, RiskKind, Thresholds
-from core.service import Call
 from core.snapshot import Snapshot, risk_snapshot
 
 KIND_NAMES = {k: k.value.replace("_", " ") for k in RiskKind}

@@ -9,11 +9,11 @@ from core import access, commands
 from core.briefing import MEMBER, ORG, BriefingSchedule, next_at, recipients, zone_of
 from core.briefing_report import as_lines
 from core.briefing_runs import narrated, report_at, team_zone
+from core.context import Call
 from core.errors import InvalidInput
 from core.model import Team
 from core.reply import Line, Mention, Reply, Segment, line, reply
 from core.rhythm import DAY_NAMES, check_tz
-from core.service import Call
 
 
 def _scope(call: Call, cmd: commands.Briefing, teams: Sequence[Team]) -> Team | None:

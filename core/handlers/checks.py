@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.context import Call
 from core.dates import DateSpec
 from core.errors import InvalidInput
 from core.rules import MAX_TEXT, MAX_TITLE, text
-from core.service import Call
 
 __all__ = ["MAX_TEXT", "MAX_TITLE", "future_date", "text"]
 

@@ -4,13 +4,13 @@ own business (core.model.DEP_MOVES); here are who may make it and who is told.""
 from __future__ import annotations
 
 from core import access, commands, rules
+from core.context import Call, new_number
 from core.contracts import dependency_json, event_json
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.handlers.checks import future_date, text
 from core.model import Dependency, DepMove, Kind, Team
 from core.offers import Offer, dependency_offers
 from core.reply import Line, Mention, Notice, Quote, Reply, line, reply
-from core.service import Call, new_number
 from core.views import counted, dependency_line
 
 

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from core import access, commands, rules
 from core.changes import Change, changes, describe
+from core.context import Call
 from core.contracts import event_json
 from core.model import Event
 from core.reply import Line, Mention, Reply, line, reply
-from core.service import Call
 from core.views import counted
 
 MAX_SHOWN = 50

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import access, commands, rules
 from core.checkins import answer_offers, pending
+from core.context import Call
 from core.contracts import blocker_json, dependency_json, priority_read_json
 from core.errors import Conflict
 from core.model import BlockerState
@@ -11,7 +12,6 @@ from core.offers import blocker_offers, dependency_offers
 from core.reply import Item, Line, Mention, Reply, line, reply
 from core.rhythm import RunKind
 from core.rollup import rollups
-from core.service import Call
 from core.views import blocker_line, dependency_line, priority_line
 
 

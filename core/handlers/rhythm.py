@@ -8,6 +8,7 @@ from typing import Any
 from core import access, commands, rules
 from core.checkins import people_of, zone_of
 from core.commands import MEMBER_TZ
+from core.context import Call
 from core.errors import Conflict, InvalidInput
 from core.handlers.briefings import schedule_lines as briefing_lines
 from core.handlers.checks import future_date
@@ -28,7 +29,6 @@ from core.rhythm import (
     rhythm_json,
     zone_steps,
 )
-from core.service import Call
 
 
 def _team(call: Call, handle: str | None, doing: str) -> tuple[Team, Rhythm]:

@@ -7,12 +7,12 @@ from typing import Any
 
 from core import access, commands
 from core.acks import Judged, judge
+from core.context import Call
 from core.errors import Conflict, InvalidInput
 from core.model import Team
 from core.reply import Line, Mention, Quote, Reply, line, reply
 from core.risk import assess, touching
 from core.risks import HIGH, LIMITS, PERCENT_THRESHOLDS, Risk, RiskKind, Thresholds, is_high, typed_ok
-from core.service import Call
 from core.snapshot import risk_snapshot
 
 TOP = 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import access, commands
 from core.acks import judge, loud
+from core.context import Call
 from core.map_layout import build_map
 from core.mapgraph import LEGEND, EdgeColour, MapGraph
 from core.model import Team
@@ -11,7 +12,6 @@ from core.narrative import NarrativeUnavailable, check
 from core.orgindex import OrgIndex
 from core.reply import Line, Reply, line, reply
 from core.risks import Risk, Thresholds
-from core.service import Call
 from core.snapshot import Snapshot, risk_snapshot
 from core.summary import (
     EXTRACT_LIMIT,

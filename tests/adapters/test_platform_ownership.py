@@ -12,9 +12,10 @@ from bot.console import Console
 from bot.conversation import Conversation
 from bot.grammar import SlackMentions
 from core.admins import grant_platform_admin
+from core.context import PersonInfo
 from core.fakes import FixedClock
 from core.ports import PENDING
-from core.service import PLATFORM, PersonInfo
+from core.service import PLATFORM
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -17,10 +17,11 @@ from bot.bootstrap import build
 from bot.outbound import Deliveries, OutboxPump
 from bot.scheduler import RhythmScheduler
 from core import commands as c
+from core.context import Context, PersonInfo
 from core.fakes import FixedClock, RecordingDelivery
 from core.ports import PENDING, SENT, ChatDelivery, OutboxMessage
 from core.rhythm import RunKind
-from core.service import PLATFORM, Context, PersonInfo, execute
+from core.service import PLATFORM, execute
 
 START = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # Monday
 PROMPTED = datetime(2026, 11, 23, 8, 31, tzinfo=UTC)  # 09:31 in Berlin

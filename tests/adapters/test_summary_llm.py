@@ -25,9 +25,9 @@ from bot.bootstrap import build
 from bot.console import Console
 from bot.llm import BRIEFING_PROMPT, SYSTEM_PROMPT, build_summarizer
 from bot.settings import Settings
+from core.context import Services
 from core.fakes import FakeStore, FixedClock
 from core.ports import UnitOfWorkFactory
-from core.service import Services
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 LATER = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from core import commands as c
+from core.context import Context, PersonInfo
 from core.scheduling import tick
-from core.service import Context, PersonInfo, execute
+from core.service import execute
 from storage.engine import make_engine
 from storage.uow import SqlUnitOfWorkFactory
 from tests.integration.rhythm_workers import scheduler_day

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from core import commands as c
+from core.context import Context, PersonInfo
 from core.dates import DateSpec
 from core.errors import Refused
 from core.fakes import FakeStore
 from core.model import Event
 from core.reply import ChannelRef, Line, Mention, Quote, Reply
-from core.service import Context, PersonInfo, execute
+from core.service import execute
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 """A Monday, 09:00 UTC: the workspace's today is 2026-11-23."""

@@ -9,6 +9,7 @@ import pytest
 
 from core import commands as c
 from core.briefing import MEMBER, ORG, BriefingSchedule, due, recipients
+from core.context import Services
 from core.dates import DateSpec
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.fakes import FakeStore
@@ -16,7 +17,6 @@ from core.model import Person, Status, Team
 from core.narrative import Claim, Narrative, NarrativeUnavailable
 from core.offers import Act, command_for
 from core.scheduling import tick
-from core.service import Services
 from tests.unit.conftest import NOW, Org, render
 
 MON_0830 = time(8, 30)
@@ -246,7 +246,8 @@ def test_the_models_opening_is_used_only_when_every_id_in_it_is_in_the_data(week
 def test_on_demand_briefing_with_a_model_narrates_after_the_transaction(week: Org) -> None:
     model = FakeModel(NarrativeUnavailable("no answer within 20 seconds"))
     reply_ = week.store  # the Org helper runs without services: run execute directly
-    from core.service import Context, PersonInfo, execute
+    from core.context import Context, PersonInfo
+    from core.service import execute
 
     ctx = Context(actor=PersonInfo("paula", "Paula"), now=NEXT_MON)
     result = execute(reply_, "acme", ctx, c.Briefing(team="product"), Services(summarizer=model))

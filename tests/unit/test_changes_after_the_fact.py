@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from core import commands as c
+from core.context import Context, PersonInfo
 from core.dates import DateSpec, resolve
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from core.fakes import FakeStore
 from core.model import Status
-from core.service import Context, PersonInfo, execute
+from core.service import execute
 from tests.unit.conftest import NOW, Org, when
 
 # --- team rename, demote, move, archive, unarchive ------------------------------------------------

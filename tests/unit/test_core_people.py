@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from core import commands as c
+from core.context import Context, PersonInfo
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.fakes import FakeStore
-from core.service import Context, PersonInfo, execute, meet
+from core.service import execute, meet
 from tests.unit.conftest import NOW, Org, when
 
 
@@ -93,7 +94,8 @@ def test_workspaces_never_see_each_other(store: FakeStore) -> None:
 def test_the_first_speaker_rule_is_not_slacks() -> None:
     """SPEC: in the console and `run` (and Teams, where the installer is the first seen) the first
     person to speak is admin; Slack names its admins itself (workspace admins, the installer)."""
-    from core.service import Context, PersonInfo, execute
+    from core.context import Context, PersonInfo
+    from core.service import execute
 
     for platform, admin in ((None, True), ("teams", True), ("slack", False)):
         store = FakeStore()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core import commands as c
+from core.context import Context, PersonInfo
 from core.dates import parse_date_spec
 from core.fakes import FakeStore
 from core.ports import PENDING, SENT
 from core.scheduling import tick
-from core.service import Context, PersonInfo, execute
+from core.service import execute
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 
