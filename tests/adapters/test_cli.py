@@ -1,8 +1,15 @@
-"""The `flotilla` command as scripts use it: real processes, real SQLite files, exit codes."""
+"""The `flotilla` command as scripts use it: real SQLite files, exit codes, stdout and stderr.
+
+Most tests call `bot.cli.main(argv)` in this process (a fresh process per call cost the suite a
+second each); the few that must prove a real process (`python -m bot.cli` exits with the code,
+one line on stderr, the demo from a clean environment) run one with `flotilla_process`."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -11,10 +18,38 @@ from typing import Any
 
 import pytest
 
+from bot.cli import main
+
 NOW = "2026-11-23T09:00:00+00:00"
 
 
 def flotilla(*args: str, db: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command in-process, as `flotilla ARGS --db DB` would: exit code, stdout, and stderr
+    including what it logs. FLOTILLA_DATABASE* from the shell are ignored, as for a process."""
+    argv = [*args, "--db", db]
+    out, err = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("FLOTILLA_DATABASE")}
+    stdin_before = sys.stdin
+    sys.stdin = io.StringIO(stdin or "")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as e:  # argparse refusing the arguments
+                code = e.code if isinstance(e.code, int) else 2
+    finally:
+        sys.stdin = stdin_before
+        root.removeHandler(handler)
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+def flotilla_process(*args: str, db: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The same as a real process: `python -m bot.cli ARGS --db DB`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOTILLA_DATABASE")}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args, "--db", db],
@@ -32,7 +67,7 @@ def db(tmp_path: Path) -> str:
 
 
 def test_run_exit_codes(db: str) -> None:
-    ok = run('team create payments "Payments"', db)
+    ok = flotilla_process("run", 'team create payments "Payments"', "--as", "ada", "--now", NOW, db=db)
     assert ok.returncode == 0, ok.stderr
     assert "Team payments created" in ok.stdout
 
