@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import signal
 import sys
 import threading
@@ -33,6 +34,51 @@ STEADY_SECONDS = 60.0
 NICENESS = 10
 THREADS = 2
 """Workers yield the CPU to the process that acks: Slack times acks, not commands (BENCHMARKS.md)."""
+
+
+class WakeReader:
+    """The worker's end of its wake-up pipe: `wait(timeout)` until the serving process queued a
+    job (or the timeout), `clear()` to take the wake-ups that came. What `JobRunner.wake_on` takes."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader  # a multiprocessing Connection: it crosses to a spawned process
+
+    def wait(self, timeout: float | None = None) -> bool:
+        ready, _, _ = select.select([self._reader.fileno()], [], [], timeout)
+        return bool(ready)
+
+    def clear(self) -> None:
+        fd = self._reader.fileno()
+        os.set_blocking(fd, False)  # two threads may both have seen it readable
+        try:
+            while os.read(fd, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+
+class WakePipe:
+    """A wake-up call from the serving process to one worker that neither side's death can jam.
+
+    A multiprocessing.Event is a Condition underneath: a worker killed inside its wait() (SIGKILL,
+    the OOM killer) leaves a sleeper that never acknowledges, and the serving process's next set()
+    then blocks forever, in the request thread that queued a command, so no command is acked
+    again. A byte in a pipe has no handshake: the writer never waits (a full pipe already holds a
+    wake-up), and a worker that died leaves only a pipe nobody reads, replaced when it restarts."""
+
+    def __init__(self, ctx: Any) -> None:
+        reader, self._writer = ctx.Pipe(duplex=False)
+        self.reader = WakeReader(reader)
+        os.set_blocking(self._writer.fileno(), False)
+
+    def set(self) -> None:
+        try:
+            os.write(self._writer.fileno(), b"!")
+        except OSError:  # BlockingIOError: a wake-up is waiting already; a closed pipe: it is gone
+            pass
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 def work(values: dict[str, Any], database_url: str | None, socket: bool, parent: int, clock: Clock | None = None,
@@ -94,24 +140,28 @@ class Workers:
     _ctx: Any = field(default_factory=lambda: multiprocessing.get_context("spawn"), init=False)
     _processes: list[Any] = field(default_factory=list, init=False)
     _ready: list[Any] = field(default_factory=list, init=False)
-    _queued: Any = field(default=None, init=False)
+    _wakes: list[WakePipe] = field(default_factory=list, init=False)
     _watching: threading.Event = field(default_factory=threading.Event, init=False)
     _watcher: threading.Thread | None = field(default=None, init=False)
 
     def start(self) -> Workers:
         self._ready = [self._ctx.Event() for _ in range(self.count)]
-        self._queued = self._ctx.Event()
+        self._wakes = [WakePipe(self._ctx) for _ in range(self.count)]
         self._processes = [self._spawn(n) for n in range(self.count)]
         self._watcher = threading.Thread(target=self._watch, daemon=True, name="slack-workers")
         self._watcher.start()
         return self
 
     def _spawn(self, n: int) -> Any:
-        self._ready[n].clear()
+        # New ones for each start: a worker killed while it held either's internals leaves them
+        # unusable (see WakePipe), so nothing of a dead worker's is reused.
+        self._ready[n] = self._ctx.Event()
+        self._wakes[n].close()
+        self._wakes[n] = WakePipe(self._ctx)
         process = self._ctx.Process(target=work, name=f"flotilla-slack-worker-{n}", daemon=True,
                                     args=(self.settings.model_dump(), self.database_url, self.socket, os.getpid(),
                                           self.clock, self.niceness, self.threads, self._ready[n],
-                                          self._queued))  # fmt: skip
+                                          self._wakes[n].reader))  # fmt: skip
         process.start()
         return process
 
@@ -138,8 +188,8 @@ class Workers:
 
     def wake(self) -> None:
         """A job was queued by this process: the workers take it now rather than at their next poll."""
-        if self._queued is not None:
-            self._queued.set()
+        for wake in self._wakes:
+            wake.set()
 
     def ready(self) -> bool:
         """Whether some worker has built its app and is taking jobs (a command would be answered now)."""

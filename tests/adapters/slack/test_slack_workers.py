@@ -3,12 +3,14 @@ process, and not lost when the app stops between the ack and the run."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
-from bot.slack.workers import Workers
+from bot.slack.workers import WakePipe, WakeReader, Workers
 from core.fakes import FixedClock
 from tests.adapters.slack.conftest import NOW, PEOPLE, Slack, serve
 from tests.adapters.slack.standin import SlackStandIn
@@ -22,6 +24,43 @@ def command(slack: Slack, text: str, channel: str = "C0GENERAL") -> dict[str, An
     fields, name = slack.command_fields(ADA, text, channel)
     assert slack.form(fields)[0] == 200
     return slack.standin.wait_response(name, timeout=STARTUP)
+
+
+def returns(call: Any) -> bool:
+    """Whether `call()` comes back at all (a deadlock never does): a hang detector, not a timer."""
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(STARTUP)
+    return not thread.is_alive()
+
+
+def _wait_for_wake_ups(reader: WakeReader, waiting: Any) -> None:
+    def loop() -> None:
+        while True:
+            reader.wait(0.5)
+            reader.clear()
+
+    for _ in range(2):  # like a worker's two job threads
+        threading.Thread(target=loop, daemon=True).start()
+    waiting.set()
+    threading.Event().wait()
+
+
+def test_a_worker_killed_while_it_waits_never_jams_the_wake_up() -> None:
+    """multiprocessing.Event jams here: its set() waits for every sleeper to acknowledge, and a
+    killed one never does, so the serving process hung in the request that queued a command."""
+    ctx = multiprocessing.get_context("spawn")
+    wake, waiting = WakePipe(ctx), ctx.Event()
+    worker = ctx.Process(target=_wait_for_wake_ups, args=(wake.reader, waiting), daemon=True)
+    worker.start()
+    assert waiting.wait(STARTUP)
+    assert returns(wake.set)  # a live worker takes it
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join()
+    for _ in range(70_000):  # more wake-ups than a pipe holds, with nobody reading
+        wake.set()
+    assert returns(wake.set)
+    wake.close()
 
 
 def test_an_acked_command_survives_a_restart_before_it_ran(standin: SlackStandIn, tmp_path: Path) -> None:
@@ -61,8 +100,9 @@ def test_a_worker_process_runs_the_commands_and_is_started_again_when_it_dies(
         assert slack.export()["teams"][0]["channel"] == "C0PAYMENTS"
 
         (pid,) = workers.pids()
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)  # most likely while it waits for a wake-up
         standin.wait_for(lambda: workers.pids() and workers.pids() != [pid], timeout=STARTUP)
+        assert returns(workers.wake), "queueing a command would hang the serving process"
         listed = command(slack, "team list")  # the new worker answers
         assert "payments" in listed["text"]
         assert service.jobs.pending() == 0
