@@ -2,7 +2,7 @@
 
 Each size is loaded (bulk inserts, one transaction) into SQLite (a file) and, when a server is
 reachable, PostgreSQL; then `risks --all` runs end to end through the console (parse, snapshot
-load, assess, render) and the engine alone (`core.risk.assess` on a loaded snapshot).
+load, assess, render) and the engine alone (`core.risk_engine.assess` on a loaded snapshot).
 Reported: the median of several runs, peak memory (tracemalloc, a separate run), and the growth
 ratio from one size to the next (10x the data each step). One risk in twenty is then acknowledged
 (`risks --all` is measured again with them), and the organisation's weekly briefing is measured
@@ -39,7 +39,7 @@ from bot.llm import data_message
 from core.acks import Ack
 from core.briefing import ORG, BriefingSchedule
 from core.fakes import FixedClock
-from core.risk import assess
+from core.risk_engine import assess
 from core.risks import Thresholds
 from core.scheduling import tick
 from core.snapshot import risk_snapshot

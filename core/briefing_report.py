@@ -19,11 +19,11 @@ from core.acks import Review
 from core.model import OPEN_DEP_STATES, Dependency, DepState, Event
 from core.offers import Offer
 from core.orgindex import OrgIndex
+from core.record_lines import change_segments
 from core.reply import Line, Mention, Quote, Segment, line
 from core.risks import HIGH, Risk, is_high
 from core.snapshot import Participation, Snapshot
 from core.summary import Scope, build_extract, in_scope, status_line
-from core.views import change_segments
 
 WINDOW = timedelta(days=7)
 MAX_GROUPS = 6

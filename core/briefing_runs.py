@@ -24,7 +24,7 @@ from core.narrative import Claim, NarrativeUnavailable, check
 from core.outbox import from_notice
 from core.ports import Summarizer, UnitOfWork, UnitOfWorkFactory
 from core.reply import Line, Notice, Quote, line
-from core.risk import assess
+from core.risk_engine import assess
 from core.risks import Thresholds
 from core.snapshot import participation, risk_snapshot
 from core.summary import known_ids, unavailable_note

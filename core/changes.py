@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from core.model import Event
+from core.record_lines import change_segments
 from core.reply import Mention, Quote, Segment
-from core.views import change_segments
 
 BOT = "flotilla"
 """The actor of what the bot does by itself (escalations)."""

@@ -18,7 +18,7 @@ from core.graph import Graph, blocked_since, days_since
 from core.model import Blocker, DepState, Event
 from core.ports import UnitOfWork
 from core.reply import Line, Mention, Notice, Quote, Segment, line
-from core.risk import assess
+from core.risk_engine import assess
 from core.risks import RiskKind, Thresholds
 from core.snapshot import EVENTS_DAYS, Snapshot, take_snapshot
 

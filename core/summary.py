@@ -20,11 +20,11 @@ from core.graph import Graph, days_since, promised
 from core.model import Blocker, Dependency, DepState, Priority
 from core.narrative import Narrative
 from core.orgindex import OrgIndex
+from core.record_lines import rollup_text
 from core.reply import Line, Mention, Quote, Segment, line
 from core.risks import HIGH, Risk, RiskKind, is_high
 from core.rollup import Rollup
 from core.snapshot import Snapshot
-from core.views import rollup_text
 
 MAX_GROUPS = 6
 """Org priorities shown in detail; the rest with risks get one line together."""

@@ -1,10 +1,10 @@
-"""Export and import of one workspace, in the shapes of core.contracts: a lossless round trip."""
+"""Export and import of one workspace, in the shapes of core.json_shapes: a lossless round trip."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core import contracts as c
+from core import json_shapes as c
 from core import rhythm as rh
 from core.errors import Conflict
 from core.import_checks import FORMAT, read_export

@@ -29,7 +29,7 @@ from bot.slack.delivery import PostedMessages
 from bot.slack.directory import UserCache, look_up
 from bot.slack.jobs import JobQueue, Unanswered, finishing
 from bot.slack.ratelimit import LimitedWebClient, RateLimiter
-from bot.slack.store import Claims
+from bot.slack.store import SlackStore
 from core import commands
 from core.admins import grant_platform_admin
 from core.context import PersonInfo, Services
@@ -93,7 +93,7 @@ def usage_lines(usage: str) -> tuple[Line, ...]:
 class SlackAdapter:
     uow_factory: UnitOfWorkFactory
     clock: Clock
-    claims: Claims
+    claims: SlackStore
     limiter: RateLimiter = field(default_factory=RateLimiter)
     users: UserCache = field(default_factory=UserCache)
     base_url: str = WebClient.BASE_URL

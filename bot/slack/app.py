@@ -38,7 +38,7 @@ from bot.slack.directory import UserCache
 from bot.slack.jobs import JobQueue, JobRunner
 from bot.slack.listeners import Flows, register
 from bot.slack.ratelimit import RateLimiter, RetryAfterHandler, retry_handlers
-from bot.slack.store import Claims, installed_bot_token, oauth_stores
+from bot.slack.store import SlackStore, installed_bot_token, oauth_stores
 from core.context import PersonInfo, Services
 from core.ports import ChatDelivery, Clock, UnitOfWorkFactory
 from storage.uow import SqlUnitOfWork
@@ -214,7 +214,7 @@ def build_slack(
     require_secrets(settings, mode)
     limiter = limiter or RateLimiter()
     base_url = api_url(settings)
-    claims = Claims(engine)
+    claims = SlackStore(engine)
     claims.create_tables()
     jobs = JobQueue(engine, claims)
     jobs.create_tables()

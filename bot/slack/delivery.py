@@ -35,7 +35,7 @@ from sqlalchemy import Engine
 from bot.settings import Settings
 from bot.slack import render
 from bot.slack.ratelimit import RateLimiter
-from bot.slack.store import Claims
+from bot.slack.store import SlackStore
 from core.ports import ChatDelivery, DeliveryError, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,10 @@ TIMEOUT_SECONDS = 15
 @dataclass
 class PostedMessages:
     """Outbox key -> (channel, ts) of what was posted, for threading replies (a late stand-up answer
-    under the digest): kept in the database when given a `store` (bot.slack.store.Claims), so that
+    under the digest): kept in the database when given a `store` (bot.slack.store.SlackStore), so that
     any process finds it, after a restart too; the last `limit` are also kept in memory."""
 
-    store: Claims | None = None
+    store: SlackStore | None = None
     limit: int = 100_000
     _posts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -256,7 +256,7 @@ def slack_outbound(
     from bot.slack.app import api_url
 
     url = base_url or api_url(settings)
-    claims = Claims(engine)
+    claims = SlackStore(engine)
     claims.create_tables()
     posted = PostedMessages(store=claims)
     clients: dict[tuple[str, str], SlackDelivery] = {}

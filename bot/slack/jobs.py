@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import OperationalError
 
-from bot.slack.store import Claims
+from bot.slack.store import SlackStore
 from core.ports import UnitOfWork, UnitOfWorkFactory
 from storage.engine import READ_ONLY, is_sqlite, make_engine
 from storage.migrate import ensure_schema
@@ -111,7 +111,7 @@ def _now(conn: Any) -> float:
 class JobQueue:
     """The jobs table (storage.tables.SLACK_JOBS, from the migrations)."""
 
-    def __init__(self, engine: Engine, claims: Claims | None = None,
+    def __init__(self, engine: Engine, claims: SlackStore | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.engine = engine
         self.claims = claims

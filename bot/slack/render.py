@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from core.contracts import dependency_from_json
+from core.json_shapes import dependency_from_json
 from core.offers import Act, Offer
+from core.record_lines import dependency_line
 from core.reply import ChannelRef, Line, Mention, Quote, Segment
-from core.views import dependency_line
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -221,7 +221,7 @@ def offer_buttons(offers: Sequence[Offer]) -> list[dict[str, Any]]:
 
 
 def record_line(data: Any) -> str:
-    """A dependency's line (core.views) from its JSON as core.contracts writes it; else ""."""
+    """A dependency's line (core.record_lines) from its JSON as core.json_shapes writes it; else ""."""
     if not isinstance(data, dict) or not str(data.get("id") or "").startswith("D-"):
         return ""
     return mrkdwn_line(dependency_line(dependency_from_json(data)))

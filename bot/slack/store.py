@@ -18,7 +18,7 @@ from storage.migrate import ensure_schema
 from storage.tables import SLACK_HOMES, SLACK_POSTS
 
 
-class Claims(Dedupe):
+class SlackStore(Dedupe):
     """Slack's redeliveries made harmless (storage.dedupe), and what the Slack adapter keeps besides:
     who looks at their App Home, where outbox messages were posted."""
 

@@ -12,7 +12,7 @@ The full reference is stored each time (the service URL can change); the newest 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -145,43 +145,3 @@ def learned(activity: Activity) -> list[Remembered]:
 def remember(store: ReferenceStore, workspace: str, items: Sequence[Remembered]) -> None:
     for item in items:
         store.save(workspace, item.kind, item.key, item.reference, item.name)
-
-
-@dataclass(frozen=True)
-class _Ref:
-    reference: dict[str, Any]
-    name: str | None
-
-
-class Snapshot:
-    """A workspace's references in memory, writes kept until `flush`.
-
-    The outbox delivers inside the transaction that holds the message's row; on SQLite that
-    transaction holds the only write lock, so a delivery that read or wrote the database itself
-    would wait for itself. Deliveries work on a snapshot taken before the drain instead.
-    """
-
-    def __init__(self, workspace: str, rows: Iterable[tuple[str, str, dict[str, Any], str | None]]) -> None:
-        self.workspace = workspace
-        self._refs = {(kind, key): _Ref(ref, name) for kind, key, ref, name in rows}
-        self.pending: list[tuple[str, str, dict[str, Any], str | None]] = []
-
-    @classmethod
-    def load(cls, store: ListingStore, workspace: str) -> Snapshot:
-        return cls(workspace, ((r.kind, r.key, r.reference, r.name) for r in store.list(workspace)))
-
-    def save(self, workspace: str, kind: str, key: str, reference: dict[str, Any], name: str | None = None) -> None:
-        self._refs[(kind, key)] = _Ref(reference, name)
-        self.pending.append((kind, key, reference, name))
-
-    def get(self, workspace: str, kind: str, key: str) -> StoredRefLike | None:
-        return self._refs.get((kind, key)) if workspace == self.workspace else None
-
-    def flush(self, store: ReferenceStore) -> None:
-        for kind, key, reference, name in self.pending:
-            store.save(self.workspace, kind, key, reference, name)
-        self.pending.clear()
-
-
-class ListingStore(ReferenceStore, Protocol):
-    def list(self, workspace: str, kind: str | None = None) -> Sequence[Any]: ...

@@ -12,7 +12,7 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.graph import Graph
 from core.handlers.checks import future_date, text
 from core.reply import Line, Mention, Quote, Reply, Segment, line, reply
-from core.risk import assess
+from core.risk_engine import assess
 from core.risks import Risk, RiskKind, Thresholds
 from core.snapshot import Snapshot, risk_snapshot
 

@@ -6,13 +6,13 @@ import re
 
 from core import access, commands
 from core.context import Call, new_number
-from core.contracts import blocker_json
 from core.errors import Conflict
 from core.handlers.checks import text
+from core.json_shapes import blocker_json
 from core.model import Blocker, BlockerState, Kind
 from core.offers import blocker_offers
+from core.record_lines import blocker_line, counted
 from core.reply import Line, Quote, Reply, line, reply
-from core.views import blocker_line, counted
 
 _ID = re.compile(r"^([PD])-(\d+)$")
 

@@ -13,10 +13,10 @@ from core.checkins import (
     zone_of,
 )
 from core.context import Call
-from core.contracts import priority_json
 from core.errors import Conflict, InvalidInput, NotFound
 from core.handlers.checks import MAX_TEXT, text
 from core.handlers.priorities import update as update_priority
+from core.json_shapes import priority_json
 from core.reply import Line, Notice, Quote, Reply, line, reply
 from core.rhythm import Rhythm, Run, RunKind, local_date, next_run, response_json, run_json, runs_on
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from core import access, commands, rules
 from core.context import Call, new_number
-from core.contracts import dependency_json, event_json
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.handlers.checks import future_date, text
+from core.json_shapes import dependency_json, event_json
 from core.model import Dependency, DepMove, Kind, Team
 from core.offers import Offer, dependency_offers
+from core.record_lines import counted, dependency_line
 from core.reply import Line, Mention, Notice, Quote, Reply, line, reply
-from core.views import counted, dependency_line
 
 
 def _notify_team(

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from core import access, commands, rules
 from core.changes import Change, changes, describe
 from core.context import Call
-from core.contracts import event_json
+from core.json_shapes import event_json
 from core.model import Event
+from core.record_lines import counted
 from core.reply import Line, Mention, Reply, line, reply
-from core.views import counted
 
 MAX_SHOWN = 50
 

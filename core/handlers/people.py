@@ -5,14 +5,14 @@ from __future__ import annotations
 from core import access, commands, rules
 from core.checkins import answer_offers, pending
 from core.context import Call
-from core.contracts import blocker_json, dependency_json, priority_read_json
 from core.errors import Conflict
+from core.json_shapes import blocker_json, dependency_json, priority_read_json
 from core.model import BlockerState
 from core.offers import blocker_offers, dependency_offers
+from core.record_lines import blocker_line, dependency_line, priority_line
 from core.reply import Item, Line, Mention, Reply, line, reply
 from core.rhythm import RunKind
 from core.rollup import rollups
-from core.views import blocker_line, dependency_line, priority_line
 
 
 def me(call: Call, _: commands.Me) -> Reply:

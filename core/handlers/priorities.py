@@ -6,13 +6,13 @@ from typing import Any
 
 from core import access, commands
 from core.context import Call, new_number
-from core.contracts import event_json, priority_json, priority_read_json
 from core.errors import Conflict, InvalidInput
 from core.handlers.checks import MAX_TITLE, future_date, text
+from core.json_shapes import event_json, priority_json, priority_read_json
 from core.model import CLOSED_STATUSES, Kind, Priority, Status
+from core.record_lines import as_dict, change_segments, counted, priority_line
 from core.reply import Line, Mention, Quote, Reply, Segment, line, reply
 from core.rollup import of_children, rollups
-from core.views import as_dict, change_segments, counted, priority_line
 
 
 def _check_alignment(call: Call, child: Priority, parent: Priority) -> None:

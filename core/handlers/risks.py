@@ -11,7 +11,7 @@ from core.context import Call
 from core.errors import Conflict, InvalidInput
 from core.model import Team
 from core.reply import Line, Mention, Quote, Reply, line, reply
-from core.risk import assess, touching
+from core.risk_engine import assess, touching
 from core.risks import HIGH, LIMITS, PERCENT_THRESHOLDS, Risk, RiskKind, Thresholds, is_high, typed_ok
 from core.snapshot import risk_snapshot
 

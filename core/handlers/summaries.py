@@ -29,7 +29,7 @@ MAX_RED_LISTED = 5
 
 def live_risks(call: Call, snapshot: Snapshot) -> list[Risk]:
     """The risk engine on this snapshot, with the workspace's thresholds."""
-    from core.risk import assess
+    from core.risk_engine import assess
 
     return assess(snapshot, call.now, Thresholds.from_settings(call.uow.settings.get("risk")))
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from core import access, commands, rules
 from core.checkins import participation
 from core.context import Call
-from core.contracts import team_json
 from core.errors import Conflict, InvalidInput
 from core.graph import reliability_of
 from core.handlers.checks import MAX_TITLE, text
+from core.json_shapes import team_json
 from core.model import Team
+from core.record_lines import team_line
 from core.reply import ChannelRef, Line, Mention, Quote, Reply, Segment, line, reply
-from core.views import team_line
 
 
 def create(call: Call, cmd: commands.TeamCreate) -> Reply:

@@ -22,7 +22,7 @@ from bot.map_render import draw
 from core.map_layout import MAX_ROWS, build_map
 from core.mapgraph import EdgeColour, MapGraph
 from core.model import Blocker, Dependency, DepState, Person, Priority, Status, Team, Workspace
-from core.risk import assess
+from core.risk_engine import assess
 from core.risks import Risk, Thresholds
 from core.snapshot import Snapshot
 

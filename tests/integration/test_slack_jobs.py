@@ -15,7 +15,7 @@ from sqlalchemy import Engine, update
 
 from bot.slack import jobs as jobs_module
 from bot.slack.jobs import MAX_ATTEMPTS, Job, JobQueue, JobRunner, LeaseLost, finishing
-from bot.slack.store import Claims
+from bot.slack.store import SlackStore
 from core.model import Person
 from storage.engine import make_engine
 from storage.uow import SqlUnitOfWorkFactory
@@ -23,7 +23,7 @@ from storage.uow import SqlUnitOfWorkFactory
 
 @pytest.fixture
 def queue(engine: Engine) -> JobQueue:
-    claims = Claims(engine)
+    claims = SlackStore(engine)
     claims.create_tables()
     q = JobQueue(engine, claims)
     q.create_tables()
@@ -347,7 +347,7 @@ def test_warming_up_leaves_nothing_behind(engine: Engine) -> None:
 
     factory = SqlUnitOfWorkFactory(engine)
     adapter = SlackAdapter(uow_factory=factory, clock=FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC)),
-                           claims=Claims(engine))  # fmt: skip
+                           claims=SlackStore(engine))  # fmt: skip
     warm_up(adapter, engine)
     warm_up(adapter, engine)
     assert workspaces(engine) == []

@@ -26,7 +26,7 @@ from core.model import (
     Team,
     Workspace,
 )
-from core.risk import assess
+from core.risk_engine import assess
 from core.risks import Risk, RiskKind, Thresholds
 from core.snapshot import Participation, Snapshot
 

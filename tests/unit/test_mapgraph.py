@@ -9,7 +9,7 @@ import pytest
 from core import commands as c
 from core.map_layout import MAX_ROWS, build_map
 from core.mapgraph import EdgeColour
-from core.risk import assess
+from core.risk_engine import assess
 from core.risks import Risk, RiskKind, Thresholds
 from core.snapshot import take_snapshot
 from tests.unit.conftest import Org, when

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from bot.slack.delivery import PostedMessages, SlackDelivery, plain_client
-from bot.slack.store import Claims
+from bot.slack.store import SlackStore
 from core.outbox import drain
 from storage.engine import make_engine
 from storage.uow import SqlUnitOfWorkFactory
@@ -23,7 +23,7 @@ STOP_AFTER_IDLE = 3.0
 def send_until_done(url: str, workspace: str, api_url: str) -> None:
     engine = make_engine(url)
     factory = SqlUnitOfWorkFactory(engine)
-    claims = Claims(engine)
+    claims = SlackStore(engine)
     claims.create_tables()
     delivery = SlackDelivery(workspace, plain_client(BOT_TOKEN, api_url), PostedMessages(store=claims))
     idle_since = None

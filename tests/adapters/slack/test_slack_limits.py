@@ -17,10 +17,10 @@ from bot.slack import render
 from bot.slack.clicks import answered
 from bot.slack.home import home_view
 from bot.slack.modals import ask_modal, done_modal, form_modal
-from core.contracts import blocker_from_json, dependency_from_json, priority_from_json
+from core.json_shapes import blocker_from_json, dependency_from_json, priority_from_json
 from core.offers import Act, blocker_offers, checkin_form, dependency_offers, offer_for, standup_form
+from core.record_lines import blocker_line, dependency_line, priority_line
 from core.reply import Item, Quote, Reply, line
-from core.views import blocker_line, dependency_line, priority_line
 from tests.adapters.slack.blockkit import message_errors, slack_length, view_errors
 from tests.adapters.slack.conftest import CHANNELS, PEOPLE, Slack, fixture
 from tests.adapters.slack.standin import BOT_TOKEN, SlackStandIn

@@ -118,13 +118,13 @@ def test_a_late_answer_goes_in_the_digests_thread_whichever_process_sends_it(sla
     """The scheduler (in the serving process) posts the digest; a late stand-up typed afterwards
     runs in a worker process, or after a restart: where the digest went is in the database."""
     from bot.slack.delivery import PostedMessages, SlackDelivery
-    from bot.slack.store import Claims
+    from bot.slack.store import SlackStore
     from core.outbox import drain, from_notice
     from core.reply import Notice, line
     from tests.adapters.slack.conftest import BOT_TOKEN, TEAM
 
     client = slack.service.adapter.client(TEAM, BOT_TOKEN)
-    store = Claims(slack.flotilla.engine)
+    store = SlackStore(slack.flotilla.engine)
     assert slack.service.pump is not None
     slack.service.pump.stop()  # this test sends with deliveries of its own
 
