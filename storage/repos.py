@@ -90,6 +90,17 @@ def _upsert_statement(dialect: str, table: Any, columns: tuple[str, ...], keys: 
 
 
 @functools.cache
+def _select_in(table: Any, column: str) -> Any:
+    """SELECT the rows of one workspace (`ws`) whose `column` is in the list parameter of its name."""
+    values = bindparam(column, expanding=True, type_=table.c[column].type)
+    return (
+        sa_select(table)
+        .where(table.c.workspace_id == bindparam("ws"), table.c[column].in_(values))
+        .order_by(table.c[column])
+    )
+
+
+@functools.cache
 def _select_by(table: Any, columns: tuple[str, ...]) -> Any:
     """SELECT the rows of one workspace (`ws`) whose `columns` equal the parameters of those names."""
     where = [table.c[name] == bindparam(name, type_=table.c[name].type) for name in columns]
@@ -135,6 +146,13 @@ class _Repo:
         shape = _shape(table)
         return [shape._make(r) for r in self._session.connection().execute(stmt, {"ws": self._ws, **equal})]
 
+    def _where_in(self, row_class: type[SQLModel], column: str, values: Sequence[Any]) -> list[Any]:
+        """Plain rows of this workspace whose `column` is one of `values`, ordered by it."""
+        table: Any = row_class.__table__  # type: ignore[attr-defined]
+        shape = _shape(table)
+        rows = self._session.connection().execute(_select_in(table, column), {"ws": self._ws, column: list(values)})
+        return [shape._make(r) for r in rows]
+
     def _one(self, row_class: type[SQLModel], **equal: Any) -> Any:
         rows = self._where(row_class, **equal)
         return rows[0] if rows else None
@@ -172,9 +190,7 @@ class SqlPeopleRepo(_Repo):
         wanted = sorted(set(handles))
         if not wanted:
             return []
-        return [
-            _person(r) for r in self._rows(PersonRow, col(PersonRow.handle).in_(wanted), order_by=col(PersonRow.handle))
-        ]
+        return [_person(r) for r in self._where_in(PersonRow, "handle", wanted)]
 
     def add_if_absent(self, person: Person) -> bool:
         stmt = dialect_insert(self._session, PersonRow).values(self._values(person))
