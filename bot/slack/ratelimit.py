@@ -2,7 +2,7 @@
 
 A 429 also tells us the limit we assumed was too high (another app or replica spends the same
 workspace's quota): the method's bucket slows down to 95% of the rate Slack took over the last
-few seconds, and wins 0.1% of its rate back each second, so a sender settles just under what
+second, and wins 0.1% of its rate back each second, so a sender settles just under what
 Slack really allows (and finds a raised limit again) instead of hitting it every few seconds.
 
 Slack limits each Web API method per workspace (tiers: 1+, 20+, 50+, 100+ a minute) and
@@ -67,9 +67,10 @@ PER_CHANNEL: dict[str, Rate] = {"chat.postMessage": Rate(1.0, 3.0)}
 SLOW_DOWN = 0.95
 """A 429 says our idea of the limit was too high: the bucket's rate is cut to this share of what
 went through lately (SEEN_SECONDS), or of itself if that was more."""
-SEEN_SECONDS = 5.0
-"""How far back a 429 looks to see the rate Slack did take: long enough that calls bunched by the
-network (Slack counts arrivals) do not read as the limit."""
+SEEN_SECONDS = 1.0
+"""How far back a 429 looks to see the rate Slack did take: the second Slack counts. A longer look
+averages in seconds the sender spent stalled or paused and reads the limit low, and a rate cut too
+low takes minutes to win back (tests/adapters/slack/test_slack_rate_finding.py)."""
 RECOVER_PER_SECOND = 0.001
 """... and every second without one wins back this share of the rate (of itself: a rate found low
 recovers slowly, and probes for a raised limit without provoking a 429 every few seconds)."""
@@ -92,6 +93,16 @@ class _Bucket:
     @property
     def per_second(self) -> float:
         return self.rate.per_second * self.share
+
+    @property
+    def capacity(self) -> float:
+        """Tokens the bucket may hold. Once a 429 has said the limit is near our rate, only what
+        fits in the margin kept under it: a bucket lets `capacity + rate` through in a second,
+        and a full second's burst saved up while the sender stalled (a commit, a busy CPU) went
+        out at once on top of the running rate and met the next 429."""
+        if self.share >= 1.0:
+            return self.rate.burst
+        return min(self.rate.burst, max(1.0, (1.0 - SLOW_DOWN) * self.per_second))
 
 
 @dataclass
@@ -119,7 +130,7 @@ class RateLimiter:
         wait = 0.0
         for b in buckets:
             elapsed = max(now - b.updated, 0.0)
-            b.tokens = min(b.rate.burst, b.tokens + elapsed * b.per_second)
+            b.tokens = min(b.capacity, b.tokens + elapsed * b.per_second)
             b.share = min(1.0, b.share * (1.0 + RECOVER_PER_SECOND) ** elapsed)
             b.updated = max(now, b.updated)
             if b.paused_until > now:

@@ -21,15 +21,20 @@ ALLOWED = 100
 
 
 def send_for(seconds: float, *, jitter: float, configured: float = 2.0 * ALLOWED, allowed: int = ALLOWED,
-             seed: int = 1) -> tuple[float, int]:  # fmt: skip
-    """Share of `allowed` delivered over `seconds`, and how many 429s it took."""
+             seed: int = 1, stall_every: float = 0.0, stall: float = 0.0) -> tuple[float, int]:  # fmt: skip
+    """Share of `allowed` delivered over `seconds`, and how many 429s it took. With `stall_every`,
+    the sender stops for `stall` seconds that often (a commit, a busy CPU) and then goes on."""
     rnd = random.Random(seed)
     now = [0.0]
     limiter = RateLimiter(limits={"chat.postMessage": Rate(configured, configured)}, per_channel={},
                           clock=lambda: now[0], sleep=lambda _s: None)  # fmt: skip
     window: deque[float] = deque()
     delivered = refused = 0
+    stalls = stall_every
     while now[0] < seconds:
+        if stall_every and now[0] >= stalls:
+            now[0] += stall
+            stalls += stall_every
         wait = limiter.reserve("T1", "chat.postMessage")
         if wait > 0:
             now[0] += max(wait, 1e-6)
@@ -52,6 +57,15 @@ def test_a_sender_configured_for_twice_the_limit_settles_above_90_percent_of_it(
     share, refused = send_for(300.0, jitter=jitter)
     assert share >= 0.9, share
     assert refused <= 10  # a few probes in five minutes, not a 429 every few seconds
+
+
+def test_a_sender_that_stalls_now_and_then_does_not_burst_into_the_next_429() -> None:
+    """Tokens saved up during a stall must not go out at once on top of the running rate (after a
+    429 the bucket holds no more than the margin it keeps under the limit), and a 429 reads the
+    rate Slack took in the last second, not an average over seconds the sender spent stalled."""
+    share, refused = send_for(300.0, jitter=0.02, stall_every=3.0, stall=1.0)
+    assert share >= 0.9 * 2 / 3, share  # a third of the time is spent stalled
+    assert refused <= 10, refused
 
 
 def test_a_limit_that_drops_is_followed_down_and_one_that_rises_is_found_again() -> None:
