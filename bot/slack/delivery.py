@@ -157,9 +157,11 @@ class SlackDelivery:
             error = str(e.response.get("error") or "error")
             raise DeliveryError(f"Slack: {error}", permanent=error in PERMANENT) from None
 
-    def _read(self, method: str, channel: str | None, call: Callable[[], Any]) -> Any:
-        """A paced call whose Slack errors (other than rate limits) reach the caller as they are."""
-        self._pace(method, channel)
+    def _read(self, method: str, channel: str | None, call: Callable[[], Any], *, alone: bool = False) -> Any:
+        """A paced call whose Slack errors (other than rate limits) reach the caller as they are.
+        `alone`: the call serves this message only (reading back an unknown outcome), so a rate
+        limit on it puts back this message and never waits, nor stops the messages behind it."""
+        self._pace(method, channel, alone=alone)
         try:
             return call()
         except SlackApiError as e:
@@ -168,19 +170,21 @@ class SlackDelivery:
                 if self.limiter is not None:
                     self.limiter.pause(self.workspace, method, wait)
                 raise DeliveryError(f"Slack: rate limited ({method})", retry_after=wait, counts=False,
-                                    everything=True) from None  # fmt: skip
+                                    everything=not alone) from None  # fmt: skip
             raise
         except Exception as e:  # noqa: BLE001 - any other failure: did the request reach Slack?
             sent = "not sent" if never_sent(e) else "outcome unknown"
             raise DeliveryError(f"Slack unreachable ({sent}): {type(e).__name__}", uncertain=not never_sent(e)) from e
 
-    def _pace(self, method: str, channel: str | None) -> None:
+    def _pace(self, method: str, channel: str | None, *, alone: bool = False) -> None:
         if self.limiter is None:
             return
         for _ in range(3):
             wait, everything = self.limiter.reserve_why(self.workspace, method, channel)
             if wait <= 0:
                 return
+            if alone:  # a read-back (conversations.history is 50 a minute) must not hold the posts
+                raise DeliveryError(f"paced: {method} is at its rate limit", retry_after=wait, counts=False)
             if wait > self.max_pace:
                 raise DeliveryError(f"paced: {method} is at its rate limit", retry_after=wait, counts=False,
                                     everything=everything)  # fmt: skip
@@ -206,7 +210,8 @@ class SlackDelivery:
 
     def _dm(self, person: str) -> str:
         if person not in self._dms:
-            opened = self._read("conversations.open", None, lambda: self.client.conversations_open(users=person))
+            opened = self._read("conversations.open", None, lambda: self.client.conversations_open(users=person),
+                                alone=True)  # fmt: skip
             self._dms[person] = str(opened["channel"]["id"])
         return self._dms[person]
 
@@ -224,10 +229,11 @@ class SlackDelivery:
             try:
                 page = self._read(method, channel, functools.partial(
                     self.client.conversations_replies, ts=thread, **args) if thread else functools.partial(
-                    self.client.conversations_history, **args))  # fmt: skip
+                    self.client.conversations_history, **args), alone=True)  # fmt: skip
             except SlackApiError as e:
                 if e.response.get("error") == "not_in_channel" and not joined and channel.startswith("C"):
-                    self._read("conversations.join", channel, lambda: self.client.conversations_join(channel=channel))
+                    self._read("conversations.join", channel, lambda: self.client.conversations_join(channel=channel),
+                               alone=True)  # fmt: skip
                     joined = True
                     continue
                 raise

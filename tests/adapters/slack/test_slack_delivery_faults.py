@@ -193,3 +193,35 @@ def test_an_app_that_cannot_read_back_sends_again_rather_than_lose(tmp_path: Pat
     finally:
         standin.stop()
         engine.dispose()
+
+
+def test_a_read_back_at_its_rate_limit_holds_back_only_its_own_message(tmp_path: Path) -> None:
+    """conversations.history allows about 50 calls a minute: reading back one message whose send
+    may have arrived must not make the messages behind it wait for that method's next token."""
+    from bot.slack.delivery import PostedMessages, SlackDelivery, plain_client
+    from bot.slack.ratelimit import Rate, RateLimiter
+    from core.outbox import drain
+    from storage.engine import make_engine
+    from storage.uow import SqlUnitOfWorkFactory
+
+    standin = SlackStandIn(team_id=TEAM).start()
+    engine = make_engine(f"sqlite:///{tmp_path / 'd.db'}")
+    try:
+        factory = SqlUnitOfWorkFactory(engine)
+        doubtful, *others = notices(6)
+        doubtful.uncertain = True  # its last send's connection dropped
+        with factory(TEAM) as uow:
+            assert uow.outbox.add_all([doubtful, *others]) == 6
+            uow.commit()
+        limiter = RateLimiter(limits={"conversations.history": Rate(1 / 60, 1.0), "chat.postMessage": Rate(100, 100),
+                                      "conversations.open": Rate(1 / 60, 1.0)}, per_channel={})  # fmt: skip
+        for method in ("conversations.history", "conversations.open"):
+            assert limiter.reserve(TEAM, method) == 0.0  # someone else spent this minute's call
+        delivery = SlackDelivery(TEAM, plain_client(BOT_TOKEN, standin.api_url), PostedMessages(), limiter=limiter)
+        done = drain(factory, TEAM, delivery, doubtful.created_at)
+        assert sorted(m.key for m in done.sent) == sorted(m.key for m in others)
+        assert [m.key for m in done.rate_limited] == [doubtful.key] and not done.resume_in
+        assert delivered_keys(standin) == Counter({m.key: 1 for m in others})
+    finally:
+        standin.stop()
+        engine.dispose()
