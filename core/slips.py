@@ -1,0 +1,179 @@
+"""Slip alerts: when a dependency slips, the owner of every priority it endangers is told, once.
+
+A slip is one change of a dependency: blocked, declined, re-planned past its needed-by date or past
+the due date of the priority it serves, or overdue (the end of its committed date, needed-by when
+none, has passed in the workspace's time zone). Its endangered chain is the priority it serves and
+that priority's alignment ancestors up to org level; each of their owners gets one direct message.
+
+How "once" holds across scheduler processes and restarts: a change writes one `pending` row per
+person, keyed (dependency, change, person), and that key is unique in the database. Block, decline
+and re-plan write theirs with the command; "overdue" is written by the first tick after the date
+passes. The tick then settles every pending row under the workspace lock, in the same transaction
+as the outbox message it queues: `sent`, or `dropped` when the change was undone first (the
+dependency moved on: another revision, unblocked, delivered) or the person no longer owns a
+priority in the chain. A person who is away keeps theirs pending until the first tick after they are
+back. A change is named by the dependency's revision (`blocked:7`), so a second block after an
+unblock is a new change, and the first one's stale rows are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from core.model import Dependency, DepState, Priority, SlipAlert
+from core.ports import UnitOfWork
+from core.reply import Line, Notice, Quote, Segment, line, said
+from core.rhythm import is_away
+
+PENDING, SENT, DROPPED = "pending", "sent", "dropped"
+BLOCKED, DECLINED, REPLANNED, OVERDUE = "blocked", "declined", "replanned", "overdue"
+
+
+def chain(d: Dependency, priorities: Sequence[Priority]) -> list[Priority]:
+    """The open priorities `d` endangers: the one it serves, then its ancestors up to org level."""
+    by_number = {p.number: p for p in priorities}
+    out: list[Priority] = []
+    seen: set[int] = set()
+    at = by_number.get(d.for_priority) if d.for_priority is not None else None
+    while at is not None and at.number not in seen:
+        seen.add(at.number)
+        if at.is_open:
+            out.append(at)
+        at = by_number.get(at.parent) if at.parent is not None else None
+    return out
+
+
+def owners(found: Sequence[Priority]) -> list[str]:
+    """Each owner of the chain once, in chain order."""
+    return list(dict.fromkeys(p.owner for p in found if p.owner))
+
+
+def on_time(d: Dependency) -> date:
+    return d.committed or d.needed_by
+
+
+def late(d: Dependency, priorities: Sequence[Priority]) -> bool:
+    """Committed past its needed-by date, or past the due date of the priority it serves."""
+    if d.committed is None:
+        return False
+    served = next((p for p in priorities if p.number == d.for_priority), None)
+    due = served.due if served is not None else None
+    return d.committed > d.needed_by or (due is not None and d.committed > due)
+
+
+def change_key(kind: str, d: Dependency) -> str:
+    return f"{kind}:{on_time(d).isoformat()}" if kind == OVERDUE else f"{kind}:{d.revision}"
+
+
+def holds(change: str, d: Dependency, priorities: Sequence[Priority], today: date) -> bool:
+    """Whether the change an alert is about is still true now (else it was undone before the tick)."""
+    kind, _, mark = change.partition(":")
+    if kind == OVERDUE:
+        return d.is_open and on_time(d).isoformat() == mark and on_time(d) < today
+    if str(d.revision) != mark:
+        return False
+    if kind == BLOCKED:
+        return d.state is DepState.BLOCKED
+    if kind == DECLINED:
+        return d.state is DepState.DECLINED
+    if kind == REPLANNED:
+        return d.state is DepState.ACCEPTED and late(d, priorities)
+    return False
+
+
+def queue(uow: UnitOfWork, d: Dependency, kind: str, now: datetime, *, besides: str | None = None) -> int:
+    """Write the pending alerts of one change (block, decline, late re-plan): one per owner up the
+    chain, except `besides` (who made the change and knows it). Returns how many were new."""
+    found = chain(d, uow.priorities.list())
+    key = change_key(kind, d)
+    return sum(uow.slips.add(SlipAlert(d.number, key, h, now)) for h in owners(found) if h != besides)
+
+
+def _overdue(uow: UnitOfWork, deps: Sequence[Dependency], priorities: Sequence[Priority], today: date,
+             now: datetime) -> None:  # fmt: skip
+    """Notice the crossings: every open dependency whose date has passed gets its alerts written
+    (once: the key names the date, so a later re-plan that passes again is a new change)."""
+    for d in deps:
+        if d.is_open and d.state is not DepState.BLOCKED and on_time(d) < today:
+            key = change_key(OVERDUE, d)
+            for h in owners(chain(d, priorities)):
+                uow.slips.add(SlipAlert(d.number, key, h, now))
+
+
+def settle(uow: UnitOfWork, now: datetime, today: date) -> list[Notice]:
+    """What the tick does (the caller holds the workspace lock and commits): write the overdue
+    crossings, then send or drop every pending alert; people away keep theirs for later."""
+    deps = {d.number: d for d in uow.dependencies.list()}
+    priorities = list(uow.priorities.list())
+    _overdue(uow, list(deps.values()), priorities, today, now)
+    pending = list(uow.slips.list(state=PENDING))
+    if not pending:
+        return []
+    aways = list(uow.rhythms.aways())
+    notices: list[Notice] = []
+    for a in pending:
+        d = deps.get(a.dependency)
+        found = chain(d, priorities) if d is not None else []
+        if d is None or not holds(a.change, d, priorities, today) or a.person not in owners(found):
+            a.state, a.settled_at = DROPPED, now
+            uow.slips.save(a)
+            continue
+        if is_away(aways, a.person, today):
+            continue
+        a.state, a.settled_at = SENT, now
+        uow.slips.save(a)
+        notices.append(Notice(lines=alert_lines(d, a.change, a.person, found), person=a.person,
+                              key=f"slip:{d.id}:{a.change}:@{a.person}"))  # fmt: skip
+    return notices
+
+
+def _what(d: Dependency) -> list[Segment]:
+    return [f"{d.id} ({d.from_team} → {d.to_team}) “", Quote(d.what), "”"]
+
+
+def alert_lines(d: Dependency, change: str, person: str, found: Sequence[Priority]) -> tuple[Line, ...]:
+    """`D-7 … is blocked: …`, the chain with the reader's own priorities marked, and what they can do."""
+    kind = change.partition(":")[0]
+    head: list[Segment] = ["Slip: ", *_what(d)]
+    if kind == BLOCKED:
+        head += [" is blocked", *said(": “", d.blocked_reason, "”"), "."]
+    elif kind == DECLINED:
+        head += [f" was declined by {d.to_team}", *said(": “", d.declined_reason, "”"), "."]
+    elif kind == OVERDUE:
+        head += [f" is overdue: it was due {on_time(d).isoformat()} and is not delivered."]
+    else:
+        last = d.replans[-1] if d.replans else None
+        why = said(": “", last.why if last is not None else None, "”")
+        served = found[0] if found and found[0].number == d.for_priority else None
+        past = f"needed by {d.needed_by.isoformat()}"
+        if served is not None and served.due is not None and d.committed and d.committed > served.due:
+            past += f"; {served.id} is due {served.due.isoformat()}"
+        moved = "was re-planned to" if d.replans else "was accepted for"
+        head += [f" {moved} {d.committed.isoformat() if d.committed else '?'} ({past})", *why, "."]
+    links = " → ".join(f"{p.id}{' (yours)' if p.owner == person else ''}" for p in found)
+    mine = next((p for p in found if p.owner == person), None)
+    first = line("It endangers ", links, ".")
+    ask = [f"What you can do: ask {d.to_team} for a date (`dep show {d.id}`)"]
+    if mine is not None:
+        ask.append(f"re-plan {mine.id} (`priority update {mine.id} --due <date>`)")
+    ask.append(f'or escalate (`blocker add "…" --on {d.id}`).')
+    return (line(*head), first, line(", ".join(ask)))
+
+
+def alerted(uow: UnitOfWork, d: Dependency) -> list[str]:
+    """Everyone who was sent a slip alert about `d` (they hear when it is delivered or moving again)."""
+    return list(dict.fromkeys(a.person for a in uow.slips.list(dependency=d.number, state=SENT)))
+
+
+def mine(uow: UnitOfWork, person: str, today: date) -> list[tuple[Dependency, str]]:
+    """Slips that touch my priorities and are still true (sent, or held while I was away): (dependency,
+    change), newest first."""
+    deps = {d.number: d for d in uow.dependencies.list()}
+    priorities = list(uow.priorities.list())
+    out: list[tuple[Dependency, str]] = []
+    for a in uow.slips.list():
+        d = deps.get(a.dependency)
+        if a.person == person and a.state != DROPPED and d is not None and holds(a.change, d, priorities, today):
+            out.append((d, a.change))
+    return out[::-1]
