@@ -21,12 +21,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from core.model import Dependency, DepState, Priority, SlipAlert
+from core.model import Dependency, DepState, Event, Priority, SlipAlert
 from core.ports import UnitOfWork
 from core.reply import Line, Notice, Quote, Segment, line, said
 from core.rhythm import is_away
 
 PENDING, SENT, DROPPED = "pending", "sent", "dropped"
+ACTOR = "flotilla"
+"""Who the audit trail says noticed an overdue dependency: the bot itself."""
 BLOCKED, DECLINED, REPLANNED, OVERDUE = "blocked", "declined", "replanned", "overdue"
 
 
@@ -97,8 +99,10 @@ def _overdue(uow: UnitOfWork, deps: Sequence[Dependency], priorities: Sequence[P
     for d in deps:
         if d.is_open and d.state is not DepState.BLOCKED and on_time(d) < today:
             key = change_key(OVERDUE, d)
-            for h in owners(chain(d, priorities)):
-                uow.slips.add(SlipAlert(d.number, key, h, now))
+            new = [uow.slips.add(SlipAlert(d.number, key, h, now)) for h in owners(chain(d, priorities))]
+            if any(new):  # the crossing, in the audit trail once (when there was someone to tell)
+                uow.events.append(Event(at=now, actor=ACTOR, kind="dependency.overdue", subject=d.id,
+                                        data={"due": on_time(d).isoformat()}))  # fmt: skip
 
 
 def settle(uow: UnitOfWork, now: datetime, today: date) -> list[Notice]:

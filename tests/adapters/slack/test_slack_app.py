@@ -109,7 +109,7 @@ def test_dependency_request_notifies_with_buttons_and_accept_button_works(slack:
         else to_channel.params["blocks"]
     )
     buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == ["dep_accept", "dep_decline"] and posts
+    assert buttons == ["dep_accept", "dep_decline", "dep_propose"] and posts
 
     message = {"ts": "1700000000.000009", "text": to_channel.params["text"], "blocks": blocks}
     _, name = slack.action(LEO, "dep_accept", "D-1", message=message)
