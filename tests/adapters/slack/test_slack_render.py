@@ -45,7 +45,8 @@ DEP = Dependency(
 def test_buttons_are_the_cores_offers_from_the_readers_side() -> None:
     ids = lambda els: [(e["action_id"], e.get("value")) for e in els]  # noqa: E731
     assert ids(render.offer_buttons(dependency_offers(DEP, provider=True))) == [("dep_accept", "D-3"),
-                                                                                ("dep_decline", "D-3")]  # fmt: skip
+                                                                                ("dep_decline", "D-3"),
+                                                                                ("dep_propose", "D-3")]  # fmt: skip
     assert render.offer_buttons(dependency_offers(DEP, requester=True)) == []  # the requester can't accept
     accepted = replace(DEP, state=DepState.ACCEPTED)
     assert ids(render.offer_buttons(dependency_offers(accepted, requester=True))) == [("dep_done", "D-3")]
