@@ -24,7 +24,8 @@ from datetime import date, datetime
 from core.model import Dependency, DepState, Event, Priority, SlipAlert
 from core.ports import UnitOfWork
 from core.reply import Line, Notice, Quote, Segment, line, said
-from core.rhythm import is_away
+from core.rhythm import Away
+from core.rules import zone_info
 
 PENDING, SENT, DROPPED = "pending", "sent", "dropped"
 ACTOR = "flotilla"
@@ -68,11 +69,12 @@ def change_key(kind: str, d: Dependency) -> str:
     return f"{kind}:{on_time(d).isoformat()}" if kind == OVERDUE else f"{kind}:{d.revision}"
 
 
-def holds(change: str, d: Dependency, priorities: Sequence[Priority], today: date) -> bool:
+def holds(change: str, d: Dependency, priorities: Sequence[Priority]) -> bool:
     """Whether the change an alert is about is still true now (else it was undone before the tick)."""
     kind, _, mark = change.partition(":")
-    if kind == OVERDUE:
-        return d.is_open and on_time(d).isoformat() == mark and on_time(d) < today
+    if kind == OVERDUE:  # undone: delivered, cancelled, blocked (its own alert) or its date moved. Not judged by
+        # `today`: a scheduler whose clock runs behind the one that noticed the crossing must not drop it
+        return d.is_open and d.state is not DepState.BLOCKED and on_time(d).isoformat() == mark
     if str(d.revision) != mark:
         return False
     if kind == BLOCKED:
@@ -115,21 +117,28 @@ def settle(uow: UnitOfWork, now: datetime, today: date) -> list[Notice]:
     if not pending:
         return []
     aways = list(uow.rhythms.aways())
+    zone = zone_info(uow.workspace.get().tz)
     notices: list[Notice] = []
     for a in pending:
         d = deps.get(a.dependency)
         found = chain(d, priorities) if d is not None else []
-        if d is None or not holds(a.change, d, priorities, today) or a.person not in owners(found):
+        if d is None or not holds(a.change, d, priorities) or a.person not in owners(found):
             a.state, a.settled_at = DROPPED, now
             uow.slips.save(a)
             continue
-        if is_away(aways, a.person, today):
+        if _held(aways, a.person, today, a.created_at.astimezone(zone).date()):
             continue
         a.state, a.settled_at = SENT, now
         uow.slips.save(a)
         notices.append(Notice(lines=alert_lines(d, a.change, a.person, found), person=a.person,
                               key=f"slip:{d.id}:{a.change}:@{a.person}"))  # fmt: skip
     return notices
+
+
+def _held(aways: Sequence[Away], person: str, today: date, noticed: date) -> bool:
+    """Away today, or away when the change was noticed and not back yet: a scheduler whose clock runs
+    behind the one that noticed it must not send it before the person is back."""
+    return any(w.person == person and (w.covers(today) or (w.covers(noticed) and today <= w.end)) for w in aways)
 
 
 def _what(d: Dependency) -> list[Segment]:
@@ -170,7 +179,7 @@ def alerted(uow: UnitOfWork, d: Dependency) -> list[str]:
     return list(dict.fromkeys(a.person for a in uow.slips.list(dependency=d.number, state=SENT)))
 
 
-def mine(uow: UnitOfWork, person: str, today: date) -> list[tuple[Dependency, str]]:
+def mine(uow: UnitOfWork, person: str) -> list[tuple[Dependency, str]]:
     """Slips that touch my priorities and are still true (sent, or held while I was away): (dependency,
     change), newest first."""
     deps = {d.number: d for d in uow.dependencies.list()}
@@ -178,6 +187,6 @@ def mine(uow: UnitOfWork, person: str, today: date) -> list[tuple[Dependency, st
     out: list[tuple[Dependency, str]] = []
     for a in uow.slips.list():
         d = deps.get(a.dependency)
-        if a.person == person and a.state != DROPPED and d is not None and holds(a.change, d, priorities, today):
+        if a.person == person and a.state != DROPPED and d is not None and holds(a.change, d, priorities):
             out.append((d, a.change))
     return out[::-1]

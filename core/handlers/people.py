@@ -29,7 +29,7 @@ def me(call: Call, _: commands.Me) -> Reply:
     asked = [d for d in deps
              if d.state is DepState.PROPOSED and (d.from_team in mine or d.requester_owner == call.actor)]  # fmt: skip
     deps = [d for d in deps if d not in asked]  # a proposal waiting on me is listed once, with its answers
-    slipped = slips.mine(call.uow, call.actor, call.today)
+    slipped = slips.mine(call.uow, call.actor)
     everything = call.uow.priorities.list()
     blockers = [b for b in call.uow.blockers.list() if b.raised_by == call.actor and b.state is BlockerState.OPEN]
     lines: list[Line] = [line("Your teams: ", ", ".join(sorted(mine)) or "none")]

@@ -162,3 +162,14 @@ def test_me_lists_a_waiting_proposal_once_and_my_slips(dep: Org) -> None:
     me = dep.run("pete", c.Me())
     assert [i.group for i in me.items if i.group == "slips"] == ["slips"]
     assert "D-1 was declined" in render(me.lines)
+
+
+def test_a_scheduler_whose_clock_runs_behind_neither_drops_nor_rushes_an_alert(dep: Org) -> None:
+    """Scheduler processes' clocks differ a little: one that lags behind the process that noticed an
+    overdue crossing must not drop it as not yet overdue, nor send it to someone away when noticed."""
+    dep.run("ivy", c.DepAccept(1))
+    dep.run("pete", c.Away(when("2026-12-08"), when("2026-12-09")))
+    assert [p for p, _ in tick_at(dep, datetime(2026, 12, 8, 0, 5, tzinfo=NOW.tzinfo))] == ["alice"]
+    assert tick_at(dep, datetime(2026, 12, 7, 23, 55, tzinfo=NOW.tzinfo)) == []  # the lagging one
+    assert {a.person: a.state for a in dep.state.slips.values()} == {"alice": "sent", "pete": "pending"}
+    assert [p for p, _ in tick_at(dep, datetime(2026, 12, 10, 0, 5, tzinfo=NOW.tzinfo))] == ["pete"]
