@@ -92,7 +92,9 @@ class _Problems:
         self.found: list[str] = []
 
     def add(self, where: str, message: str) -> None:
-        self.found.append(f"{where}: {message.rstrip('.')}")
+        """One problem, on one line: a name taken from the file (a period, a handle) may hold a line break."""
+        said = f"{where}: {message.rstrip('.')}"
+        self.found.append("".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in said))
 
     def refuse(self) -> None:
         if self.found:

@@ -75,14 +75,14 @@ def holds(change: str, d: Dependency, priorities: Sequence[Priority]) -> bool:
     if kind == OVERDUE:  # undone: delivered, cancelled, blocked (its own alert) or its date moved. Not judged by
         # `today`: a scheduler whose clock runs behind the one that noticed the crossing must not drop it
         return d.is_open and d.state is not DepState.BLOCKED and on_time(d).isoformat() == mark
+    if kind == REPLANNED:  # undone: moved back in time, or no longer accepted (a newer one supersedes it: settle)
+        return d.state is DepState.ACCEPTED and late(d, priorities)
     if str(d.revision) != mark:
         return False
     if kind == BLOCKED:
         return d.state is DepState.BLOCKED
     if kind == DECLINED:
         return d.state is DepState.DECLINED
-    if kind == REPLANNED:
-        return d.state is DepState.ACCEPTED and late(d, priorities)
     return False
 
 
@@ -119,10 +119,16 @@ def settle(uow: UnitOfWork, now: datetime, today: date) -> list[Notice]:
     aways = list(uow.rhythms.aways())
     zone = zone_info(uow.workspace.get().tz)
     notices: list[Notice] = []
+    newest: dict[tuple[int, str, str], SlipAlert] = {}
+    for a in pending:  # of one kind of change to one person, only the latest is worth a message
+        key = (a.dependency, a.person, a.change.partition(":")[0])
+        if key not in newest or _order(a) > _order(newest[key]):
+            newest[key] = a
     for a in pending:
         d = deps.get(a.dependency)
         found = chain(d, priorities) if d is not None else []
-        if d is None or not holds(a.change, d, priorities) or a.person not in owners(found):
+        superseded = newest[(a.dependency, a.person, a.change.partition(":")[0])] is not a
+        if d is None or superseded or not holds(a.change, d, priorities) or a.person not in owners(found):
             a.state, a.settled_at = DROPPED, now
             uow.slips.save(a)
             continue
@@ -133,6 +139,11 @@ def settle(uow: UnitOfWork, now: datetime, today: date) -> list[Notice]:
         notices.append(Notice(lines=alert_lines(d, a.change, a.person, found), person=a.person,
                               key=f"slip:{d.id}:{a.change}:@{a.person}"))  # fmt: skip
     return notices
+
+
+def _order(a: SlipAlert) -> tuple[datetime, int, str]:
+    mark = a.change.partition(":")[2]
+    return a.created_at, int(mark) if mark.isdigit() else 0, mark
 
 
 def _held(aways: Sequence[Away], person: str, today: date, noticed: date) -> bool:

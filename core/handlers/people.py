@@ -69,7 +69,13 @@ def me(call: Call, _: commands.Me) -> Reply:
         "blockers": [blocker_json(b) for b in blockers],
         "checkins": [{"team": r.team, "kind": r.kind.value, "period": r.period} for r in waiting],
     }
-    return Reply(lines=tuple(lines), data=data, items=tuple(items))
+    answers = tuple(o for d in asked[:MAX_ANSWERS] for o in dependency_offers(d, requester=True))
+    return Reply(lines=tuple(lines), data=data, items=tuple(items), offers=answers)
+
+
+MAX_ANSWERS = 2
+"""Proposals whose Agree / Reject buttons `me` carries itself (a Teams card, the console); App Home
+lists every one with its own."""
 
 
 def _proposal_line(d: Dependency) -> Line:

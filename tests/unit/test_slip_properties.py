@@ -56,14 +56,14 @@ def _holds(change: str, o: Org, today: date) -> bool:
         return d.state in (DepState.REQUESTED, DepState.PROPOSED, DepState.ACCEPTED) and (
             (d.committed or d.needed_by).isoformat() == mark < today.isoformat()
         )
+    if kind == "replanned":  # still later than it may be, and accepted
+        return d.state is DepState.ACCEPTED and d.committed is not None and (
+            d.committed > d.needed_by or d.committed > date(2026, 12, 10))  # fmt: skip
     if str(d.revision) != mark:
         return False
     if kind == "blocked":
         return d.state is DepState.BLOCKED
-    if kind == "declined":
-        return d.state is DepState.DECLINED
-    return d.state is DepState.ACCEPTED and d.committed is not None and (
-        d.committed > d.needed_by or d.committed > date(2026, 12, 10))  # fmt: skip
+    return kind == "declined" and d.state is DepState.DECLINED
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
