@@ -85,8 +85,9 @@ def _proposal_line(d: Dependency) -> Line:
 
 def _slip_line(d: Dependency, change: str, me: str, priorities: Sequence[Priority]) -> Line:
     kind = change.partition(":")[0]
+    moved = "re-planned to" if d.replans else "accepted for"
     what = {slips.BLOCKED: "is blocked", slips.DECLINED: "was declined", slips.OVERDUE: "is overdue",
-            slips.REPLANNED: f"was re-planned to {d.committed}"}.get(kind, kind)  # fmt: skip
+            slips.REPLANNED: f"was {moved} {d.committed}"}.get(kind, kind)  # fmt: skip
     chain = " → ".join(f"{p.id}{' (yours)' if p.owner == me else ''}" for p in slips.chain(d, priorities))
     return line(f"{d.id} {what}: it endangers {chain}")
 
