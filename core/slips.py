@@ -18,7 +18,7 @@ unblock is a new change, and the first one's stale rows are dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from core.model import Dependency, DepState, Event, Priority, SlipAlert
@@ -86,12 +86,12 @@ def holds(change: str, d: Dependency, priorities: Sequence[Priority]) -> bool:
     return False
 
 
-def queue(uow: UnitOfWork, d: Dependency, kind: str, now: datetime, *, besides: str | None = None) -> int:
+def queue(uow: UnitOfWork, d: Dependency, kind: str, now: datetime, *, besides: Collection[str] = ()) -> int:
     """Write the pending alerts of one change (block, decline, late re-plan): one per owner up the
-    chain, except `besides` (who made the change and knows it). Returns how many were new."""
+    chain, except `besides` (who made the change, or was told of it already). Returns how many were new."""
     found = chain(d, uow.priorities.list())
     key = change_key(kind, d)
-    return sum(uow.slips.add(SlipAlert(d.number, key, h, now)) for h in owners(found) if h != besides)
+    return sum(uow.slips.add(SlipAlert(d.number, key, h, now)) for h in owners(found) if h not in besides)
 
 
 def _overdue(uow: UnitOfWork, deps: Sequence[Dependency], priorities: Sequence[Priority], today: date,

@@ -75,12 +75,20 @@ def _follow_through(call: Call, d: Dependency, told: tuple[Line, ...], key: str)
     return _people(access.team(call, d.from_team), told, key, people, actor=call.actor)
 
 
-def _late_move(call: Call, d: Dependency, before: date | None) -> None:
+def _alert(call: Call, d: Dependency, kind: str, told: tuple[Notice, ...]) -> tuple[Notice, ...]:
+    """Queue the slip alerts of this change (core.slips) for the owners up the chain, except whoever
+    made it and whoever this command already tells in person: one message per person per change."""
+    slips.queue(call.uow, d, kind, call.now, besides={call.actor, *(n.person for n in told if n.person)})
+    return told
+
+
+def _late_move(call: Call, d: Dependency, before: date | None, told: tuple[Notice, ...]) -> tuple[Notice, ...]:
     """A committed date that moved later, past needed-by or the served priority's due date, alerts the
-    owners up the chain (core.slips); a move earlier never does."""
+    owners up the chain; a move earlier never does."""
     moved_later = before is None or (d.committed is not None and d.committed > before)
     if moved_later and slips.late(d, call.uow.priorities.list()):
-        slips.queue(call.uow, d, slips.REPLANNED, call.now, besides=call.actor)
+        _alert(call, d, slips.REPLANNED, told)
+    return told
 
 
 def _offers(call: Call, d: Dependency) -> tuple[Offer, ...]:
@@ -137,7 +145,6 @@ def accept(call: Call, cmd: commands.DepAccept) -> Reply:
     d.provider_owner, d.committed, d.answered_at = owner, committed, call.now
     d.proposed, d.proposed_reason = None, None
     _move(call, d, DepMove.ACCEPT, provider_owner=owner, committed=committed.isoformat())
-    _late_move(call, d, None)
     late = f" (needed by {d.needed_by}: {(committed - d.needed_by).days} days late)" if committed > d.needed_by else ""
     told = (line(f"{provider.handle} accepted {d.id} ", Quote(d.what), f": committed {committed}{late}, owner ",
                  Mention(owner), "."),)  # fmt: skip
@@ -149,7 +156,7 @@ def accept(call: Call, cmd: commands.DepAccept) -> Reply:
                            offers=then),)  # fmt: skip
     return reply(
         line(f"{d.id} accepted: committed {committed}{late}, owner ", Mention(owner), "."),
-        data=dependency_json(d), public=True, notices=notices, offers=_offers(call, d),
+        data=dependency_json(d), public=True, notices=_late_move(call, d, None, notices), offers=_offers(call, d),
     )  # fmt: skip
 
 
@@ -162,10 +169,9 @@ def decline(call: Call, cmd: commands.DepDecline) -> Reply:
     d.declined_reason, d.answered_at = why, call.now
     d.proposed, d.proposed_reason = None, None
     _move(call, d, DepMove.DECLINE, reason=why)
-    slips.queue(call.uow, d, slips.DECLINED, call.now, besides=call.actor)
     told = (line(f"{provider.handle} declined {d.id} ", Quote(d.what), ": ", Quote(why)),)
     requester = access.team(call, d.from_team)
-    notices = _notify_team(requester, told, f"{d.id}:declined", leads=True)
+    notices = _alert(call, d, slips.DECLINED, _notify_team(requester, told, f"{d.id}:declined", leads=True))
     return reply(line(f"{d.id} declined: ", Quote(why)), data=dependency_json(d), public=True, notices=notices)
 
 
@@ -177,10 +183,10 @@ def block(call: Call, cmd: commands.DepBlock) -> Reply:
     _refuse(d, DepMove.BLOCK)
     d.blocked_reason, d.blocked_from = why, d.state
     _move(call, d, DepMove.BLOCK, reason=why)
-    slips.queue(call.uow, d, slips.BLOCKED, call.now, besides=call.actor)
     told = (line(f"{d.id} ", Quote(d.what), " is blocked: ", Quote(why), " (by ", Mention(call.actor), ")"),)
     other = d.from_team if _side(call, d)[1] else d.to_team
-    notices = _notify_team(access.team(call, other), told, f"{d.id}:blocked:{call.now.isoformat()}", leads=False)
+    key = f"{d.id}:blocked:{call.now.isoformat()}"
+    notices = _alert(call, d, slips.BLOCKED, _notify_team(access.team(call, other), told, key, leads=False))
     return reply(line(f"{d.id} blocked: ", Quote(why)), data=dependency_json(d), public=True, notices=notices)
 
 
@@ -263,12 +269,12 @@ def agree(call: Call, cmd: commands.DepAgree) -> Reply:
                        f'(`dep reject {d.id} "<why>"`).')  # fmt: skip
     d.committed, d.proposed, d.proposed_reason = when, None, None
     _move(call, d, DepMove.AGREE, committed=when.isoformat())
-    _late_move(call, d, None)
     provider = access.team(call, d.to_team)
     told = (line(f"{requester.handle} agreed to {when} for {d.id} ", Quote(d.what), ": it is accepted, committed "
                  f"{when}."),)  # fmt: skip
     notices = _people(provider, told, f"{d.id}:agreed:{d.revision}", _side_owner(provider, d.provider_owner),
                       actor=call.actor, offers=dependency_offers(d, provider=True))  # fmt: skip
+    notices = _late_move(call, d, None, notices)
     return reply(line(f"{d.id} accepted: committed {when}, as {provider.handle} proposed."),
                  data=dependency_json(d), public=True, notices=notices, offers=_offers(call, d))  # fmt: skip
 
@@ -305,7 +311,6 @@ def commit(call: Call, cmd: commands.DepCommit) -> Reply:
     d.committed = when
     _move(call, d, DepMove.COMMIT, **{"from": before.isoformat() if before else None, "to": when.isoformat(),
                                       "reason": why})  # fmt: skip
-    _late_move(call, d, before)
     way = "later" if before is None or when > before else "earlier"
     late = f" (needed by {d.needed_by}: {(when - d.needed_by).days} days late)" if when > d.needed_by else ""
     told = (line(f"{provider.handle} re-planned {d.id} ", Quote(d.what), f": committed {before} → {when}{late}: ",
@@ -313,6 +318,7 @@ def commit(call: Call, cmd: commands.DepCommit) -> Reply:
     requester = access.team(call, d.from_team)
     notices = _people(requester, told, f"{d.id}:replanned:{d.revision}", _side_owner(requester, d.requester_owner),
                       actor=call.actor, offers=dependency_offers(d, requester=True))  # fmt: skip
+    notices = _late_move(call, d, before, notices)
     return reply(line(f"{d.id} re-planned {way}: committed {before} → {when}{late}. {requester.handle} has been told."),
                  data=dependency_json(d), public=True, notices=notices, offers=_offers(call, d))  # fmt: skip
 

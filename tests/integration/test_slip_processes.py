@@ -64,7 +64,9 @@ def expected() -> set[tuple[str, str, str]]:
     out: set[tuple[str, str, str]] = set()
     for i in range(TEAMS):
         kind = "blocked" if i in BLOCKED else "replanned" if i == REPLANNED else "overdue"
-        out |= {(f"D-{i + 1}", kind, f"o{i}"), (f"D-{i + 1}", kind, "ceo")}
+        out.add((f"D-{i + 1}", kind, "ceo"))
+        if kind != "replanned":  # o1 asked for D-2: the re-plan itself tells them, once
+            out.add((f"D-{i + 1}", kind, f"o{i}"))
     return out
 
 

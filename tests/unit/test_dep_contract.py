@@ -156,12 +156,20 @@ def test_me_lists_a_waiting_proposal_once_and_my_slips(dep: Org) -> None:
     mine = dep.run("mia", c.Me())
     assert [i.group for i in mine.items].count("proposals") == 1
     assert sum("D-1" in render([i.line]) for i in mine.items) == 1
+    assert [o.act.value for o in mine.offers] == ["dep.agree", "dep.reject"]
     dep.run("mia", c.DepReject(1, "No"))
-    dep.run("ivy", c.DepDecline(1, "No capacity"))
+    dep.run("ivy", c.DepBlock(1, "Stuck"))
     tick_at(dep, NOW + timedelta(minutes=5))
     me = dep.run("pete", c.Me())
     assert [i.group for i in me.items if i.group == "slips"] == ["slips"]
-    assert "D-1 was declined" in render(me.lines)
+    assert "D-1 is blocked: it endangers P-2 (yours) → P-1" in render(me.lines)
+
+
+def test_one_message_per_person_per_change(dep: Org) -> None:
+    """pete leads payments and owns P-2: the decline tells him in person, so no slip alert repeats it."""
+    r = dep.run("ivy", c.DepDecline(1, "No capacity"))
+    assert "pete" in [n.person for n in r.notices]
+    assert [p for p, _ in tick_at(dep, NOW + timedelta(minutes=5))] == ["alice"]
 
 
 def test_a_scheduler_whose_clock_runs_behind_neither_drops_nor_rushes_an_alert(dep: Org) -> None:
