@@ -245,9 +245,9 @@ def _csv_cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    if isinstance(value, list):
+    if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
         text = " ".join(str(v) for v in value)
-    elif isinstance(value, dict):
+    elif isinstance(value, dict | list):  # records within a record (a dependency's re-plans): as JSON
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     else:
         text = str(value)

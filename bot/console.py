@@ -177,6 +177,8 @@ class Console:
                    required: bool) -> str | None:  # fmt: skip
         assert self.ask is not None
         shown = label + (f" ({'/'.join(choices)})" if choices else "") + (f" [{initial}]" if initial else "")
+        if kind is FieldKind.DATE:
+            shown = label + " (a date: YYYY-MM-DD, fri, +2w)" + (f" [{initial}]" if initial else "")
         while True:
             said = self.ask(f"{shown}: ").strip()
             if not said and initial:

@@ -38,11 +38,16 @@ from core.commands import (
     Checkin,
     Command,
     DepAccept,
+    DepAgree,
     DepBlock,
     DepCancel,
+    DepCommit,
     DepDecline,
     DepDone,
     DepList,
+    DepOwner,
+    DepPropose,
+    DepReject,
     DepRequest,
     DepShow,
     DepUnblock,
@@ -384,6 +389,12 @@ def _dep_request(a: _Args) -> Command:
     return DepRequest(to_team=a.s(0), what=a.s(1), by=by, for_priority=a.opt_n("for"), team=a.opt_s("team"))
 
 
+def _pos_date(a: _Args, i: int) -> DateSpec:
+    v = a.pos[i]
+    assert isinstance(v, DateSpec)
+    return v
+
+
 def _risks(a: _Args) -> Command:
     team = a.opt_s("team")
     return Risks(team=None if team == "org" else team, all=a.flag("all"), org=team == "org")
@@ -532,6 +543,14 @@ _SPECS: dict[str, _Spec] = {
         _Spec("dep accept", (_D_ID,), {"owner": "person", "commit": "date"},
               lambda a: DepAccept(a.n(0), owner=a.opt_s("owner"), commit=a.opt_date("commit"))),
         _Spec("dep decline", (_D_ID, _WHY), {}, lambda a: DepDecline(a.n(0), a.s(1))),
+        _Spec("dep propose", (_D_ID, _Pos("date", "the date you propose", "date"),
+                              _Pos("text", 'a reason ("<why>")', "reason", optional=True)), {},
+              lambda a: DepPropose(a.n(0), _pos_date(a, 1), a.pos[2] if isinstance(a.pos[2], str) else None)),
+        _Spec("dep agree", (_D_ID,), {}, lambda a: DepAgree(a.n(0))),
+        _Spec("dep reject", (_D_ID, _WHY), {}, lambda a: DepReject(a.n(0), a.s(1))),
+        _Spec("dep commit", (_D_ID, _Pos("date", "the new committed date", "date"), _WHY), {},
+              lambda a: DepCommit(a.n(0), _pos_date(a, 1), a.s(2))),
+        _Spec("dep owner", (_D_ID, _PERSON_POS), {}, lambda a: DepOwner(a.n(0), a.s(1))),
         _Spec("dep block", (_D_ID, _WHY), {}, lambda a: DepBlock(a.n(0), a.s(1))),
         _Spec("dep unblock", (_D_ID,), {}, lambda a: DepUnblock(a.n(0))),
         _Spec("dep done", (_D_ID,), {}, lambda a: DepDone(a.n(0))),

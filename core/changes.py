@@ -286,6 +286,16 @@ _ONE: dict[str, Callable[[Event], list[Segment]]] = {
     "dependency.unblocked": lambda e: [f" marked {e.subject} moving again (unblocked)"],
     "dependency.delivered": lambda e: [f" marked {e.subject} delivered"],
     "dependency.cancelled": lambda e: [f" cancelled {e.subject}"],
+    "dependency.proposed": lambda e: [f" proposed {e.data.get('proposed', '?')} for {e.subject}",
+                                      *_said(": ", e.data.get("reason"))],
+    "dependency.agreed": lambda e: [f" agreed to {e.data.get('committed', '?')} for {e.subject}: accepted"],
+    "dependency.rejected": lambda e: [f" rejected {e.data.get('proposed', '?')} for {e.subject}",
+                                      *_said(": ", e.data.get("reason"))],
+    "dependency.replanned": lambda e: [f" re-planned {e.subject}: committed {e.data.get('from', '?')} → "
+                                       f"{e.data.get('to', '?')}", *_said(": ", e.data.get("reason"))],
+    "dependency.owner": lambda e: [" named ", Mention(str(e.data.get("after"))),
+                                   f" owner of {e.subject} for {e.data.get('team', '?')}"],
+    "dependency.overdue": lambda e: [f" saw {e.subject} become overdue (due {e.data.get('due', '?')})"],
     "blocker.raised": _raised,
     "blocker.resolved": lambda e: [f" resolved {e.subject}"
                                    + (f" after {e.data['age_days']} days" if e.data.get("age_days") else "")],

@@ -167,6 +167,37 @@ class DepAccept(Command):
 
 
 @dataclass(frozen=True)
+class DepPropose(Command):
+    number: int
+    date: DateSpec
+    why: str | None = None
+
+
+@dataclass(frozen=True)
+class DepAgree(Command):
+    number: int
+
+
+@dataclass(frozen=True)
+class DepReject(Command):
+    number: int
+    why: str
+
+
+@dataclass(frozen=True)
+class DepCommit(Command):
+    number: int
+    date: DateSpec
+    why: str
+
+
+@dataclass(frozen=True)
+class DepOwner(Command):
+    number: int
+    person: str
+
+
+@dataclass(frozen=True)
 class DepDecline(Command):
     number: int
     why: str

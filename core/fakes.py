@@ -13,7 +13,7 @@ from typing import Any, Generic, Self, TypeVar
 from core import rules
 from core.acks import Ack
 from core.briefing import BriefingSchedule
-from core.model import Blocker, Dependency, Event, Kind, Person, Priority, Team, Workspace
+from core.model import Blocker, Dependency, Event, Kind, Person, Priority, SlipAlert, Team, Workspace
 from core.ports import (
     PENDING,
     AckRepo,
@@ -31,6 +31,7 @@ from core.ports import (
     PriorityRepo,
     RhythmRepo,
     SettingsRepo,
+    SlipAlertRepo,
     TeamRepo,
     WorkspaceRepo,
 )
@@ -80,6 +81,7 @@ class _State:
     acks: dict[tuple[str, str], Ack] = field(default_factory=dict)
     briefings: dict[str, BriefingSchedule] = field(default_factory=dict)
     briefing_claims: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    slips: dict[tuple[int, str, str], SlipAlert] = field(default_factory=dict)
 
 
 class _Keyed(Generic[K, V]):
@@ -319,6 +321,25 @@ class _Briefings:
         return [(k[0], k[1], k[2], v) for k, v in found if scope in (None, k[0])]
 
 
+class _Slips:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def add(self, alert: SlipAlert) -> bool:
+        key = (alert.dependency, alert.change, alert.person)
+        if key in self._s.slips:
+            return False
+        self._s.slips[key] = copy.deepcopy(alert)
+        return True
+
+    def list(self, dependency: int | None = None, state: str | None = None) -> Sequence[SlipAlert]:
+        found = sorted(self._s.slips.values(), key=lambda a: (a.created_at, a.dependency, a.change, a.person))
+        return [copy.deepcopy(a) for a in found if dependency in (None, a.dependency) and state in (None, a.state)]
+
+    def save(self, alert: SlipAlert) -> None:
+        self._s.slips[(alert.dependency, alert.change, alert.person)] = copy.deepcopy(alert)
+
+
 class RecordingDelivery:
     """A ChatDelivery that keeps what it was given; `fail` makes the next deliveries raise."""
 
@@ -350,6 +371,7 @@ class FakeUnitOfWork:
     outbox: OutboxRepo
     acks: AckRepo
     briefings: BriefingRepo
+    slips: SlipAlertRepo
 
     def __init__(self, store: FakeStore, workspace: str) -> None:
         self._store, self._name = store, workspace
@@ -377,6 +399,7 @@ class FakeUnitOfWork:
         self.outbox = _Outbox(s)
         self.acks = _Acks(s)
         self.briefings = _Briefings(s)
+        self.slips = _Slips(s)
         return self
 
     def __exit__(

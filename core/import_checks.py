@@ -22,7 +22,20 @@ from core.acks import Ack
 from core.briefing import BriefingSchedule
 from core.errors import InvalidInput, Refused
 from core.leader_checks import leader_records
-from core.model import Blocker, BlockerState, Dependency, DepState, Event, Kind, Person, Priority, Status, Team
+from core.model import (
+    Blocker,
+    BlockerState,
+    Dependency,
+    DepState,
+    Event,
+    Kind,
+    Person,
+    Priority,
+    Replan,
+    SlipAlert,
+    Status,
+    Team,
+)
 from core.rhythm import DAY_NAMES, Away, Response, Rhythm, Run, RunKind, Schedule, make_schedule, period_of
 from core.risks import LIMITS, stored_ok
 
@@ -31,7 +44,8 @@ BOT = "flotilla"
 """The actor the rhythm and the escalation ladder write events as."""
 PLATFORMS = frozenset({"slack", "teams"})
 SECTIONS = ("format", "workspace", "people", "teams", "priorities", "dependencies", "blockers", "rhythms",
-            "checkins", "away", "events", "sequences", "settings", "acknowledgements", "briefings")  # fmt: skip
+            "checkins", "away", "events", "sequences", "settings", "acknowledgements", "briefings",
+            "slip_alerts")  # fmt: skip
 
 EVENT_SUBJECTS: dict[str, str] = {
     "priority": "P", "dependency": "D", "blocker": "B", "team": "team", "rhythm": "team", "checkin": "team",
@@ -70,6 +84,7 @@ class Imported:
     settings: dict[str, Any] = field(default_factory=dict)
     acks: list[Ack] = field(default_factory=list)
     briefings: list[BriefingSchedule] = field(default_factory=list)
+    slips: list[SlipAlert] = field(default_factory=list)
 
 
 class _Problems:
@@ -77,7 +92,9 @@ class _Problems:
         self.found: list[str] = []
 
     def add(self, where: str, message: str) -> None:
-        self.found.append(f"{where}: {message.rstrip('.')}")
+        """One problem, on one line: a name taken from the file (a period, a handle) may hold a line break."""
+        said = f"{where}: {message.rstrip('.')}"
+        self.found.append("".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in said))
 
     def refuse(self) -> None:
         if self.found:
@@ -290,6 +307,7 @@ def read_export(data: Any) -> Imported:
     out.runs = _read(data, "checkins", _run, problems)
     out.aways = _read(data, "away", _away, problems)
     out.events = _read(data, "events", _event, problems)
+    out.slips = _read(data, "slip_alerts", _slip, problems)
     out.sequences = _sequences(data.get("sequences"), problems)
     out.settings = _settings(data.get("settings"), problems)
     problems.refuse()
@@ -382,12 +400,19 @@ def _dependency(raw: Any, i: int, problems: _Problems) -> Dependency | None:
     provider_owner = rec.name("provider_owner", rules.person_handle, optional=True)
     created, updated = rec.instant("created_at"), rec.instant("updated_at")
     answered, delivered = rec.instant("answered_at", optional=True), rec.instant("delivered_at", optional=True)
+    proposed, proposed_reason = rec.day("proposed", optional=True), rec.text("proposed_reason", optional=True)
+    revision = rec.whole("revision", 0, _MAX_NUMBER, optional=True) or 0
+    replans = _replans(rec, rec.raw("replans", True))
+    waiting = state is DepState.PROPOSED or (state is DepState.BLOCKED and blocked_from is DepState.PROPOSED)
+    if waiting != (proposed is not None) or (proposed is None and proposed_reason is not None):
+        rec.fail("a proposed date (proposed) is there exactly while the dependency is proposed")
     if from_team is not None and to_team is not None:
         rec.rule(lambda: rules.not_self_dependency(from_team, to_team))
     if state is DepState.BLOCKED and (
-        blocked_reason is None or blocked_from not in (DepState.REQUESTED, DepState.ACCEPTED)
+        blocked_reason is None or blocked_from not in (DepState.REQUESTED, DepState.PROPOSED, DepState.ACCEPTED)
     ):
-        rec.fail("a blocked dependency says why (blocked_reason) and what it was (blocked_from: requested or accepted)")
+        rec.fail("a blocked dependency says why (blocked_reason) and what it was (blocked_from: requested, proposed "
+                 "or accepted)")  # fmt: skip
     if state is not DepState.BLOCKED and (blocked_reason is not None or blocked_from is not None):
         rec.fail(
             f"a {state.value if state else 'dependency'} that is not blocked has no blocked_reason or blocked_from"
@@ -399,7 +424,50 @@ def _dependency(raw: Any, i: int, problems: _Problems) -> Dependency | None:
                       created_at=created, updated_at=updated, for_priority=for_priority, state=state,
                       committed=committed, blocked_reason=blocked_reason, blocked_from=blocked_from,
                       declined_reason=declined_reason, requester_owner=requester_owner,
-                      provider_owner=provider_owner, answered_at=answered, delivered_at=delivered)  # fmt: skip
+                      provider_owner=provider_owner, answered_at=answered, delivered_at=delivered,
+                      proposed=proposed, proposed_reason=proposed_reason, replans=replans,
+                      revision=revision)  # fmt: skip
+
+
+def _replans(rec: _Record, value: Any) -> list[Replan]:
+    """A dependency's re-plans as `dep commit` writes them: when, by whom, from, to, why."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 10_000:
+        rec.fail("replans must be a list")
+        return []
+    out: list[Replan] = []
+    for i, raw in enumerate(value):
+        one = _Record(raw, f"{rec.where} replans[{i}]", rec.problems)
+        at, by = one.instant("at"), one.name("by", rules.person_handle)
+        before, after, why = one.day("from", optional=True), one.day("to"), one.text("why", optional=True)
+        if not one.done() or at is None or by is None or after is None:
+            rec.ok = False
+            continue
+        out.append(Replan(at=at, by=by, before=before, after=after, why=why))
+    return out
+
+
+_SLIP_CHANGE = re.compile(r"^(blocked|declined|replanned):[0-9]{1,12}$|^overdue:[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _slip(raw: Any, i: int, problems: _Problems) -> SlipAlert | None:
+    rec = _Record(raw, f"slip_alerts[{i}]", problems)
+    number = rec.ref("dependency", Kind.DEPENDENCY, optional=False)
+    change = rec.raw("change", False)
+    if not isinstance(change, str) or not _SLIP_CHANGE.match(change):
+        rec.fail("change must be blocked:n, declined:n, replanned:n or overdue:YYYY-MM-DD")
+    person = rec.name("person", rules.person_handle)
+    created, settled = rec.instant("created_at"), rec.instant("settled_at", optional=True)
+    state = rec.raw("state", False)
+    if state not in ("pending", "sent", "dropped"):
+        rec.fail("state must be pending, sent or dropped")
+    elif (state == "pending") != (settled is None):
+        rec.fail("a settled alert (sent or dropped) says when (settled_at), a pending one does not")
+    if not rec.done() or number is None or person is None or created is None:
+        return None
+    return SlipAlert(dependency=number, change=str(change), person=person, created_at=created, state=str(state),
+                     settled_at=settled)  # fmt: skip
 
 
 def _blocker(raw: Any, i: int, problems: _Problems) -> Blocker | None:
@@ -737,6 +805,13 @@ def _agree(out: Imported, problems: _Problems) -> None:
         k.person(d.id, d.requester_owner, "requester_owner")
         k.person(d.id, d.provider_owner, "provider_owner")
         k.ref(d.id, d.for_priority, "P", "serves")
+        for move in d.replans:
+            k.person(d.id, move.by, "re-planned by")
+    for twice in _dupes(f"D-{a.dependency} {a.change} {a.person}" for a in out.slips):
+        problems.add(f"slip alert {twice}", "appears twice")
+    for a in out.slips:
+        k.ref(f"slip alert D-{a.dependency}", a.dependency, "D", "is about")
+        k.person(f"slip alert D-{a.dependency}", a.person, "person")
     for b in out.blockers:
         k.team(b.id, b.team)
         k.person(b.id, b.raised_by, "raised_by")

@@ -5,7 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from core.model import Blocker, BlockerState, Dependency, DepState, Event, Kind, Person, Priority, Status, Team, ref
+from core.model import (
+    Blocker,
+    BlockerState,
+    Dependency,
+    DepState,
+    Event,
+    Kind,
+    Person,
+    Priority,
+    Replan,
+    SlipAlert,
+    Status,
+    Team,
+    ref,
+)
 from core.rollup import Rollup
 
 
@@ -77,7 +91,28 @@ def dependency_json(d: Dependency) -> dict[str, Any]:
         "updated_at": iso(d.updated_at),
         "answered_at": iso(d.answered_at),
         "delivered_at": iso(d.delivered_at),
+        "proposed": iso(d.proposed),
+        "proposed_reason": d.proposed_reason,
+        "replans": [replan_json(r) for r in d.replans],
+        "revision": d.revision,
     }
+
+
+def replan_json(r: Replan) -> dict[str, Any]:
+    return {"at": iso(r.at), "by": r.by, "from": iso(r.before), "to": iso(r.after), "why": r.why}
+
+
+def replan_from_json(d: dict[str, Any]) -> Replan:
+    after = _date(d["to"])
+    if after is None:
+        raise ValueError("a re-plan needs the date it moved to")
+    return Replan(at=_required_datetime(d["at"]), by=str(d["by"]), before=_date(d.get("from")), after=after,
+                  why=d.get("why"))  # fmt: skip
+
+
+def slip_json(a: SlipAlert) -> dict[str, Any]:
+    return {"dependency": ref(Kind.DEPENDENCY, a.dependency), "change": a.change, "person": a.person,
+            "created_at": iso(a.created_at), "state": a.state, "settled_at": iso(a.settled_at)}  # fmt: skip
 
 
 def blocker_json(b: Blocker) -> dict[str, Any]:
@@ -155,7 +190,9 @@ def dependency_from_json(d: dict[str, Any]) -> Dependency:
         blocked_from=DepState(d["blocked_from"]) if d.get("blocked_from") else None,
         declined_reason=d.get("declined_reason"), requester_owner=d.get("requester_owner"),
         provider_owner=d.get("provider_owner"), answered_at=_datetime(d.get("answered_at")),
-        delivered_at=_datetime(d.get("delivered_at")),
+        delivered_at=_datetime(d.get("delivered_at")), proposed=_date(d.get("proposed")),
+        proposed_reason=d.get("proposed_reason"), replans=[replan_from_json(r) for r in d.get("replans") or ()],
+        revision=int(d.get("revision") or 0),
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ CLOSED_STATUSES = frozenset({Status.DONE, Status.DROPPED})
 
 class DepState(enum.StrEnum):
     REQUESTED = "requested"
+    PROPOSED = "proposed"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     BLOCKED = "blocked"
@@ -28,13 +29,17 @@ class DepState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-OPEN_DEP_STATES = frozenset({DepState.REQUESTED, DepState.ACCEPTED, DepState.BLOCKED})
+OPEN_DEP_STATES = frozenset({DepState.REQUESTED, DepState.PROPOSED, DepState.ACCEPTED, DepState.BLOCKED})
 
 
 class DepMove(enum.StrEnum):
     """What can happen to a dependency; each command is one move (core.handlers.dependencies)."""
 
     ACCEPT = "accepted"
+    PROPOSE = "proposed"
+    AGREE = "agreed"
+    REJECT = "rejected"
+    COMMIT = "re-planned"
     DECLINE = "declined"
     BLOCK = "blocked"
     UNBLOCK = "unblocked"
@@ -42,16 +47,35 @@ class DepMove(enum.StrEnum):
     CANCEL = "cancelled"
 
 
+_ASKED = frozenset({DepState.REQUESTED, DepState.PROPOSED})
+"""Waiting on an answer: asked for, or answered with another date."""
+
 DEP_MOVES: dict[DepMove, tuple[frozenset[DepState], DepState | None]] = {
-    DepMove.ACCEPT: (frozenset({DepState.REQUESTED}), DepState.ACCEPTED),
-    DepMove.DECLINE: (frozenset({DepState.REQUESTED}), DepState.DECLINED),
-    DepMove.BLOCK: (frozenset({DepState.REQUESTED, DepState.ACCEPTED}), DepState.BLOCKED),
+    DepMove.ACCEPT: (_ASKED, DepState.ACCEPTED),
+    DepMove.PROPOSE: (_ASKED, DepState.PROPOSED),
+    DepMove.AGREE: (frozenset({DepState.PROPOSED}), DepState.ACCEPTED),
+    DepMove.REJECT: (frozenset({DepState.PROPOSED}), DepState.REQUESTED),
+    DepMove.COMMIT: (frozenset({DepState.ACCEPTED}), DepState.ACCEPTED),
+    DepMove.DECLINE: (_ASKED, DepState.DECLINED),
+    DepMove.BLOCK: (_ASKED | {DepState.ACCEPTED}, DepState.BLOCKED),
     DepMove.UNBLOCK: (frozenset({DepState.BLOCKED}), None),
     DepMove.DELIVER: (frozenset({DepState.ACCEPTED}), DepState.DELIVERED),
-    DepMove.CANCEL: (frozenset({DepState.REQUESTED, DepState.ACCEPTED, DepState.BLOCKED}), DepState.CANCELLED),
+    DepMove.CANCEL: (_ASKED | {DepState.ACCEPTED, DepState.BLOCKED}, DepState.CANCELLED),
 }
 """The state machine: the states each move starts from, and where it leads (unblock: back to where
-the dependency was when it was blocked)."""
+the dependency was when it was blocked; a re-plan stays accepted, with another committed date)."""
+
+
+@dataclass(frozen=True)
+class Replan:
+    """One move of a committed date: from, to, why, by whom and when (`dep commit`, an agreed
+    proposal). The dependency keeps them all, oldest first."""
+
+    at: datetime
+    by: str
+    before: date | None
+    after: date
+    why: str | None = None
 
 
 class BlockerState(enum.StrEnum):
@@ -148,6 +172,13 @@ class Dependency:
     provider_owner: str | None = None
     answered_at: datetime | None = None
     delivered_at: datetime | None = None
+    proposed: date | None = None
+    """The provider's answer with another date (`dep propose`), while it waits on the requester."""
+    proposed_reason: str | None = None
+    replans: list[Replan] = field(default_factory=list)
+    revision: int = 0
+    """Counts the dependency's moves: a slip alert is about one revision (core.slips), and a later
+    move (an unblock, another re-plan) makes it stale."""
 
     @property
     def id(self) -> str:
@@ -173,6 +204,12 @@ class Dependency:
             return None
         if move is DepMove.UNBLOCK:
             return f"{self.id} is not blocked (it is {self.state.value})."
+        if move in (DepMove.AGREE, DepMove.REJECT):
+            return f"{self.id} has no proposed date to answer (it is {self.state.value})."
+        if move is DepMove.COMMIT:
+            return f"{self.id} is {self.state.value}: only an accepted dependency can be re-planned."
+        if move is DepMove.PROPOSE and self.state is DepState.ACCEPTED:
+            return f'{self.id} is accepted already: move its committed date with `dep commit {self.id} <date> "<why>"`.'
         if self.state is self.target(move):
             return f"{self.id} is already {self.state.value}."
         return f"{self.id} is {self.state.value}, so it can't be {move.value}."
@@ -181,7 +218,24 @@ class Dependency:
         """Make the move (after `refusal` said it may happen); returns the state it left."""
         before, self.state = self.state, self.target(move)
         self.updated_at = at
+        self.revision += 1
         return before
+
+
+@dataclass
+class SlipAlert:
+    """One direct message about one change of a dependency (blocked, declined, overdue, re-planned
+    late) to one owner of a priority it endangers: written `pending` when the change happens,
+    `sent` or `dropped` (the change was undone first) by the scheduler's next tick (core.slips).
+    (workspace, dependency, change, person) is unique: the exactly-once guarantee."""
+
+    dependency: int
+    change: str
+    """`blocked:7` (the dependency's revision), `declined:3`, `replanned:9`, `overdue:2026-12-04`."""
+    person: str
+    created_at: datetime
+    state: str = "pending"
+    settled_at: datetime | None = None
 
 
 @dataclass

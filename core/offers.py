@@ -31,6 +31,10 @@ class Act(enum.StrEnum):
     DEP_ACCEPT = "dep.accept"
     DEP_DECLINE = "dep.decline"
     DEP_DONE = "dep.done"
+    DEP_PROPOSE = "dep.propose"
+    DEP_AGREE = "dep.agree"
+    DEP_REJECT = "dep.reject"
+    DEP_COMMIT = "dep.commit"
     BLOCKER_RESOLVE = "blocker.resolve"
     STANDUP_OPEN = "standup.open"
     CHECKIN_OPEN = "checkin.open"
@@ -43,6 +47,9 @@ class FieldKind(enum.StrEnum):
     LONG_TEXT = "long_text"
     PERCENT = "percent"
     CHOICE = "choice"
+    DATE = "date"
+    """A day: a date picker (Slack datepicker, Teams Input.Date), typed at the console as any date
+    the grammar takes (`fri`, `+2w`, `2026-12-04`)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,14 @@ def asks_for(act: Act | str, subject: str) -> tuple[Field, ...]:
     and its subject: the adapter asks these, in a modal or a card, then runs `command_for`)."""
     if act == Act.DEP_DECLINE:
         return (reason(f"Why can't your team take {subject} on?"),)
+    if act == Act.DEP_PROPOSE:
+        return (Field("date", f"When can your team deliver {subject}?", FieldKind.DATE, required=True),
+                Field("reason", "Why that date? (optional)", FieldKind.LONG_TEXT))  # fmt: skip
+    if act == Act.DEP_REJECT:
+        return (reason(f"Why doesn't the proposed date of {subject} work?"),)
+    if act == Act.DEP_COMMIT:
+        return (Field("date", f"The new committed date of {subject}", FieldKind.DATE, required=True),
+                reason("Why does the date move?"))  # fmt: skip
     return ()
 
 
@@ -121,8 +136,20 @@ def dependency_offers(d: Dependency, *, requester: bool = False, provider: bool 
     if provider and d.can(DepMove.DECLINE):
         out.append(Offer(Act.DEP_DECLINE, d.id, "Decline…", f'dep decline {d.id} "<why>"', "danger",
                          asks=asks_for(Act.DEP_DECLINE, d.id)))  # fmt: skip
+    if provider and d.can(DepMove.PROPOSE):
+        out.append(Offer(Act.DEP_PROPOSE, d.id, "Propose a date…", f'dep propose {d.id} <date> ["<why>"]',
+                         asks=asks_for(Act.DEP_PROPOSE, d.id)))  # fmt: skip
+    if requester and d.can(DepMove.AGREE):
+        out.append(Offer(Act.DEP_AGREE, d.id, f"Agree to {d.proposed}" if d.proposed else "Agree",
+                         f"dep agree {d.id}", "primary"))  # fmt: skip
+    if requester and d.can(DepMove.REJECT):
+        out.append(Offer(Act.DEP_REJECT, d.id, "Reject…", f'dep reject {d.id} "<why>"', "danger",
+                         asks=asks_for(Act.DEP_REJECT, d.id)))  # fmt: skip
     if (requester or provider) and d.can(DepMove.DELIVER):
         out.append(Offer(Act.DEP_DONE, d.id, "Mark delivered", f"dep done {d.id}", "primary"))
+    if provider and d.can(DepMove.COMMIT):
+        out.append(Offer(Act.DEP_COMMIT, d.id, "Re-plan…", f'dep commit {d.id} <date> "<why>"',
+                         asks=asks_for(Act.DEP_COMMIT, d.id)))  # fmt: skip
     return tuple(out)
 
 
@@ -238,7 +265,9 @@ def offer_for(act: Act | str, subject: str, label: str = "") -> Offer:
     """An offer rebuilt from a click (its act and subject): what it asks, how it is typed."""
     act = Act(act)
     typed = {Act.DEP_ACCEPT: f"dep accept {subject}", Act.DEP_DECLINE: f'dep decline {subject} "<why>"',
-             Act.DEP_DONE: f"dep done {subject}", Act.BLOCKER_RESOLVE: f"blocker resolve {subject}",
+             Act.DEP_DONE: f"dep done {subject}", Act.DEP_PROPOSE: f'dep propose {subject} <date> ["<why>"]',
+             Act.DEP_AGREE: f"dep agree {subject}", Act.DEP_REJECT: f'dep reject {subject} "<why>"',
+             Act.DEP_COMMIT: f'dep commit {subject} <date> "<why>"', Act.BLOCKER_RESOLVE: f"blocker resolve {subject}",
              Act.STANDUP_OPEN: f"standup --team {subject}" if subject else "standup",
              Act.CHECKIN_OPEN: "checkin"}.get(act) or _ack_typed(act, subject)  # fmt: skip
     return Offer(act, subject, label or act.value, typed, asks=asks_for(act, subject))
@@ -258,6 +287,14 @@ def command_for(act: Act | str, subject: str, values: Mapping[str, str | None] |
         return commands.DepDecline(_number(subject, "D"), (values.get("reason") or "").strip())
     if act is Act.DEP_DONE:
         return commands.DepDone(_number(subject, "D"))
+    if act is Act.DEP_PROPOSE:
+        return commands.DepPropose(_number(subject, "D"), _date(values), (values.get("reason") or "").strip() or None)
+    if act is Act.DEP_AGREE:
+        return commands.DepAgree(_number(subject, "D"))
+    if act is Act.DEP_REJECT:
+        return commands.DepReject(_number(subject, "D"), (values.get("reason") or "").strip())
+    if act is Act.DEP_COMMIT:
+        return commands.DepCommit(_number(subject, "D"), _date(values), (values.get("reason") or "").strip())
     if act is Act.BLOCKER_RESOLVE:
         return commands.BlockerResolve(_number(subject, "B"))
     if act is Act.STANDUP_OPEN:
@@ -294,6 +331,15 @@ def form_commands(act: Act | str, subject: str, values: Mapping[str, str | None]
             note=(values.get(f"note:{pid}") or "").strip() or None,
         ))  # fmt: skip
     return out
+
+
+def _date(values: Mapping[str, str | None]) -> DateSpec:
+    """A date field as filled in (a picker gives `2026-12-04`; a typed one anything the grammar takes):
+    the core resolves it, and refuses what is no date, as for the typed command."""
+    raw = (values.get("date") or "").strip()
+    if not raw:
+        raise InvalidInput("Say which date.", field="date")
+    return DateSpec(raw.lower())
 
 
 def _percent(raw: str | None, field: str) -> int | None:

@@ -10,7 +10,7 @@ from typing import Any, Protocol, Self
 
 from core.acks import Ack
 from core.briefing import BriefingSchedule
-from core.model import Blocker, Dependency, Event, Kind, Person, Priority, Team, Workspace
+from core.model import Blocker, Dependency, Event, Kind, Person, Priority, SlipAlert, Team, Workspace
 from core.narrative import Narrative
 from core.offers import Offer
 from core.reply import Line, Notice
@@ -273,6 +273,22 @@ class BriefingRepo(Protocol):
         ...
 
 
+class SlipAlertRepo(Protocol):
+    """Slip alerts (core.slips), one row per (dependency, change, person)."""
+
+    def add(self, alert: SlipAlert) -> bool:
+        """Insert unless that (dependency, change, person) exists already; True when inserted."""
+        ...
+
+    def list(self, dependency: int | None = None, state: str | None = None) -> Sequence[SlipAlert]:
+        """Oldest first, optionally of one dependency and one state."""
+        ...
+
+    def save(self, alert: SlipAlert) -> None:
+        """Update an existing alert's state."""
+        ...
+
+
 class OutboxRepo(Protocol):
     def add(self, message: OutboxMessage) -> bool:
         """Queue a message; False (and nothing written) when its key is already in the outbox."""
@@ -346,6 +362,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepo
     acks: AckRepo
     briefings: BriefingRepo
+    slips: SlipAlertRepo
     created: bool
     """True when this unit of work inserted its workspace: the workspace then exists only if it
     commits (a read or a refused command in an unknown workspace leaves none behind)."""

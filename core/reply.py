@@ -91,3 +91,8 @@ def reply(
     offers: tuple[Offer, ...] = (), form: Form | None = None,
 ) -> Reply:  # fmt: skip
     return Reply(lines=tuple(lines), data=data, public=public, notices=notices, offers=offers, form=form)
+
+
+def said(before: str, text: str | None, after: str = "") -> tuple[Segment, ...]:
+    """`: “why”` when someone said why, nothing when they did not."""
+    return (before, Quote(text), after) if text else ()

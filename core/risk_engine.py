@@ -156,10 +156,14 @@ class _Engine:
             late = (today - due).days
             if d.state is REQUESTED:
                 action = (
-                    f"Answer {did} now: accept it with a new date (`dep accept {did} --commit <date>`) or decline it."  # noqa: E501
+                    f"Answer {did} now: accept it with a new date (`dep accept {did} --commit <date>`), propose one "
+                    f"(`dep propose {did} <date>`) or decline it."
                 )
+            elif d.state is DepState.PROPOSED:
+                action = f"{d.from_team}: agree to the proposed {d.proposed} (`dep agree {did}`) or reject it."
             else:
-                action = f"Deliver {did} or agree a new date with {d.from_team}; then `dep done {did}`."
+                action = (f"Deliver {did} (`dep done {did}`) or re-plan it with {d.from_team} told "
+                          f'(`dep commit {did} <date> "<why>"`).')  # fmt: skip
             self.add(
                 K.OVERDUE_DEPENDENCY,
                 55 + min(late, 30) + 15 * flaky + serves,

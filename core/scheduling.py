@@ -18,10 +18,12 @@ from datetime import datetime, timedelta
 
 from core.briefing_runs import send_due
 from core.checkins import asked_zones, perform
+from core.context import workspace_today
 from core.escalation import escalate
 from core.outbox import from_notice
 from core.ports import Summarizer, UnitOfWorkFactory
 from core.rhythm import STEP_ORDER, DueStep, Rhythm, Step, due
+from core.slips import settle
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ class Ticked:
     """Leader briefings among them (one message per person)."""
     briefings_skipped: int = 0
     """Briefings found too long after their time: claimed as skipped, not sent."""
+    slips: int = 0
+    """Slip alerts sent (core.slips), one message each."""
 
     @property
     def complete(self) -> bool:
@@ -84,6 +88,8 @@ def tick(
     if _crosses_an_hour(t0, t1):
         result.escalated = _escalate(uow_factory, workspace, t1)
         result.queued += result.escalated
+    result.slips = _slips(uow_factory, workspace, t1)
+    result.queued += result.slips
     result.briefed, result.briefings_skipped = send_due(uow_factory, workspace, t0, t1, now=now, late_after=grace,
                                                         summarizer=summarizer)  # fmt: skip
     result.queued += result.briefed
@@ -122,6 +128,17 @@ def _do(uow_factory: UnitOfWorkFactory, workspace: str, step: DueStep, stale: bo
         result.queued += uow.outbox.add_all([from_notice(n, step.at) for n in perform(uow, step)])
         uow.commit()
         result.done.append(step)
+
+
+def _slips(uow_factory: UnitOfWorkFactory, workspace: str, at: datetime) -> int:
+    """Settle the pending slip alerts and notice dependencies that became overdue (core.slips), under the
+    workspace lock: two scheduler processes never both send one alert (and its row is unique anyway)."""
+    with uow_factory(workspace) as uow:
+        uow.lock()
+        notices = settle(uow, at, workspace_today(uow, at))
+        queued = uow.outbox.add_all([from_notice(n, at) for n in notices])
+        uow.commit()
+    return queued
 
 
 def _crosses_an_hour(t0: datetime, t1: datetime) -> bool:

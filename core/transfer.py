@@ -32,6 +32,7 @@ def export_workspace(uow: UnitOfWork) -> dict[str, Any]:
         "events": [c.event_json(e) for e in uow.events.list()],
         "acknowledgements": [a.to_json() for a in uow.acks.list()],
         "briefings": [b.to_json() for b in uow.briefings.list()],
+        "slip_alerts": [c.slip_json(a) for a in uow.slips.list()],
         "sequences": dict(sorted(uow.ids.current().items())),
         "settings": uow.settings.all(),
     }
@@ -69,6 +70,8 @@ def import_workspace(uow: UnitOfWork, data: Any) -> dict[str, int]:
         uow.acks.save(a)
     for schedule in found.briefings:
         uow.briefings.save(schedule)
+    for alert in found.slips:
+        uow.slips.add(alert)
     for ev in found.events:
         uow.events.append(ev)
     for key, value in found.settings.items():

@@ -11,9 +11,10 @@ from sqlmodel import col, delete
 
 from core.acks import Ack
 from core.briefing import BriefingSchedule
+from core.model import SlipAlert
 from core.risks import RiskKind
 from storage.repos import _aware, _Repo, _upsert, dialect_insert
-from storage.tables import BriefingClaimRow, BriefingRow, RiskAckRow
+from storage.tables import BriefingClaimRow, BriefingRow, RiskAckRow, SlipAlertRow
 
 
 class SqlAckRepo(_Repo):
@@ -75,3 +76,35 @@ class SqlBriefingRepo(_Repo):
 
 def _schedule(row: BriefingRow) -> BriefingSchedule:
     return BriefingSchedule(scope=row.scope, day=row.day, at=time.fromisoformat(row.at), tz=row.tz)
+
+
+_SLIP_KEY = ["workspace_id", "dependency", "change", "person"]
+
+
+class SqlSlipAlertRepo(_Repo):
+    def add(self, alert: SlipAlert) -> bool:
+        """INSERT ... ON CONFLICT DO NOTHING RETURNING: a concurrent writer of the same (dependency,
+        change, person) waits for the first transaction, then finds the row."""
+        values = {"workspace_id": self._ws, "dependency": alert.dependency, "change": alert.change,
+                  "person": alert.person, "created_at": _aware(alert.created_at), "state": alert.state,
+                  "settled_at": _aware(alert.settled_at) if alert.settled_at else None}  # fmt: skip
+        stmt = dialect_insert(self._session, SlipAlertRow).values(values)
+        stmt = stmt.on_conflict_do_nothing(index_elements=_SLIP_KEY)
+        return self._session.exec(stmt.returning(col(SlipAlertRow.person))).first() is not None
+
+    def list(self, dependency: int | None = None, state: str | None = None) -> Sequence[SlipAlert]:
+        stmt = self._select(SlipAlertRow)
+        if dependency is not None:
+            stmt = stmt.where(SlipAlertRow.dependency == dependency)
+        if state is not None:
+            stmt = stmt.where(SlipAlertRow.state == state)
+        stmt = stmt.order_by(col(SlipAlertRow.created_at), col(SlipAlertRow.dependency), col(SlipAlertRow.change),
+                             col(SlipAlertRow.person))  # fmt: skip
+        return [SlipAlert(dependency=r.dependency, change=r.change, person=r.person, created_at=r.created_at,
+                          state=r.state, settled_at=r.settled_at) for r in self._session.exec(stmt)]  # fmt: skip
+
+    def save(self, alert: SlipAlert) -> None:
+        values = {"workspace_id": self._ws, "dependency": alert.dependency, "change": alert.change,
+                  "person": alert.person, "created_at": _aware(alert.created_at), "state": alert.state,
+                  "settled_at": _aware(alert.settled_at) if alert.settled_at else None}  # fmt: skip
+        _upsert(self._session, SlipAlertRow, values, _SLIP_KEY)

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, delete, select, update
 from sqlmodel.sql.expression import SelectOfScalar
 
+from core.json_shapes import replan_from_json, replan_json
 from core.model import (
     Blocker,
     BlockerState,
@@ -361,6 +362,10 @@ class SqlDependencyRepo(_Repo):
             "provider_owner": d.provider_owner,
             "answered_at": _aware_or_none(d.answered_at),
             "delivered_at": _aware_or_none(d.delivered_at),
+            "proposed": d.proposed,
+            "proposed_reason": d.proposed_reason,
+            "replans": [replan_json(r) for r in d.replans],
+            "revision": d.revision,
         }
         _upsert(self._session, DependencyRow, values, ["workspace_id", "number"])
 
@@ -384,6 +389,10 @@ def _dependency(row: DependencyRow) -> Dependency:
         provider_owner=row.provider_owner,
         answered_at=row.answered_at,
         delivered_at=row.delivered_at,
+        proposed=row.proposed,
+        proposed_reason=row.proposed_reason,
+        replans=[replan_from_json(r) for r in row.replans or ()],
+        revision=row.revision or 0,
     )
 
 

@@ -187,6 +187,26 @@ class DependencyRow(SQLModel, table=True):
     provider_owner: str | None = None
     answered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    proposed: date | None = None
+    proposed_reason: str | None = None
+    replans: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"})
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class SlipAlertRow(SQLModel, table=True):
+    """One slip alert to one person about one change of a dependency (core.slips): the primary key
+    is the exactly-once guarantee across scheduler processes and restarts."""
+
+    __tablename__ = "slip_alert"
+    __table_args__ = (_workspace_fk(),)
+
+    workspace_id: int = Field(primary_key=True)
+    dependency: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    change: str = Field(primary_key=True)
+    person: str = Field(primary_key=True)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    state: str = "pending"
+    settled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class BlockerRow(SQLModel, table=True):

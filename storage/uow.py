@@ -27,12 +27,13 @@ from core.ports import (
     PriorityRepo,
     RhythmRepo,
     SettingsRepo,
+    SlipAlertRepo,
     TeamRepo,
     UnitOfWork,
     UnitOfWorkFactory,
     WorkspaceRepo,
 )
-from storage.leader_repos import SqlAckRepo, SqlBriefingRepo
+from storage.leader_repos import SqlAckRepo, SqlBriefingRepo, SqlSlipAlertRepo
 from storage.migrate import ensure_schema
 from storage.repos import (
     SqlBlockerRepo,
@@ -76,6 +77,7 @@ class SqlUnitOfWork:
     outbox: OutboxRepo
     acks: AckRepo
     briefings: BriefingRepo
+    slips: SlipAlertRepo
 
     def __init__(
         self, sessions: sessionmaker[Session] | Engine, workspace_name: str, *, default_tz: str = "UTC"
@@ -118,6 +120,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepo(session, workspace_id)
         self.acks = SqlAckRepo(session, workspace_id)
         self.briefings = SqlBriefingRepo(session, workspace_id)
+        self.slips = SqlSlipAlertRepo(session, workspace_id)
         return self
 
     def __exit__(

@@ -226,6 +226,8 @@ class Demo:
         self.do("priority update P-6 --progress 60 --confidence 80", self.lead("lang"))
         self.do('priority drop P-16 "Folded into the edition guide"', self.lead("rustdoc"))
         self.do("priority done P-12", self.lead("wg-parallel-rustc"))
+        # the scheduler ran through those weeks: the slip alerts of that history are behind us
+        self.console.feed(f"!time {(START + timedelta(days=15, hours=2, minutes=1)).isoformat()}")
 
     def tour(self, out: TextIO) -> None:
         c = self.console
@@ -241,12 +243,25 @@ class Demo:
         step("What can I say?", "help dep")
         step("The team tree (one program of it)", "team show devtools")
         step("The organisation's priorities and how they align", "priority list", "priority show P-5")
+        rustup, cargo_lead = self.member("rustup"), self.lead("cargo")
         step(
-            "A cross-team request, accepted with a committed date",
+            "A cross-team request, negotiated: the provider proposes another date, the requester agrees",
             f'@{cargo_dev}: dep request rustup "Toolchain channel for 2027 previews" --by +2w --for P-9 --team cargo',
-            f"@{self.member('rustup')}: dep accept D-8 --commit +3w",
+            f'@{rustup}: dep propose D-8 +3w "The channel needs the new release pipeline first"',
+            f"@{cargo_lead}: dep agree D-8",
+        )
+        step(
+            "A re-plan past the needed-by date: at the scheduler's next tick every owner up the chain to the "
+            "org priority hears, once",
+            f'@{rustup}: dep commit D-8 +7w "The release pipeline migration slipped a month"',
+            f"!time {(TOUR + timedelta(minutes=30)).isoformat()}",
+            f"@{cargo_lead}: me",
         )
         step("Dependencies into and out of the compiler team", "dep list --team compiler")
+        step(
+            "Delivered: the waiting team's channel, its owners and everyone a slip alert reached hear it",
+            f"@{rustup}: dep done D-8",
+        )
         step(
             "Blockers: anyone can raise one; user text never pings anyone",
             f'@{compiler_lead}: blocker add "@here CI on aarch64 is red again <!channel>" --on infra --team compiler',

@@ -31,8 +31,10 @@ HOME_VIEWER_DAYS = 14
 
 PER_LIST = 15
 """At most this many records per list: with their buttons the view stays under Slack's 100 blocks."""
-LISTS = (
+LISTS = (  # (group, title, what an empty list says, or "" to leave it out, the command that lists all)
     ("priorities", "My priorities", "No open priority is yours.", "priority list"),
+    ("proposals", "Proposals waiting on me", "", "me"),
+    ("slips", "Slips that touch my priorities", "", "me"),
     ("dependencies", "My dependencies", "No open dependency involves you or your teams.", "dep list"),
     ("blockers", "My open blockers", "You have no open blockers.", "blocker list"),
     ("checkins", "Pending check-ins", "Nothing to answer right now.", "me"),
@@ -63,6 +65,8 @@ def home_view(me: Reply) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [_header("Flotilla"), context(teams or "Your teams: none yet")]
     for group, title, empty, command in LISTS:
         items = [i for i in me.items if i.group == group]
+        if not items and not empty:  # a list that is only there when something waits on me
+            continue
         blocks.append(_header(f"{title} ({len(items)})"))
         for item in items[:PER_LIST]:
             blocks += _record(item)

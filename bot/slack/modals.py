@@ -37,6 +37,10 @@ def _input(field: Field) -> dict[str, Any]:
         element = {"type": "static_select", "action_id": VALUE, "options": options}
         if field.initial in field.choices:
             element["initial_option"] = next(o for o in options if o["value"] == field.initial)
+    elif field.kind is FieldKind.DATE:
+        element = {"type": "datepicker", "action_id": VALUE}
+        if field.initial:
+            element["initial_date"] = field.initial
     elif field.kind is FieldKind.PERCENT:
         element = {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": False,
                    "min_value": "0", "max_value": "100"}  # fmt: skip
@@ -114,6 +118,8 @@ def values(view: dict[str, Any]) -> dict[str, str | None]:
         element: dict[str, Any] = (actions or {}).get(VALUE) or next(iter((actions or {}).values()), {}) or {}
         if element.get("type") == "static_select":
             out[block_id] = (element.get("selected_option") or {}).get("value")
+        elif element.get("type") == "datepicker":
+            out[block_id] = element.get("selected_date")
         else:
             value = element.get("value")
             out[block_id] = None if value is None else str(value)

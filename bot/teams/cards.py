@@ -79,6 +79,8 @@ def _input(f: Field) -> dict[str, Any]:
                                  "style": "compact", "choices": choices}  # fmt: skip
     elif f.kind is FieldKind.PERCENT:
         block = {"type": "Input.Number", "id": f.id, "label": quote_card(f.label), "min": 0, "max": 100}
+    elif f.kind is FieldKind.DATE:
+        block = {"type": "Input.Date", "id": f.id, "label": quote_card(f.label)}
     else:
         block = {"type": "Input.Text", "id": f.id, "label": quote_card(f.label), "maxLength": f.max_length,
                  "isMultiline": f.kind is FieldKind.LONG_TEXT}  # fmt: skip

@@ -12,7 +12,7 @@ from core.json_shapes import blocker_json
 from core.model import Blocker, BlockerState, Kind
 from core.offers import blocker_offers
 from core.record_lines import blocker_line, counted
-from core.reply import Line, Quote, Reply, line, reply
+from core.reply import Line, Mention, Notice, Quote, Reply, line, reply
 
 _ID = re.compile(r"^([PD])-(\d+)$")
 
@@ -49,8 +49,28 @@ def resolve(call: Call, cmd: commands.BlockerResolve) -> Reply:
     call.uow.blockers.save(b)
     age = (call.now - b.raised_at).days
     call.record("blocker.resolved", b.id, age_days=age)
+    told = (line(f"{b.id} ", Quote(b.text), f"{f' on {b.on}' if b.on else ''} was resolved by ", Mention(call.actor),
+                 f" after {age} day{'s' if age != 1 else ''}."),)  # fmt: skip
+    people = [h for h in dict.fromkeys([b.raised_by, *_owners_of(call, b.on)]) if h != call.actor]
+    notices = tuple(Notice(lines=told, person=h, key=f"{b.id}:resolved:@{h}") for h in people)
     return reply(line(f"{b.id} resolved after {age} day{'s' if age != 1 else ''}: ", Quote(b.text)),
-                 data=blocker_json(b), public=True)  # fmt: skip
+                 data=blocker_json(b), public=True, notices=notices)  # fmt: skip
+
+
+def _owners_of(call: Call, on: str | None) -> list[str]:
+    """Who answers for what a blocker was on: a priority's owner, a dependency's owners on both sides,
+    a team's leads."""
+    if on is None:
+        return []
+    prefix, _, digits = on.partition("-")
+    if prefix == "P" and digits.isdigit():
+        p = call.uow.priorities.get(int(digits))
+        return [p.owner] if p is not None and p.owner else []
+    if prefix == "D" and digits.isdigit():
+        d = call.uow.dependencies.get(int(digits))
+        return [h for h in (d.requester_owner, d.provider_owner) if h] if d is not None else []
+    t = call.uow.teams.get(on)
+    return list(t.leads) if t is not None else []
 
 
 def list_(call: Call, cmd: commands.BlockerList) -> Reply:

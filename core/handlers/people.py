@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from core import access, commands, rules
+from collections.abc import Sequence
+
+from core import access, commands, rules, slips
 from core.checkins import answer_offers, pending
 from core.context import Call
 from core.errors import Conflict
 from core.json_shapes import blocker_json, dependency_json, priority_read_json
-from core.model import BlockerState
+from core.model import BlockerState, Dependency, DepState, Priority
 from core.offers import blocker_offers, dependency_offers
 from core.record_lines import blocker_line, dependency_line, priority_line
-from core.reply import Item, Line, Mention, Reply, line, reply
+from core.reply import Item, Line, Mention, Quote, Reply, line, reply, said
 from core.rhythm import RunKind
 from core.rollup import rollups
 
@@ -24,11 +26,22 @@ def me(call: Call, _: commands.Me) -> Reply:
         if d.is_open
         and (call.actor in (d.requester_owner, d.provider_owner) or d.from_team in mine or d.to_team in mine)
     ]
+    asked = [d for d in deps
+             if d.state is DepState.PROPOSED and (d.from_team in mine or d.requester_owner == call.actor)]  # fmt: skip
+    deps = [d for d in deps if d not in asked]  # a proposal waiting on me is listed once, with its answers
+    slipped = slips.mine(call.uow, call.actor)
+    everything = call.uow.priorities.list()
     blockers = [b for b in call.uow.blockers.list() if b.raised_by == call.actor and b.state is BlockerState.OPEN]
     lines: list[Line] = [line("Your teams: ", ", ".join(sorted(mine)) or "none")]
     lines.append(line(f"Your priorities ({len(prios)}):"))
-    rolled = rollups(call.uow.priorities.list()) if prios else {}
+    rolled = rollups(everything) if prios else {}
     lines += [line("  ", *priority_line(p, rolled.get(p.number))) for p in prios]
+    if asked:
+        lines.append(line(f"Proposals waiting on you ({len(asked)}):"))
+        lines += [line("  ", *_proposal_line(d)) for d in asked]
+    if slipped:
+        lines.append(line(f"Slips that touch your priorities ({len(slipped)}):"))
+        lines += [line("  ", *_slip_line(d, change, call.actor, everything)) for d, change in slipped]
     lines.append(line(f"Your dependencies ({len(deps)}):"))
     lines += [line("  ", *dependency_line(d)) for d in deps]
     lines.append(line(f"Your open blockers ({len(blockers)}):"))
@@ -37,6 +50,8 @@ def me(call: Call, _: commands.Me) -> Reply:
     said = ", ".join(f"{r.team} {r.label} (`{'standup' if r.kind is RunKind.STANDUP else 'checkin'}`)" for r in waiting)
     lines.append(line(f"Pending check-ins: {said or 'none'}"))
     items = [Item("priorities", priority_line(p, rolled.get(p.number))) for p in prios]
+    items += [Item("proposals", _proposal_line(d), dependency_offers(d, requester=True)) for d in asked]
+    items += [Item("slips", _slip_line(d, change, call.actor, everything)) for d, change in slipped]
     for d in deps:
         provider = d.to_team in mine or call.actor == d.provider_owner
         requester = d.from_team in mine or call.actor == d.requester_owner
@@ -49,10 +64,32 @@ def me(call: Call, _: commands.Me) -> Reply:
         "teams": sorted(mine),
         "priorities": [priority_read_json(p, rolled.get(p.number)) for p in prios],
         "dependencies": [dependency_json(d) for d in deps],
+        "proposals": [dependency_json(d) for d in asked],
+        "slips": [{"dependency": d.id, "change": change} for d, change in slipped],
         "blockers": [blocker_json(b) for b in blockers],
         "checkins": [{"team": r.team, "kind": r.kind.value, "period": r.period} for r in waiting],
     }
-    return Reply(lines=tuple(lines), data=data, items=tuple(items))
+    answers = tuple(o for d in asked[:MAX_ANSWERS] for o in dependency_offers(d, requester=True))
+    return Reply(lines=tuple(lines), data=data, items=tuple(items), offers=answers)
+
+
+MAX_ANSWERS = 2
+"""Proposals whose Agree / Reject buttons `me` carries itself (a Teams card, the console); App Home
+lists every one with its own."""
+
+
+def _proposal_line(d: Dependency) -> Line:
+    return line(f"{d.id} {d.to_team} proposes {d.proposed} instead of {d.needed_by} for ", Quote(d.what),
+                *said(": ", d.proposed_reason), f" (`dep agree {d.id}` or `dep reject {d.id} \"<why>\"`)")  # fmt: skip
+
+
+def _slip_line(d: Dependency, change: str, me: str, priorities: Sequence[Priority]) -> Line:
+    kind = change.partition(":")[0]
+    moved = "re-planned to" if d.replans else "accepted for"
+    what = {slips.BLOCKED: "is blocked", slips.DECLINED: "was declined", slips.OVERDUE: "is overdue",
+            slips.REPLANNED: f"was {moved} {d.committed}"}.get(kind, kind)  # fmt: skip
+    chain = " → ".join(f"{p.id}{' (yours)' if p.owner == me else ''}" for p in slips.chain(d, priorities))
+    return line(f"{d.id} {what}: it endangers {chain}")
 
 
 def me_tz(call: Call, cmd: commands.MeTz) -> Reply:

@@ -133,7 +133,7 @@ def test_export_import_round_trip_is_lossless(db: str, tmp_path: Path) -> None:
     assert exported.returncode == 0
     data = json.loads(exported.stdout)
     assert {k: len(v) for k, v in data.items() if isinstance(v, list) and v} == {
-        "people": 3, "teams": 2, "priorities": 2, "dependencies": 1, "blockers": 1, "events": 12,
+        "people": 3, "teams": 2, "priorities": 2, "dependencies": 1, "blockers": 1, "events": 12, "slip_alerts": 2,
     }  # fmt: skip
     path = tmp_path / "export.json"
     path.write_text(exported.stdout)

@@ -193,8 +193,8 @@ def test_a_corrupted_import_is_refused_whole_or_breaks_nothing(
 def test_the_untouched_export_imports_and_round_trips(world: tuple[Flotilla, dict[str, Any]]) -> None:
     app, base = world
     assert {k: len(v) for k, v in base.items() if isinstance(v, list)} == {
-        "people": 9, "teams": 6, "priorities": 6, "dependencies": 4, "blockers": 4, "rhythms": 2,
-        "checkins": 9, "away": 2, "events": 66, "acknowledgements": 2, "briefings": 2,
+        "people": 9, "teams": 6, "priorities": 6, "dependencies": 5, "blockers": 4, "rhythms": 2,
+        "checkins": 9, "away": 2, "events": 69, "acknowledgements": 2, "briefings": 2, "slip_alerts": 9,
     }  # fmt: skip
     name, refused = load(app, base)
     assert refused is None
@@ -211,7 +211,19 @@ def _team(data: dict[str, Any], handle: str) -> dict[str, Any]:
     return next(t for t in data["teams"] if t["handle"] == handle)
 
 
+def _dep(data: dict[str, Any], ident: str) -> dict[str, Any]:
+    return next(d for d in data["dependencies"] if d["id"] == ident)
+
+
 CASES: list[tuple[str, Any, str]] = [
+    ("a proposed date on an accepted dependency", lambda d: _dep(d, "D-1").update(proposed="2027-01-04"),
+     "D-1: a proposed date (proposed) is there exactly while the dependency is proposed"),
+    ("a re-plan by nobody", lambda d: _dep(d, "D-1")["replans"][0].update(by="nobody"),
+     "D-1: re-planned by 'nobody' is not among the people"),
+    ("a slip alert about a missing dependency", lambda d: d["slip_alerts"][0].update(dependency="D-99"),
+     "slip alert D-99: is about D-99, which is not in this file"),
+    ("a slip alert of no change", lambda d: d["slip_alerts"][0].update(change="moved"),
+     "change must be blocked:n, declined:n, replanned:n or overdue:YYYY-MM-DD"),
     ("workspace.tz Mars/Base", lambda d: d["workspace"].update(tz="Mars/Base"), "workspace: tz: 'Mars/Base'"),
     ("workspace.tz 5", lambda d: d["workspace"].update(tz=5), "workspace: tz must be text"),
     ("rhythm tz", lambda d: d["rhythms"][0].update(tz="Mars/Base"), "rhythm of ledger: tz: 'Mars/Base'"),

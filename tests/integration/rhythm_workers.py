@@ -62,3 +62,29 @@ LEASE = timedelta(seconds=2)
 def _pending(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM outbox WHERE state = 'pending'")).scalar_one())
+
+
+def slip_week(
+    url: str, workspace: str, start: datetime, end: datetime, step_minutes: int, pace: float,
+    barrier: Barrier, out: Queue[tuple[int, int]],
+) -> None:  # fmt: skip
+    """One scheduler process over a week of slips: tick and drain every `step_minutes` of fake time,
+    `pace` seconds of real time apart (so that a test can kill it midway); returns the alerts it sent."""
+    engine = make_engine(url)
+    factory = SqlUnitOfWorkFactory(engine)
+    delivery = TableDelivery(engine, 0.0)
+    sent = 0
+    barrier.wait(timeout=60)
+    last, now = start, start
+    while now < end:
+        now = min(now + timedelta(minutes=step_minutes), end)
+        sent += tick(factory, workspace, last, now, now=now).slips
+        drain(factory, workspace, delivery, now, lease=LEASE)
+        last = now
+        time.sleep(pace)
+    deadline = time.monotonic() + 60
+    while _pending(engine) and time.monotonic() < deadline:
+        time.sleep(LEASE.total_seconds() / 4)
+        drain(factory, workspace, delivery, end, lease=LEASE)
+    out.put((os.getpid(), sent))
+    engine.dispose()

@@ -49,6 +49,7 @@ TABLES = {
     "risk_ack",
     "briefing",
     "briefing_claim",
+    "slip_alert",
     "alembic_version",
 }
 

@@ -101,3 +101,23 @@ def test_a_weekly_check_in_answer_is_the_priority_update_it_made() -> None:
         " updated P-5 in compiler's weekly check-in: confidence 40 → 35 — “In review”",
         " confirmed P-6 unchanged in compiler's weekly check-in (on-track, confidence 80, 20% done)",
     ]
+
+
+def test_the_dependency_contract_reads_as_sentences() -> None:
+    found = said([
+        ev("dependency.proposed", "D-4", "lena", proposed="2026-12-09", reason="After the audit"),
+        ev("dependency.rejected", "D-4", "bob", proposed="2026-12-09", reason="Launch is fixed"),
+        ev("dependency.agreed", "D-5", "bob", committed="2026-12-11"),
+        ev("dependency.replanned", "D-5", "lena", reason="Vendor slipped",
+           **{"from": "2026-12-11", "to": "2026-12-18"}),
+        ev("dependency.owner", "D-5", "lena", side="provider", team="ledger", before=None, after="leo"),
+        ev("dependency.overdue", "D-6", "flotilla", due="2026-12-01"),
+    ])  # fmt: skip
+    assert found == [
+        " proposed 2026-12-09 for D-4: “After the audit”",
+        " rejected 2026-12-09 for D-4: “Launch is fixed”",
+        " agreed to 2026-12-11 for D-5: accepted",
+        " re-planned D-5: committed 2026-12-11 → 2026-12-18: “Vendor slipped”",
+        " named @leo owner of D-5 for ledger",
+        " saw D-6 become overdue (due 2026-12-01)",
+    ]

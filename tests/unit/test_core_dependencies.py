@@ -49,7 +49,8 @@ def test_request_notifies_the_providing_channel_and_each_lead_once(acme: Org) ->
     assert all(n.key.startswith("D-1:") for n in notices)
     ask = render(notices[0].lines)
     assert "payments asks infra for DB capacity by 2026-11-27 (D-1), requested by @mia." in ask
-    assert [(o.act.value, o.subject) for o in notices[0].offers] == [("dep.accept", "D-1"), ("dep.decline", "D-1")]
+    assert [(o.act.value, o.subject) for o in notices[0].offers] == [
+        ("dep.accept", "D-1"), ("dep.decline", "D-1"), ("dep.propose", "D-1")]  # fmt: skip
     assert all(n.offers == notices[0].offers for n in notices)  # the channel and every lead can answer
     assert all(n.lines == notices[0].lines for n in notices)
 

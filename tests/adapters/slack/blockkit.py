@@ -15,6 +15,7 @@ the ways a length can be counted. Errors read like Slack's: `must be less than 3
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MESSAGE_BLOCKS = 50
@@ -103,6 +104,10 @@ class _Check:
         elif kind == "number_input":
             if "is_decimal_allowed" not in el:
                 self.fail(where + "/is_decimal_allowed", "must be provided")
+        elif kind == "datepicker":  # initial_date, when given, is YYYY-MM-DD
+            initial = el.get("initial_date")
+            if initial is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", str(initial)):
+                self.fail(where + "/initial_date", "must be in the format YYYY-MM-DD")
         else:
             self.fail(where + "/type", f"unsupported element type {kind!r} for this stand-in")
 

@@ -109,7 +109,7 @@ def test_dependency_request_notifies_with_buttons_and_accept_button_works(slack:
         else to_channel.params["blocks"]
     )
     buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == ["dep_accept", "dep_decline"] and posts
+    assert buttons == ["dep_accept", "dep_decline", "dep_propose"] and posts
 
     message = {"ts": "1700000000.000009", "text": to_channel.params["text"], "blocks": blocks}
     _, name = slack.action(LEO, "dep_accept", "D-1", message=message)
@@ -331,3 +331,49 @@ def test_slack_fills_in_the_zone_and_me_tz_pins_another(slack: Slack) -> None:
     people = {p["handle"]: p for p in slack.export()["people"]}
     assert (people[PEOPLE["sam"]]["tz"], people[PEOPLE["sam"]]["tz_pinned"]) == ("Europe/Berlin", True)
     assert (people[PEOPLE["bob"]]["tz"], people[PEOPLE["bob"]]["tz_pinned"]) == (None, False)
+
+
+def test_propose_opens_a_datepicker_and_agree_is_a_button_on_the_requesters_side(slack: Slack) -> None:
+    org(slack)
+    slack.command(BOB, 'priority add "Checkout" --owner <@' + BOB + "|bob> --due +3w", CHANNELS["payments"])
+    slack.command(PIA, 'dep request ledger "Keys" --by fri --for P-1', CHANNELS["payments"])
+    slack.action(LEO, "dep_propose", "D-1", message={"ts": "1700000000.000091", "text": "ask", "blocks": []})
+    opened = slack.standin.wait_for(lambda: slack.standin.of("views.open"))
+    view = opened[0].params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert [(b["block_id"], b["element"]["type"]) for b in view["blocks"]] == [
+        ("date", "datepicker"), ("reason", "plain_text_input")]  # fmt: skip
+    submission = fixture("view_submission")
+    submission["view"]["private_metadata"] = view["private_metadata"]
+    submission["view"]["state"]["values"] = {
+        "date": {"value": {"type": "datepicker", "selected_date": "2026-11-01"}},
+        "reason": {"value": {"type": "plain_text_input", "value": "After the audit"}},
+    }
+    submission["user"]["id"] = LEO
+    status, body = slack.interactive(submission)  # a date in the past: refused next to the date
+    assert json.loads(body)["response_action"] == "errors" and "in the past" in json.loads(body)["errors"]["date"]
+    submission["view"]["state"]["values"]["date"]["value"]["selected_date"] = "2026-12-04"
+    status, body = slack.interactive(submission)
+    assert status == 200 and body in (b"", b"{}")
+    d = slack.export()["dependencies"][0]
+    assert (d["state"], d["proposed"], d["proposed_reason"]) == ("proposed", "2026-12-04", "After the audit")
+
+    def asked() -> list[Any]:
+        return [c for c in slack.standin.of("chat.postMessage")
+                if c.params["channel"] == CHANNELS["payments"] and "proposes" in str(c.params.get("text"))]  # fmt: skip
+
+    [post] = slack.standin.wait_for(asked)
+    blocks = json.loads(post.params["blocks"]) if isinstance(post.params["blocks"], str) else post.params["blocks"]
+    assert [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]] == [
+        "dep_agree", "dep_reject"]  # fmt: skip
+    slack.action(PIA, "dep_agree", "D-1", channel=CHANNELS["payments"], message={"ts": "1700000000.000092"})
+    slack.standin.wait_for(lambda: slack.export()["dependencies"][0]["state"] == "accepted")
+    assert slack.export()["dependencies"][0]["committed"] == "2026-12-04"
+    answer = slack.command(LEO, 'dep commit D-1 2026-12-18 "Vendor slipped"', CHANNELS["ledger"])
+    assert "D-1 re-planned later: committed 2026-12-04 → 2026-12-18" in texts(answer)
+    d = slack.export()["dependencies"][0]
+    assert [(r["from"], r["to"], r["why"]) for r in d["replans"]] == [("2026-12-04", "2026-12-18", "Vendor slipped")]
+    # bob owns P-1: the agreed late date and the re-plan each wrote a pending alert; the scheduler's next
+    # tick sends the re-plan's and drops the first, which the re-plan superseded (core.slips)
+    alerts = [(a["person"], a["change"], a["state"]) for a in slack.export()["slip_alerts"]]
+    assert alerts == [(BOB, "replanned:2", "pending"), (BOB, "replanned:3", "pending")]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from bot.slack import render
 from bot.slack.home import home_view
@@ -45,7 +46,8 @@ DEP = Dependency(
 def test_buttons_are_the_cores_offers_from_the_readers_side() -> None:
     ids = lambda els: [(e["action_id"], e.get("value")) for e in els]  # noqa: E731
     assert ids(render.offer_buttons(dependency_offers(DEP, provider=True))) == [("dep_accept", "D-3"),
-                                                                                ("dep_decline", "D-3")]  # fmt: skip
+                                                                                ("dep_decline", "D-3"),
+                                                                                ("dep_propose", "D-3")]  # fmt: skip
     assert render.offer_buttons(dependency_offers(DEP, requester=True)) == []  # the requester can't accept
     accepted = replace(DEP, state=DepState.ACCEPTED)
     assert ids(render.offer_buttons(dependency_offers(accepted, requester=True))) == [("dep_done", "D-3")]
@@ -100,3 +102,28 @@ def test_app_home_shows_a_priority_s_rollup_beside_its_own_status() -> None:
     assert texts[0].endswith("· beneath it 3 aligned priorities: worst off-track, lowest confidence 40, 35% done "
                              "on average")  # fmt: skip
     assert "Hire" in texts[1] and "beneath it" not in texts[1]
+
+
+def test_app_home_lists_proposals_waiting_on_me_and_my_slips_with_their_buttons() -> None:
+    from core.scheduling import tick
+    from tests.unit.conftest import NOW, Org, when
+
+    o = Org(FakeStore())
+    o.run("ada", c.TeamCreate("payments", "Payments"), channel="C-payments")
+    o.run("ada", c.TeamCreate("ledger", "Ledger"), channel="C-ledger")
+    o.run("ada", c.TeamAdd("payments", ("pia",)))
+    o.run("ada", c.TeamAdd("ledger", ("leo",), lead=True))
+    o.run("ada", c.PriorityAdd("Checkout", team="payments", owner="pia", due=when("+2w")))
+    o.run("pia", c.DepRequest("ledger", "Keys", by=when("fri"), for_priority=1))
+    o.run("pia", c.DepRequest("ledger", "Hooks", by=when("fri"), for_priority=1))
+    o.run("leo", c.DepPropose(1, when("+1w")))
+    o.run("leo", c.DepBlock(2, "Audit"))
+    tick(o.store, "acme", NOW, NOW + timedelta(minutes=1), now=NOW + timedelta(minutes=1))
+    view = home_view(o.run("pia", c.Me()))
+    headers = [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
+    assert headers[1:4] == ["My priorities (1)", "Proposals waiting on me (1)", "Slips that touch my priorities (1)"]
+    buttons = [e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons[:2] == ["dep_agree", "dep_reject"]
+    assert "D-2 is blocked: it endangers P-1 (yours)" in json.dumps(view)
+    leo = home_view(o.run("leo", c.Me()))  # nothing waits on leo: the lists are left out
+    assert not [b for b in leo["blocks"] if b["type"] == "header" and "Proposals" in b["text"]["text"]]

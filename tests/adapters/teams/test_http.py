@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -100,7 +101,8 @@ def test_every_activity_kind_over_http(tmp_path: Path) -> None:
         asks = [m for m in s.connector.sent if m.body.get("attachments") and m.conversation.startswith(LEDGER)]
         assert len(asks) == 1 and asks[0].activity_id is None  # a new post, not a reply to anything
         ask = asks[0].body["attachments"][0]["content"]
-        assert [a.get("verb") or a["type"] for a in ask["actions"]] == ["dep.accept", "Action.ShowCard"]
+        assert [a.get("verb") or a["type"] for a in ask["actions"]] == [
+            "dep.accept", "Action.ShowCard", "Action.ShowCard"]  # fmt: skip
         assert ask["actions"][1]["card"]["body"][0]["id"] == "reason"  # decline asks why, in the card
         assert s.connector.created and s.connector.created[0]["members"] == [{"id": "29:1leo-teams-user-id"}]
         # Leo clicks Accept (Action.Execute): the card is replaced by what was recorded
@@ -404,5 +406,42 @@ def test_line_breaks_in_a_multi_line_card_input_and_in_typed_text_are_kept(tmp_p
         with s.app.uow_factory(TENANT) as uow:
             [blocker] = uow.blockers.list()
         assert blocker.text == "Waiting on legal:\nthe DPA is unsigned"
+
+    run(tmp_path, scenario)
+
+
+def test_propose_is_a_card_with_a_date_input_and_agree_answers_it(tmp_path: Path) -> None:
+    async def scenario(s: Stack) -> None:
+        await two_teams(s)
+        ask = next(m for m in s.connector.sent if m.body.get("attachments") and m.conversation.startswith(LEDGER))
+        card = ask.body["attachments"][0]["content"]
+        propose = card["actions"][2]
+        assert propose["type"] == "Action.ShowCard"
+        assert [(b["type"], b["id"]) for b in propose["card"]["body"]] == [("Input.Date", "date"),
+                                                                            ("Input.Text", "reason")]  # fmt: skip
+        invoke = fixture("adaptive_card_action_invoke")
+        sent = propose["card"]["actions"][0]
+        invoke["value"]["action"] = {
+            **sent,
+            "data": {**sent["data"], "date": "2026-12-04", "reason": "After the audit"},
+        }
+        status, body = await s.post(invoke)
+        assert status == 200 and "D-1: proposed 2026-12-04 to payments" in body["value"]["body"][0]["text"]
+        # payments is asked in its channel, with Agree and Reject (which asks why, in the card)
+        asked = [m for m in s.connector.sent if m.body.get("attachments") and not m.conversation.startswith(LEDGER)
+                 and "proposes" in json.dumps(m.body)]  # fmt: skip
+        assert asked, [m.body for m in s.connector.sent]
+        actions = asked[-1].body["attachments"][0]["content"]["actions"]
+        assert [a.get("verb") or a["type"] for a in actions] == ["dep.agree", "Action.ShowCard"]
+        agree = fixture("adaptive_card_action_invoke")
+        agree["from"] = {"id": "29:1ada-teams-user-id", "name": "Ada Lovelace",
+                         "aadObjectId": "00000000-0000-0000-0000-00000000a0a0"}  # fmt: skip
+        agree["value"]["action"] = actions[0]
+        status, body = await s.post(agree)
+        assert status == 200 and "D-1 accepted: committed 2026-12-04" in body["value"]["body"][0]["text"]
+        with s.app.uow_factory(TENANT) as uow:
+            dep = uow.dependencies.get(1)
+        assert dep is not None and (dep.state.value, str(dep.committed)) == ("accepted", "2026-12-04")
+        assert_valid(s)
 
     run(tmp_path, scenario)
