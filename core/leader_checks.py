@@ -56,9 +56,11 @@ def leader_records(
             _bad(where, "it is neither org nor a team with teams beneath it")
         if b.tz not in (None, MEMBER):
             try:
+                if not isinstance(b.tz, str):
+                    raise InvalidInput("a time zone is text")
                 zone(b.tz)
             except InvalidInput:
-                _bad(where, f"unknown time zone {b.tz!r}")
+                _bad(where, f"unknown time zone {b.tz!r:.60}")
         briefings.append(b)
     if len({b.scope for b in briefings}) != len(briefings):
         _bad("briefings", "one scope appears twice")
