@@ -246,9 +246,9 @@ def propose(call: Call, cmd: commands.DepPropose) -> Reply:
     d.provider_owner = d.provider_owner or call.actor
     _move(call, d, DepMove.PROPOSE, proposed=when.isoformat(), reason=why)
     shift = f"{abs((when - d.needed_by).days)} days {'later' if when > d.needed_by else 'earlier'}"
+    # What the requester may answer is in the offers (Agree, Reject), rendered by each adapter.
     told = (line(f"{provider.handle} proposes {when} for {d.id} ", Quote(d.what), f" (needed by {d.needed_by}, "
-                 f"{shift})", *said(": ", why), "."),
-            line(f"Agree (`dep agree {d.id}`) or reject it saying why (`dep reject {d.id} \"<why>\"`)."))  # fmt: skip
+                 f"{shift})", *said(": ", why), "."),)  # fmt: skip
     requester = access.team(call, d.from_team)
     notices = _people(requester, told, f"{d.id}:proposed:{d.revision}", _side_owner(requester, d.requester_owner),
                       actor=call.actor, offers=dependency_offers(d, requester=True))  # fmt: skip
