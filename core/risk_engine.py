@@ -30,7 +30,7 @@ from core.snapshot import Snapshot
 from core.workdays import NO_SKIPS, working_days_between
 
 K = RiskKind
-REQUESTED, BLOCKED, DECLINED = DepState.REQUESTED, DepState.BLOCKED, DepState.DECLINED
+REQUESTED, BLOCKED, DECLINED, PROPOSED = DepState.REQUESTED, DepState.BLOCKED, DepState.DECLINED, DepState.PROPOSED
 ON_TRACK, AT_RISK, OFF_TRACK = Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK
 
 
@@ -108,6 +108,10 @@ class _Engine:
     def provider_owner(self, d: Dependency) -> str | None:
         return self.g.provider_side(d)
 
+    def requester_side(self, d: Dependency) -> str | None:
+        """Who answers for the asking team: the requester's owner, else that team's lead."""
+        return d.requester_owner or self.g.responsible(d.from_team)
+
     def priority_owner(self, p: Priority) -> str | None:
         return p.owner or self.g.responsible(p.team)
 
@@ -173,14 +177,20 @@ class _Engine:
                 action,
                 f"{did} ({d.from_team} → {d.to_team}) was due {due}, {_days(late)} ago, and is still {d.state.value}.",
             )
-        elif d.state in (REQUESTED, BLOCKED):
+        elif d.state in (REQUESTED, BLOCKED, PROPOSED):
             left = working_days_between(today, due, self.skips(d.to_team))
             if left <= th.due_soon_working_days:
+                who = owner
                 if d.state is REQUESTED:
                     action = (
                         f"Accept {did} with a date you can keep, or decline it so {d.from_team} can plan around it."  # noqa: E501
                     )
                     state = "not accepted yet"
+                elif d.state is PROPOSED:  # the requesting side owes the answer now
+                    action = (f"{d.from_team}: agree to the proposed {d.proposed} (`dep agree {did}`) or reject it "
+                              f'saying why (`dep reject {did} "<why>"`).')  # fmt: skip
+                    state = f"waiting for {d.from_team} to answer {d.to_team}'s proposed {d.proposed}"
+                    who = self.requester_side(d)
                 else:
                     action = f"Unblock {did} before {due}, or tell {d.from_team} the new date."
                     state = "blocked"
@@ -189,7 +199,7 @@ class _Engine:
                     45 + 6 * (th.due_soon_working_days - left) + 10 * flaky + serves,
                     did,
                     ev,
-                    owner,
+                    who,
                     action,
                     f"{did} ({d.from_team} → {d.to_team}) is due {due}, in {left} working "
                     f"day{'s' if left != 1 else ''}, and is {state}.",
@@ -206,6 +216,20 @@ class _Engine:
                     self.g.responsible(d.to_team),
                     f'Accept or decline {did}: `dep accept {did} --commit <date>` or `dep decline {did} "<why>"`.',
                     f"{d.to_team} has not answered {did} from {d.from_team} for {waited} working days.",
+                )
+        if d.state is PROPOSED and d.answered_at is not None:
+            waited = working_days_between(d.answered_at.astimezone(self.tz).date(), today, self.skips(d.from_team))
+            if waited > th.unanswered_working_days:
+                extra = min(waited - th.unanswered_working_days, 5)
+                self.add(
+                    K.UNANSWERED_REQUEST,
+                    40 + 4 * extra + serves,
+                    did,
+                    ev,
+                    self.requester_side(d),
+                    f'Agree to {d.proposed} or reject it: `dep agree {did}` or `dep reject {did} "<why>"`.',
+                    f"{d.from_team} has not answered {d.to_team}'s proposed {d.proposed} for {did} for {waited} "
+                    f"working days.",
                 )
         if d.state is BLOCKED:
             age = self.blocked_days(d)

@@ -65,6 +65,30 @@ def test_unanswered_request_not_raised_over_a_weekend_or_once_answered() -> None
     assert not o.of(K.UNANSWERED_REQUEST)
 
 
+def test_a_proposal_left_unanswered_is_the_requesting_sides_to_answer() -> None:
+    """A date proposed by the provider waits on the requester: after the same working days as an
+    unanswered request it is raised, owned by the requester's owner (else the asking team's lead)."""
+    o = healthy()
+    o.add_dep(3, "payments", "ledger", created_at=ago(9), state=DepState.PROPOSED, proposed=date(2026, 12, 15),
+              answered_at=ago(5), requester_owner="pia")  # fmt: skip
+    r = only(o.risks(), K.UNANSWERED_REQUEST)
+    assert (r.subject, r.owner) == ("D-3", "pia")
+    assert "2026-12-15" in r.why and "3 working days" in r.why and "dep agree D-3" in r.action
+    o.d(3, requester_owner=None)
+    assert only(o.risks(), K.UNANSWERED_REQUEST).owner == "bob"
+    o.d(3, answered_at=ago(4))  # Thursday: only Fri and Mon are working days
+    assert not o.of(K.UNANSWERED_REQUEST)
+
+
+def test_a_proposal_close_to_its_date_is_due_soon_for_the_requesting_side() -> None:
+    o = healthy()
+    o.add_dep(3, "payments", "ledger", needed_by=date(2026, 11, 27), state=DepState.PROPOSED,
+              proposed=date(2026, 12, 1), answered_at=ago(1), requester_owner="pia")  # fmt: skip
+    r = only(o.risks(), K.DUE_SOON_UNACCEPTED)
+    assert (r.subject, r.owner) == ("D-3", "pia")
+    assert "payments to answer ledger's proposed 2026-12-01" in r.why and "dep agree D-3" in r.action
+
+
 def test_due_soon_unaccepted_is_found() -> None:
     o = healthy()
     o.add_dep(3, "payments", "ledger", needed_by=date(2026, 11, 27))
