@@ -38,23 +38,48 @@ THREADS = 2
 
 class WakeReader:
     """The worker's end of its wake-up pipe: `wait(timeout)` until the serving process queued a
-    job (or the timeout), `clear()` to take the wake-ups that came. What `JobRunner.wake_on` takes."""
+    job (or the timeout), `clear()` to take the wake-ups that came, `set()` for the worker to wake
+    its own job threads (to stop them). What `JobRunner.wake_on` takes, in place of its Event."""
 
     def __init__(self, reader: Any) -> None:
         self._reader = reader  # a multiprocessing Connection: it crosses to a spawned process
+        self._own: tuple[int, int] | None = None  # a pipe of this process's own, made where it is used
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_reader": self._reader}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._reader, self._own, self._lock = state["_reader"], None, threading.Lock()
+
+    def _fds(self) -> list[int]:
+        with self._lock:
+            if self._own is None:
+                self._own = os.pipe()
+                for fd in self._own:
+                    os.set_blocking(fd, False)
+            return [self._reader.fileno(), self._own[0]]
 
     def wait(self, timeout: float | None = None) -> bool:
-        ready, _, _ = select.select([self._reader.fileno()], [], [], timeout)
+        ready, _, _ = select.select(self._fds(), [], [], timeout)
         return bool(ready)
 
-    def clear(self) -> None:
-        fd = self._reader.fileno()
-        os.set_blocking(fd, False)  # two threads may both have seen it readable
+    def set(self) -> None:
+        self._fds()
+        assert self._own is not None
         try:
-            while os.read(fd, 4096):
-                pass
-        except BlockingIOError:
+            os.write(self._own[1], b"!")
+        except BlockingIOError:  # a wake-up is waiting already
             pass
+
+    def clear(self) -> None:
+        for fd in self._fds():
+            os.set_blocking(fd, False)  # two threads may both have seen it readable
+            try:
+                while os.read(fd, 4096):
+                    pass
+            except BlockingIOError:
+                pass
 
 
 class WakePipe:
@@ -205,6 +230,10 @@ class Workers:
                 if r.wait(0.05):
                     break
         return True
+
+    def exitcodes(self) -> list[int | None]:
+        """How the current worker processes ended (None: still running)."""
+        return [p.exitcode for p in self._processes]
 
     def pids(self) -> list[int]:
         """Process ids of the workers alive now."""

@@ -63,6 +63,20 @@ def test_a_worker_killed_while_it_waits_never_jams_the_wake_up() -> None:
     wake.close()
 
 
+def test_a_worker_wakes_its_own_job_threads_to_stop_them() -> None:
+    """JobRunner.stop() wakes the threads waiting on the pipe, from inside the worker."""
+    wake = WakePipe(multiprocessing.get_context("spawn"))
+    woken = threading.Event()
+    waiter = threading.Thread(target=lambda: wake.reader.wait(STARTUP) and woken.set(), daemon=True)
+    waiter.start()
+    wake.reader.set()
+    waiter.join(STARTUP)
+    assert woken.is_set()
+    wake.reader.clear()
+    assert not wake.reader.wait(0)
+    wake.close()
+
+
 def test_an_acked_command_survives_a_restart_before_it_ran(standin: SlackStandIn, tmp_path: Path) -> None:
     flotilla, service, server, clock = serve(standin, tmp_path, jobs_here=False)  # nothing runs jobs
     slack = Slack(standin=standin, flotilla=flotilla, service=service, port=server.server_port, clock=clock)
@@ -106,6 +120,8 @@ def test_a_worker_process_runs_the_commands_and_is_started_again_when_it_dies(
         listed = command(slack, "team list")  # the new worker answers
         assert "payments" in listed["text"]
         assert service.jobs.pending() == 0
+        workers.stop()
+        assert workers.exitcodes() == [0]  # SIGTERM: it finished and closed everything, no traceback
     finally:
         workers.stop()
         server.shutdown()
