@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from datetime import datetime, timedelta
 from multiprocessing.queues import Queue
@@ -21,13 +22,19 @@ class TableDelivery:
     """A stand-in chat platform: every delivery attempt is a row in `delivered`, written outside
     the outbox's transaction (as a real API call would be), with the sending process's pid."""
 
-    def __init__(self, engine: Engine, pause: float) -> None:
-        self.engine, self.pause = engine, pause
+    def __init__(self, engine: Engine, pause: float, die_at_slip: int | None = None) -> None:
+        self.engine, self.pause, self.die_at_slip = engine, pause, die_at_slip
+        self.slips = 0
 
     def deliver(self, message: OutboxMessage) -> None:
         with self.engine.begin() as conn:
             conn.execute(text("INSERT INTO delivered (key, pid) VALUES (:k, :p)"), {"k": message.key, "p": os.getpid()})
-        time.sleep(self.pause)
+        if message.key.startswith("slip:"):
+            self.slips += 1
+            if self.slips == self.die_at_slip:  # delivered, not yet recorded: the worst moment to die
+                os.kill(os.getpid(), signal.SIGKILL)
+        if self.pause:
+            time.sleep(self.pause)
 
 
 def scheduler_day(
@@ -65,14 +72,17 @@ def _pending(engine: Engine) -> int:
 
 
 def slip_week(
-    url: str, workspace: str, start: datetime, end: datetime, step_minutes: int, pace: float,
+    url: str, workspace: str, start: datetime, end: datetime, step_minutes: int, die_midway: bool,
     barrier: Barrier, out: Queue[tuple[int, int]],
 ) -> None:  # fmt: skip
-    """One scheduler process over a week of slips: tick and drain every `step_minutes` of fake time,
-    `pace` seconds of real time apart (so that a test can kill it midway); returns the alerts it sent."""
+    """One scheduler process over a week of slips: tick and drain every `step_minutes` of fake time;
+    returns the alerts it sent. With `die_midway` it is SIGKILLed at a point set in fake time, not
+    by a timer: right after delivering its second slip alert (before the outbox records it), or at
+    mid-week if it has not delivered two by then."""
     engine = make_engine(url)
     factory = SqlUnitOfWorkFactory(engine)
-    delivery = TableDelivery(engine, 0.0)
+    delivery = TableDelivery(engine, 0.0, die_at_slip=2 if die_midway else None)
+    midway = start + (end - start) / 2
     sent = 0
     barrier.wait(timeout=60)
     last, now = start, start
@@ -81,7 +91,8 @@ def slip_week(
         sent += tick(factory, workspace, last, now, now=now).slips
         drain(factory, workspace, delivery, now, lease=LEASE)
         last = now
-        time.sleep(pace)
+        if die_midway and now >= midway:
+            os.kill(os.getpid(), signal.SIGKILL)
     deadline = time.monotonic() + 60
     while _pending(engine) and time.monotonic() < deadline:
         time.sleep(LEASE.total_seconds() / 4)
