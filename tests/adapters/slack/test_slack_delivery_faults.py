@@ -16,7 +16,7 @@ import pytest
 from core.ports import PENDING, SENT, OutboxMessage
 from core.reply import Mention, line
 from tests.adapters.slack.conftest import CHANNELS, PEOPLE, TEAM, Slack
-from tests.adapters.slack.senders import STOP_AFTER_IDLE, send_until_done
+from tests.adapters.slack.senders import DEADLINE, send_until_done
 from tests.adapters.slack.standin import BOT_TOKEN, SlackStandIn
 
 ADA, BOB, LEO, PIA = PEOPLE["ada"], PEOPLE["bob"], PEOPLE["leo"], PEOPLE["pia"]
@@ -152,7 +152,7 @@ def test_dropped_connections_lose_nothing_and_send_nothing_twice(database_url: s
         for p in procs:
             p.start()
         for p in procs:
-            p.join(timeout=120 + STOP_AFTER_IDLE)
+            p.join(timeout=DEADLINE + 30)
             assert p.exitcode == 0
         with factory(TEAM) as uow:
             rows = list(uow.outbox.list())
