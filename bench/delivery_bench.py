@@ -23,7 +23,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -31,8 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.outbound import Deliveries, OutboxPump  # noqa: E402
@@ -41,9 +39,10 @@ from bot.slack.ratelimit import Rate, RateLimiter  # noqa: E402
 from core.ports import OutboxMessage
 from core.reply import Mention, line  # noqa: E402
 from core.service import PLATFORM  # noqa: E402
-from storage.engine import make_engine, normalize_url  # noqa: E402
+from storage.engine import make_engine  # noqa: E402
 from storage.uow import SqlUnitOfWorkFactory  # noqa: E402
 from tests.adapters.slack.standin import BOT_TOKEN, SlackStandIn  # noqa: E402
+from tests.schemas import drop_schema, scratch_schema  # noqa: E402
 
 TEAM = "T0BENCH"
 
@@ -108,23 +107,6 @@ def measure(url: str, n: int, allowed: int, dropped: int) -> dict[str, float]:
             "throttled": throttled, "dropped": dropped_calls}  # fmt: skip
 
 
-def postgres_url(server: str) -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalize_url(server))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    url = make_url(normalize_url(server)).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False), schema
-
-
-def drop_schema(server: str, schema: str) -> None:
-    admin = create_engine(normalize_url(server))
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--postgres", metavar="URL", default=os.environ.get("FLOTILLA_BENCH_POSTGRES_URL"))
@@ -141,7 +123,7 @@ def main() -> int:
                 with tempfile.TemporaryDirectory() as folder:
                     r = measure(f"sqlite:///{folder}/d.db", args.messages, args.rate, args.dropped)
             else:
-                url, schema = postgres_url(args.postgres)
+                url, schema = scratch_schema(args.postgres, "bench")
                 try:
                     r = measure(url, args.messages, args.rate, args.dropped)
                 finally:

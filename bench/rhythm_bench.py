@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -31,14 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from core.model import Person, Team  # noqa: E402
 from core.rhythm import Rhythm, RunKind, make_schedule  # noqa: E402
 from core.scheduling import tick  # noqa: E402
-from storage.engine import make_engine, normalize_url  # noqa: E402
+from storage.engine import make_engine  # noqa: E402
 from storage.uow import SqlUnitOfWorkFactory  # noqa: E402
+from tests.schemas import drop_schema, scratch_schema  # noqa: E402
 
 TEAM_SIZE = 20
 SIZES = (1_000, 2_500, 5_000, 10_000)
@@ -103,23 +102,6 @@ def sqlite_url(folder: Path, members: int) -> str:
     return f"sqlite:///{folder / f'bench-{members}.db'}"
 
 
-def postgres_url(server: str) -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalize_url(server))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    url = make_url(normalize_url(server)).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False), schema
-
-
-def drop_schema(server: str, schema: str) -> None:
-    admin = create_engine(normalize_url(server))
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--postgres", metavar="URL", default=os.environ.get("FLOTILLA_BENCH_POSTGRES_URL"),
@@ -138,7 +120,7 @@ def main() -> int:
                     with tempfile.TemporaryDirectory() as folder:
                         runs.append(measure(backend, sqlite_url(Path(folder), members), members, args.per_member))
                 else:
-                    url, schema = postgres_url(args.postgres)
+                    url, schema = scratch_schema(args.postgres, "bench")
                     try:
                         runs.append(measure(backend, url, members, args.per_member))
                     finally:

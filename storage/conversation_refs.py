@@ -18,9 +18,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from storage.migrate import ensure_schema
+from storage.platform_store import PlatformStore
 from storage.repos import dialect_insert
 from storage.tables import ConversationRefRow, WorkspaceRow
-from storage.uow import _workspace_id, session_factory
+from storage.uow import _workspace_id
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,8 @@ class StoredRef:
     updated_at: datetime
 
 
-class SqlConversationRefs:
+class SqlConversationRefs(PlatformStore):
     """Conversation references of one platform (`teams`), in any workspace of the database."""
-
-    def __init__(self, engine: Engine, platform: str) -> None:
-        self.engine = engine
-        self.platform = platform
-        self._sessions = session_factory(engine)
-        self._schema_ready = False
-
-    def _session(self) -> Session:
-        if not self._schema_ready:
-            ensure_schema(self.engine)
-            self._schema_ready = True
-        return self._sessions()
 
     def save(self, workspace: str, kind: str, key: str, reference: dict[str, Any], name: str | None = None) -> None:
         with self._session() as session:

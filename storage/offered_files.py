@@ -12,12 +12,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete
-from sqlmodel import Session, col, select
+from sqlalchemy import delete
+from sqlmodel import col, select
 
-from storage.migrate import ensure_schema
+from storage.platform_store import PlatformStore
 from storage.tables import OfferedFileRow, WorkspaceRow
-from storage.uow import _workspace_id, session_factory
+from storage.uow import _workspace_id
 
 KEEP = timedelta(days=1)
 
@@ -31,20 +31,8 @@ class OfferedFile:
     created_at: datetime
 
 
-class SqlOfferedFiles:
+class SqlOfferedFiles(PlatformStore):
     """Offered files of one platform (`teams`), in any workspace of the database."""
-
-    def __init__(self, engine: Engine, platform: str) -> None:
-        self.engine = engine
-        self.platform = platform
-        self._sessions = session_factory(engine)
-        self._schema_ready = False
-
-    def _session(self) -> Session:
-        if not self._schema_ready:
-            ensure_schema(self.engine)
-            self._schema_ready = True
-        return self._sessions()
 
     def offer(self, workspace: str, person: str, name: str, content: str, now: datetime) -> str:
         """Keep `content` for `person`; the key to ask for it by (and prune what is a day old)."""

@@ -19,11 +19,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from storage.engine import make_engine, normalize_url
 from storage.uow import SqlUnitOfWorkFactory
+from tests.schemas import scratch_schema
 
 POSTGRES_ENV = "FLOTILLA_TEST_POSTGRES_URL"
 SHELL_PREFIXES = ("SLACK_", "MICROSOFT_", "OPENAI_", "FLOTILLA_", "PROMETHEUS_MULTIPROC_DIR")
@@ -68,15 +69,7 @@ def postgres_database() -> Iterator[str]:
 
 def _fresh_schema(database_url: str) -> str:
     """A new empty schema in the session database; the URL makes it the connection's search_path."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    finally:
-        engine.dispose()
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
+    return scratch_schema(database_url)[0]
 
 
 @pytest.fixture(params=BACKENDS)
